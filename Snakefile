@@ -1,0 +1,39 @@
+# subsmith: a movie library in, subtitled movies out.
+#   snakemake --cores 8                       every movie under in/
+#   snakemake --cores 8 out/Movie/final.mkv   one movie
+#   snakemake --cores 8 --dry-run             what is left to do
+import os
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config.yaml")
+
+
+validate(config, "config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/media.smk"
+include: "rules/speech.smk"
+include: "rules/subtitles.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        all_outputs(),
+
+
+onstart:
+    on_start()
+
+
+onsuccess:
+    on_finish()
+
+
+onerror:
+    on_finish()

@@ -1,0 +1,62 @@
+# Library discovery, input functions and the start/finish hooks shared by all rules.
+import math
+import sys
+
+from subsmith import languages, library, manifest, preflight
+
+
+try:
+    LIBRARY = library.discover(config["input_dir"], config["extensions"])
+except library.LibraryError as exc:
+    raise WorkflowError(str(exc))
+
+OUT = config["output_dir"].rstrip("/")
+LANG = "und" if config["language"] == "auto" else config["language"]
+MOVIE_DIR = OUT + "/{movie}"
+
+
+wildcard_constraints:
+    movie=r"[^/]+",
+
+
+def all_outputs():
+    return [f"{OUT}/{m}/final.mkv" for m in sorted(LIBRARY)]
+
+
+def movie_file(wildcards):
+    try:
+        return str(LIBRARY[wildcards.movie])
+    except KeyError:
+        raise WorkflowError(
+            f"no movie named {wildcards.movie!r} under {config['input_dir']}/ "
+            f"(extensions: {', '.join(config['extensions'])})"
+        )
+
+
+def stage_log(stage):
+    """Every rule logs its text to logs/ and its outcome to .status/ (both kept on failure)."""
+    return {
+        "log": f"{MOVIE_DIR}/logs/{stage}.log",
+        "status": f"{MOVIE_DIR}/.status/{stage}.json",
+    }
+
+
+def runtime_min(stage):
+    """Cluster runtime request: the stage's own timeout plus a margin to record it."""
+    return math.ceil(config["timeouts"][stage] / 60) + 5
+
+
+def on_start():
+    problems = preflight.check(config, LIBRARY)
+    for p in problems:
+        print(f"subsmith pre-flight: {p}", file=sys.stderr)
+    if problems:
+        raise WorkflowError("pre-flight checks failed (see the lines above)")
+    for d in manifest.movie_dirs(OUT):
+        manifest.close_interrupted(d)
+        manifest.write(d, manifest.LIVE)
+
+
+def on_finish():
+    for d in manifest.movie_dirs(OUT):
+        manifest.write(d, manifest.FINISHED)

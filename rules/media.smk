@@ -1,0 +1,43 @@
+rule demux:
+    input:
+        video=movie_file,
+    output:
+        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        media=f"{MOVIE_DIR}/media.json",
+    log:
+        **stage_log("demux"),
+    params:
+        timeout=config["timeouts"]["demux"],
+        audio_language=config["demux"]["audio_language"],
+    threads: config["threads"]["demux"]
+    resources:
+        mem_mb=config["mem_mb"]["demux"],
+        runtime=runtime_min("demux"),
+    conda:
+        "../envs/subsmith.yaml"
+    script:
+        "../scripts/demux.py"
+
+
+rule mux:
+    input:
+        video=movie_file,
+        srt=f"{MOVIE_DIR}/{{movie}}.{LANG}.srt",
+        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+    output:
+        mkv=f"{MOVIE_DIR}/final.mkv",
+    log:
+        **stage_log("mux"),
+    params:
+        timeout=config["timeouts"]["mux"],
+        title=lambda wildcards: config["mux"]["title"],
+        default=config["mux"]["default"],
+        forced=config["mux"]["forced"],
+    threads: config["threads"]["mux"]
+    resources:
+        mem_mb=config["mem_mb"]["mux"],
+        runtime=runtime_min("mux"),
+    conda:
+        "../envs/subsmith.yaml"
+    script:
+        "../scripts/mux.py"

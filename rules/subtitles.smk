@@ -1,0 +1,18 @@
+rule srt_generation:
+    input:
+        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+    output:
+        srt=f"{MOVIE_DIR}/{{movie}}.{LANG}.srt",
+    log:
+        **stage_log("srt_generation"),
+    params:
+        timeout=config["timeouts"]["srt_generation"],
+        rules=config["subtitles"],
+    threads: config["threads"]["srt_generation"]
+    resources:
+        mem_mb=config["mem_mb"]["srt_generation"],
+        runtime=runtime_min("srt_generation"),
+    conda:
+        "../envs/subsmith.yaml"
+    script:
+        "../scripts/srt_generation.py"

@@ -1,0 +1,31 @@
+"""asr: faster-whisper on the speech regions, with word timestamps."""
+
+from subsmith import asr, vad
+from subsmith.job import run_stage
+from subsmith.jsonio import read_json, write_json_atomic
+
+
+def body(ctx):
+    p = ctx.params.asr
+    regions = read_json(ctx.input.segments)["speech"]
+    audio = vad.read_wav(ctx.input.wav)
+    model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
+    ctx.log.info("model: %s", about)
+    result = asr.transcribe(
+        model,
+        audio,
+        regions,
+        language=ctx.params.language,
+        beam_size=p["beam_size"],
+        chunk_seconds=p["chunk_seconds"],
+        initial_prompt=p["initial_prompt"],
+        progress=ctx.progress,
+    )
+    result.update(about)
+    write_json_atomic(ctx.output.transcript, result)
+    words = sum(len(s["words"]) for s in result["segments"])
+    ctx.note(f"{about['model']}, {result['language']}: {len(result['segments'])} segments, "
+             f"{words} words")
+
+
+run_stage(snakemake, "asr", body)

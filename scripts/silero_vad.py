@@ -1,0 +1,26 @@
+"""silero_vad: where people speak, so ASR decodes speech only."""
+
+from subsmith import vad
+from subsmith.job import run_stage
+from subsmith.jsonio import write_json_atomic
+
+
+def body(ctx):
+    audio = vad.read_wav(ctx.input.wav)
+    p = ctx.params.vad
+    regions = vad.detect_speech(
+        audio,
+        threshold=p["threshold"],
+        min_speech_ms=p["min_speech_ms"],
+        min_silence_ms=p["min_silence_ms"],
+        speech_pad_ms=p["speech_pad_ms"],
+        threads=ctx.threads,
+        progress=ctx.progress,
+    )
+    result = vad.summary(regions, len(audio) / vad.SAMPLE_RATE)
+    result["model"] = "silero-vad (onnx)"
+    write_json_atomic(ctx.output.segments, result)
+    ctx.note(f"{len(regions)} speech regions, {result['speech_seconds']:.1f} s of speech")
+
+
+run_stage(snakemake, "silero_vad", body)

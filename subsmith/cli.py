@@ -1,0 +1,112 @@
+"""The `subsmith` command: see where every movie of a run stands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import manifest, status
+from .jsonio import read_json
+from .stages import STAGE_NAMES
+
+
+def _live_step(movie_dir: Path, stage: str, step: dict[str, Any]) -> dict[str, Any]:
+    """The manifest is rendered on job events; the job's own status file is fresher."""
+    st = status.read_status(status.status_path(movie_dir, stage))
+    if st and st.get("status") == status.RUNNING:
+        return {**step, "status": "running", "progress": st.get("progress"),
+                "progress_detail": st.get("progress_detail", "")}
+    return step
+
+
+def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
+    rows = []
+    for d in manifest.movie_dirs(out_dir):
+        m = read_json(d / manifest.MANIFEST) or manifest.render(d, manifest.FINISHED)
+        steps = {s: _live_step(d, s, m["pipeline"]["steps"].get(s, {})) for s in STAGE_NAMES}
+        current = next((s for s, v in steps.items() if v.get("status") == "running"), None)
+        failed = next((s for s, v in steps.items() if v.get("status") == "failed"), None)
+        stage = current or failed or m["pipeline"]["next_stage"] or "-"
+        prog = steps[current].get("progress") if current else None
+        rows.append({
+            "movie": d.name,
+            "status": "running" if current else m["pipeline"]["status"],
+            "stage": stage,
+            "progress": f"{prog * 100:.0f}%" if prog is not None else "",
+            "done": f"{len(m['pipeline']['completed_stages'])}/{len(STAGE_NAMES)}",
+            "time": f"{sum(v.get('duration') or 0 for v in steps.values()):.1f}s",
+            "stages": " ".join(_mark(steps[s].get("status")) for s in STAGE_NAMES),
+            "error": (steps[failed].get("error") or "") if failed else "",
+        })
+    return rows
+
+
+_MARKS = {"success": "✓", "skipped": "-", "failed": "✗", "running": "▶", "pending": "·"}
+
+
+def _mark(state: str | None) -> str:
+    return _MARKS.get(state or "pending", "?")
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    cols = ["movie", "status", "stage", "progress", "done", "time", "stages"]
+    head = {c: c.upper() for c in cols}
+    head["stages"] = "STAGES (" + " ".join(s[:3] for s in STAGE_NAMES) + ")"
+    widths = {c: max(len(str(r[c])) for r in [head, *rows]) for c in cols}
+    for r in [head, *rows]:
+        print("  ".join(str(r[c]).ljust(widths[c]) for c in cols).rstrip())
+    for r in rows:
+        if r["error"]:
+            print(f"{r['movie']}: {r['stage']} failed: {r['error']}")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    rows = movie_rows(out)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        print(f"no movies under {out}/ yet")
+    else:
+        print_table(rows)
+    return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
+def cmd_show_demo(args: argparse.Namespace) -> int:
+    """What `make demo` prints at the end: the streams of final.mkv and its subtitles."""
+    d = Path(args.movie_dir)
+    mkv = d / "final.mkv"
+    if shutil.which("ffprobe"):
+        subprocess.run(  # noqa: S603 - argv list
+            ["ffprobe", "-v", "error", "-show_entries",
+             "stream=index,codec_type,codec_name:stream_tags=language,title",
+             "-of", "compact=p=0", "file:" + str(mkv.resolve())],
+            check=False,
+        )
+    for srt in sorted(d.glob("*.srt")):
+        print(f"\n--- {srt} ---\n{srt.read_text(encoding='utf-8')}")
+    print_table(movie_rows(d.parent))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="subsmith", description="subsmith: subtitles for a movie library")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("status", help="each movie's stages, current stage and progress")
+    s.add_argument("out", nargs="?", default="out", help="the output folder (default: out)")
+    s.add_argument("--json", action="store_true", help="machine-readable rows")
+    s.set_defaults(func=cmd_status)
+    d = sub.add_parser("show-demo", help=argparse.SUPPRESS)
+    d.add_argument("movie_dir")
+    d.set_defaults(func=cmd_show_demo)
+    args = p.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

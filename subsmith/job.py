@@ -1,0 +1,157 @@
+"""Run one stage inside a Snakemake `script:` job.
+
+Every stage script is `run_stage(snakemake, "<stage>", body)`. This gives each
+stage the same behaviour: its output (and that of ffmpeg or the models) goes to
+the rule's log, its status file says running/success/skipped/failed with the
+measured duration, a watchdog enforces the timeout, progress is recorded, and a
+failure ends the job with one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import status
+from .errors import SkipStage, StageError
+
+PROGRESS_EVERY_S = 2.0
+
+
+@dataclass
+class StageContext:
+    """What a stage body needs: its files, params, a logger and progress reporting."""
+
+    stage: str
+    input: Any
+    output: Any
+    params: Any
+    threads: int
+    config: dict[str, Any]
+    wildcards: Any
+    log: logging.Logger
+    status_file: str
+    notes: list[str] = field(default_factory=list)
+    _last_progress: float = 0.0
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        self.log.info(text)
+
+    def progress(self, fraction: float, detail: str = "", *, force: bool = False) -> None:
+        """Record progress in the status file and the log, at most every few seconds."""
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY_S and fraction < 1.0:
+            return
+        self._last_progress = now
+        fraction = max(0.0, min(1.0, fraction))
+        status.update(self.status_file, progress=round(fraction, 4), progress_detail=detail)
+        self.log.info("%s: %3.0f%% %s", self.stage, fraction * 100, detail)
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated("stopped by SIGTERM")
+
+
+def _start_watchdog(timeout: float, status_file: str) -> subprocess.Popen[bytes] | None:
+    """Make this job its own process group and start the timeout watchdog for it."""
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass  # already a group/session leader: the group is still ours
+    pgid = os.getpgid(0)
+    return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        [
+            sys.executable, "-m", "subsmith.watchdog",
+            "--pid", str(os.getpid()), "--pgid", str(pgid),
+            "--timeout", str(timeout), "--status", status_file,
+        ],
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+    )
+
+
+def _setup_log(log_file: str, stage: str) -> tuple[logging.Logger, int]:
+    """Send this process's stdout/stderr (and its children's) to the rule's log file."""
+    os.makedirs(os.path.dirname(log_file) or ".", exist_ok=True)
+    saved_stderr = os.dup(2)
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    logger = logging.getLogger(f"subsmith.{stage}")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    return logger, saved_stderr
+
+
+def one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, StageError) else f"{type(exc).__name__}: {text}"
+
+
+def run_stage(smk: Any, stage: str, body: Callable[[StageContext], None]) -> None:
+    """Run `body` as stage `stage` of the Snakemake job `smk`; exit 1 on failure."""
+    status_file = str(smk.log.status)
+    timeout = float(smk.params.timeout) if hasattr(smk.params, "timeout") else None
+    logger, real_stderr = _setup_log(str(smk.log.log), stage)
+    inputs = [str(f) for f in smk.input]
+    status.start(status_file, stage, inputs=inputs, timeout=timeout)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    watchdog = _start_watchdog(timeout, status_file) if timeout else None
+    ctx = StageContext(
+        stage=stage, input=smk.input, output=smk.output, params=smk.params,
+        threads=int(smk.threads), config=smk.config, wildcards=smk.wildcards,
+        log=logger, status_file=status_file,
+    )
+    logger.info("%s: started (movie %r, timeout %s s)", stage, dict(smk.wildcards).get("movie"),
+                timeout)
+    t0 = time.monotonic()
+    outcome, error = status.SUCCESS, None
+    try:
+        body(ctx)
+    except SkipStage as exc:
+        outcome = status.SKIPPED
+        ctx.notes.append(f"skipped: {exc}")
+    except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
+        outcome, error = status.FAILED, one_line(exc)
+        if not isinstance(exc, StageError | _Terminated):
+            logger.error("%s", traceback.format_exc())
+    duration = time.monotonic() - t0
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    current = status.read_status(status_file) or {}
+    if current.get("timed_out"):
+        # The watchdog stopped us: its message is the true cause, and it finishes the
+        # job of stopping the whole process group, so leave it running.
+        outcome, error = status.FAILED, current.get("error")
+    elif watchdog is not None:
+        watchdog.kill()
+        watchdog.wait()
+    status.finish(status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error)
+    if outcome == status.FAILED:
+        logger.error("%s failed: %s", stage, error)
+        os.write(real_stderr, f"subsmith {stage} failed: {error}\n".encode())
+        logging.shutdown()
+        sys.exit(1)
+    logger.info("%s: %s in %.1f s", stage, outcome, duration)

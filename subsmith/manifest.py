@@ -1,0 +1,141 @@
+"""out/<movie>/manifest.json: a pure function of the stage status files.
+
+Rendering reads the status files in the fixed stage order and writes the result
+atomically. Only the main Snakemake process renders (at start, on each job event
+through the logger plugin, and at the end), so there is one writer, and rendering
+again is always safe: a crash and a resume leave the manifest true.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from . import library, status
+from .jsonio import read_json, write_json_atomic
+from .stages import STAGES, next_stage
+
+MANIFEST = "manifest.json"
+_lock = threading.Lock()
+
+# Run states a render can be asked for:
+LIVE = "live"  # a snakemake run is going: `running` stages are believed
+FINISHED = "finished"  # the run ended: a stage still `running` was interrupted
+
+
+def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str, Any]:
+    movie_dir = Path(movie_dir)
+    movie = movie_dir.name
+    steps: dict[str, Any] = {}
+    completed: list[str] = []
+    first_open: str | None = None
+    failed = False
+    running = False
+    starts, ends = [], []
+    input_path = None
+    for stage in STAGES:
+        st = status.read_status(status.status_path(movie_dir, stage.name))
+        step: dict[str, Any] = {
+            "enabled": True,
+            "critical": stage.critical,
+            "completed": False,
+            "status": "pending",
+            "duration": None,
+            "next_stage": next_stage(stage.name),
+            "notes": "",
+            "error": None,
+        }
+        if st:
+            state = st.get("status", "pending")
+            if state == status.RUNNING and run_state == FINISHED:
+                state, st = status.FAILED, {**st, "error": status.INTERRUPTED}
+            step.update(
+                status=state,
+                completed=state in status.DONE,
+                duration=st.get("duration"),
+                notes=st.get("notes", ""),
+                error=st.get("error"),
+                started_at=st.get("started_at"),
+                finished_at=st.get("finished_at"),
+                runs=st.get("runs", 1),
+                progress=st.get("progress"),
+            )
+            if st.get("history"):
+                step["previous"] = st["history"]
+            if st.get("started_at"):
+                starts.append(st["started_at"])
+            if st.get("finished_at"):
+                ends.append(st["finished_at"])
+            if stage.name == "demux" and st.get("inputs"):
+                input_path = st["inputs"][0]
+            failed = failed or (state == status.FAILED and stage.critical)
+            running = running or state == status.RUNNING
+        if step["completed"]:
+            completed.append(stage.name)
+        elif first_open is None:
+            first_open = stage.name
+        steps[stage.name] = step
+
+    if first_open is None:
+        overall = "completed"
+    elif failed:
+        overall = "failed"
+    elif run_state == LIVE:
+        overall = "running"
+    else:
+        overall = "incomplete"
+
+    media = read_json(movie_dir / "media.json") or {}
+    title, year = library.title_and_year(movie)
+    return {
+        "input": {
+            "path": input_path or media.get("input"),
+            "title": title,
+            "year": year,
+            "duration": _seconds((media.get("format") or {}).get("duration")),
+        },
+        "output_dir": str(movie_dir),
+        "pipeline": {
+            "status": overall,
+            "started_at": min(starts) if starts else None,
+            "finished_at": max(ends) if ends and overall in ("completed", "failed") else None,
+            "current_stage": next((s for s, v in steps.items() if v["status"] == "running"),
+                                  None),
+            "completed_stages": completed,
+            "next_stage": first_open,
+            "steps": steps,
+        },
+    }
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return round(float(value), 3)
+    except (TypeError, ValueError):
+        return None
+
+
+def write(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str, Any]:
+    with _lock:
+        data = render(movie_dir, run_state)
+        write_json_atomic(Path(movie_dir) / MANIFEST, data)
+    return data
+
+
+def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
+    """At the start of a run, stages a killed run left `running` become failed."""
+    closed = []
+    for stage in STAGES:
+        if status.fail_if_running(status.status_path(movie_dir, stage.name), status.INTERRUPTED):
+            closed.append(stage.name)
+    return closed
+
+
+def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
+    """Movie folders under out/ that have status files (i.e. something ran)."""
+    root = Path(output_dir)
+    if not root.is_dir():
+        return []
+    return sorted(p for p in root.iterdir() if (p / ".status").is_dir())

@@ -1,0 +1,49 @@
+"""Checks before anything runs: each problem is one line naming the thing and the fix."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from . import asr
+
+
+def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
+    problems: list[str] = []
+    for tool in ("ffmpeg", "ffprobe"):
+        if shutil.which(tool) is None:
+            problems.append(f"{tool} is not on PATH; install it (Debian: apt-get install ffmpeg)")
+    try:
+        import silero_vad  # noqa: F401
+        from importlib.resources import files
+
+        if not files("silero_vad.data").joinpath("silero_vad.onnx").is_file():
+            problems.append("the silero-vad package has no silero_vad.onnx; reinstall it")
+    except ImportError:
+        problems.append("the silero-vad package is not installed; run `make install`")
+    model_issue = asr.model_problem(config["asr"]["model"])
+    if model_issue:
+        problems.append(model_issue)
+
+    in_dir = Path(config["input_dir"])
+    if not in_dir.is_dir():
+        problems.append(f"{in_dir}: the input folder does not exist; put the movies there "
+                        "or set input_dir")
+    elif not os.access(in_dir, os.R_OK | os.X_OK):
+        problems.append(f"{in_dir}: the input folder is not readable; fix its permissions")
+    for name, path in sorted(library.items()):
+        if not os.access(path, os.R_OK):
+            problems.append(f"{path}: this movie is not readable; fix its permissions")
+
+    out_dir = Path(config["output_dir"])
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
+            pass
+    except OSError as exc:
+        problems.append(f"{out_dir}: cannot write to the output folder ({exc.strerror}); "
+                        "fix its permissions or set output_dir")
+    return problems

@@ -1,0 +1,602 @@
+"""Turn Whisper word timestamps into subtitle cues, and read/write/check SRT.
+
+The segmentation follows the conventions professional subtitlers work by (Netflix
+Timed Text Style Guide, BBC subtitle guidelines): short lines, at most two of them,
+cues that end where the sentence or clause ends, lines broken where the grammar
+allows, and timings long enough to be read. Only the standard library is used so
+that this module can be tested, and reused by the other stages, without the ASR
+stack installed.
+
+All timing work is done in integer milliseconds: SRT has millisecond precision,
+so computing in ms means that what check_cues validates is exactly what
+to_srt writes, with no float drift between the two.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+from itertools import combinations
+from typing import Any
+
+__all__ = [
+    "Cue",
+    "SrtParseError",
+    "SubtitleRules",
+    "build_cues",
+    "check_cues",
+    "format_timestamp",
+    "layout_lines",
+    "parse_srt",
+    "reading_speed",
+    "to_srt",
+]
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class SubtitleRules:
+    """The style limits a cue is built and checked against (defaults: Netflix English)."""
+
+    max_line_chars: int = 42
+    max_lines: int = 2
+    min_duration: float = 0.833  # seconds
+    max_duration: float = 7.0
+    min_gap: float = 0.083  # seconds between cues (2 frames at 24 fps)
+    max_cps: float = 20.0  # reading speed target, characters per second (soft)
+    max_pause: float = 1.2  # a cue never spans a silence between words longer than this
+
+    def __post_init__(self) -> None:
+        # Fail at config load, not deep inside segmentation with a confusing result.
+        problems = []
+        if self.max_line_chars < 1:
+            problems.append("max_line_chars must be >= 1")
+        if self.max_lines < 1:
+            problems.append("max_lines must be >= 1")
+        if not 0 < self.min_duration <= self.max_duration:
+            problems.append("need 0 < min_duration <= max_duration")
+        if self.min_gap < 0:
+            problems.append("min_gap must be >= 0")
+        if self.max_cps <= 0:
+            problems.append("max_cps must be > 0")
+        if self.max_pause <= 0:
+            problems.append("max_pause must be > 0")
+        if problems:
+            raise ValueError("invalid subtitle rules: " + "; ".join(problems))
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
+        """Build rules from a config section; unknown keys are ignored so that the
+        config can carry settings for other stages, and missing keys keep the defaults."""
+        kwargs: dict[str, Any] = {}
+        for f in fields(cls):
+            if cfg.get(f.name) is not None:
+                kind = int if f.type in (int, "int") else float  # "int" under PEP 563
+                kwargs[f.name] = kind(cfg[f.name])
+        return cls(**kwargs)
+
+
+@dataclass
+class Cue:
+    """One subtitle: times in movie seconds, text already broken into lines."""
+
+    start: float
+    end: float
+    lines: list[str]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+class SrtParseError(ValueError):
+    """An SRT file that cannot be read; the message names the 1-based line to fix."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message if line is None else f"line {line}: {message}")
+        self.line = line
+
+
+@dataclass
+class _Word:
+    text: str
+    start: int  # ms
+    end: int  # ms
+    segment: int | None
+
+
+# ----------------------------------------------------------------- linguistics
+
+_SENTENCE_END = re.compile(r"(?:[.?!]|\u2026)[\"'\u201d\u2019)\]]*$")
+_CLAUSE_END = re.compile(r"(?:[,;:]|\u2014|\u2013|--)[\"'\u201d\u2019)\]]*$")
+_STRIP = "\"'\u201c\u201d\u2018\u2019()[]{}.,;:!?\u2026\u2014\u2013-"
+
+# Abbreviations whose period does not end a sentence, so they are no cue boundary.
+_ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "jr.", "sr.", "vs."})
+
+# A line or cue must not end on these: the reader would wait for the noun.
+_DETERMINERS = frozenset("a an the this that these those my your his her its our their".split())
+
+# Breaking just before these keeps the clause they introduce together.
+_CONNECTIVES = frozenset(
+    """and but or nor so yet because that which who whom whose when where while if unless
+    although though since until than as to of in on at for with from by about into onto
+    over under after before between through during without against""".split()
+)
+
+# Pronoun "I" is capitalised but is not part of a name.
+_PRONOUN_I = frozenset({"i", "i'm", "i'll", "i've", "i'd", "i\u2019m", "i\u2019ll", "i\u2019ve"})
+
+_FORBIDDEN = 100.0  # cost of a break the guidelines say never to make; last resort only
+
+
+def _bare(token: str) -> str:
+    return token.strip(_STRIP).lower()
+
+
+def _ends_sentence(token: str) -> bool:
+    return bool(_SENTENCE_END.search(token)) and token.lower() not in _ABBREVIATIONS
+
+
+def _ends_clause(token: str) -> bool:
+    return bool(_CLAUSE_END.search(token))
+
+
+def _is_capitalised(token: str) -> bool:
+    core = token.lstrip(_STRIP)
+    return bool(core) and core[0].isupper() and _bare(token) not in _PRONOUN_I
+
+
+def _break_cost(left: str, right: str) -> float:
+    """Cost of breaking (a line or a cue) between two words: low where a reader
+    naturally pauses, prohibitive where it would split a noun phrase or a name."""
+    if _ends_sentence(left):
+        return 0.0
+    if _ends_clause(left):
+        return 1.0
+    bare_left = _bare(left)
+    if bare_left in _DETERMINERS:
+        return _FORBIDDEN
+    if _is_capitalised(left) and _is_capitalised(right):
+        return _FORBIDDEN
+    cost = 2.0 if _bare(right) in _CONNECTIVES else 4.0
+    if bare_left in _CONNECTIVES:
+        cost += 1.0  # "to | the house" reads worse than "| to the house"
+    return cost
+
+
+# ------------------------------------------------------------------ line layout
+
+
+def _imbalance_cost(top: int, bottom: int, max_chars: int) -> float:
+    """Balanced lines read fastest; a slightly longer bottom line (the 'pyramid')
+    is what viewers are used to, so only a top-heavy split is fully penalised."""
+    diff = (top - bottom) / max_chars
+    if diff > 0:
+        return 6.0 * diff
+    return 4.0 * max(0.0, -diff - 0.1)
+
+
+def _best_layout(
+    lengths: Sequence[int], pair_costs: Sequence[float], rules: SubtitleRules
+) -> tuple[list[int], float] | None:
+    """Best line ends (exclusive token indices) and their cost, fewest lines first.
+
+    Works on token lengths and precomputed break costs so that build_cues can
+    evaluate thousands of candidate cues without re-tokenising text.
+    """
+    m = len(lengths)
+    if m == 0:
+        return None
+    limit = rules.max_line_chars
+    prefix = [0]
+    for n in lengths:
+        prefix.append(prefix[-1] + n)
+
+    def line_len(a: int, b: int) -> int:
+        return prefix[b] - prefix[a] + (b - a - 1)
+
+    def fits(a: int, b: int) -> bool:
+        # A word longer than a line is the one exception: it goes alone on its line.
+        return b - a == 1 or line_len(a, b) <= limit
+
+    if fits(0, m):
+        return [m], 0.0
+    overlong = max(lengths) > limit
+    for k in range(2, rules.max_lines + 1):
+        if m < k:
+            break
+        if not overlong and line_len(0, m) > k * limit + (k - 1):
+            continue
+        best: tuple[list[int], float] | None = None
+        for cuts in combinations(range(1, m), k - 1):
+            bounds = (0, *cuts, m)
+            if not all(fits(bounds[x], bounds[x + 1]) for x in range(k)):
+                continue
+            lens = [line_len(bounds[x], bounds[x + 1]) for x in range(k)]
+            cost = sum(pair_costs[c - 1] for c in cuts)
+            cost += sum(_imbalance_cost(lens[x], lens[x + 1], limit) for x in range(k - 1))
+            if best is None or cost < best[1]:
+                best = (list(bounds[1:]), cost)
+        if best is not None:
+            return best
+    return None
+
+
+def _split_lines(tokens: Sequence[str], ends: Sequence[int]) -> list[str]:
+    lines, start = [], 0
+    for end in ends:
+        lines.append(" ".join(tokens[start:end]))
+        start = end
+    return lines
+
+
+def layout_lines(text: str, rules: SubtitleRules) -> list[str] | None:
+    """Break cue text into lines the way a subtitler would, or None if it cannot fit.
+
+    One line whenever it fits (fewer eye movements); otherwise the break with the
+    lowest cost: after punctuation, before a connective, never inside a noun phrase
+    or a name, then balanced lengths. A forbidden break is used only when no other
+    break fits, because text that fits must not be rejected on style grounds.
+    """
+    tokens = text.split()
+    if not tokens:
+        return None
+    pair_costs = [_break_cost(a, b) for a, b in zip(tokens, tokens[1:], strict=False)]
+    found = _best_layout([len(t) for t in tokens], pair_costs, rules)
+    if found is None:
+        return None
+    return _split_lines(tokens, found[0])
+
+
+# --------------------------------------------------------------- segmentation
+
+_CUE_COST = 1.5  # every extra cue costs something: prefer fewer, fuller cues
+_BOUNDARY_WEIGHT = 2.0  # where a cue ends matters more than how its lines break
+_ORPHAN_COST = 3.0  # a one-word cue flashes by and reads as a fragment
+_SHORT_FILL = 0.3  # cues under this fraction of their capacity are penalised...
+_SHORT_COST = 10.0  # ...proportionally to how far under it they are
+_CPS_COST = 0.5  # per character per second above max_cps
+_TOO_BRIEF_COST = 3.0  # the cue cannot be shown for min_duration even using the silence
+_LAYOUT_WEIGHT = 0.3  # line-break quality matters, but less than the cue boundary
+_MIDLINE_SENTENCE_COST = 3.0  # a sentence ending mid-line in a two-line cue hides its start
+_MAX_LEAD_IN_MS = 500  # how early a cue may appear before speech just to lower reading speed
+
+
+def _to_ms(seconds: float) -> int:
+    """Seconds to whole milliseconds, rounding half up on the decimal value the
+    user sees (so 2.0005 -> 2001 although 2.0005 * 1000 is 2000.4999...)."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"timestamp is not a finite number: {seconds!r}")
+    return int(Decimal(repr(float(seconds))).quantize(Decimal("0.001"), ROUND_HALF_UP) * 1000)
+
+
+def _normalise_words(words: Sequence[Mapping[str, Any]]) -> list[_Word]:
+    """Clean ASR output: whitespace, empty tokens, inverted or out-of-order times."""
+    out: list[_Word] = []
+    for raw in words:
+        text = " ".join(str(raw.get("word", raw.get("text", "")) or "").split())
+        if not text:
+            continue
+        try:
+            start = _to_ms(float(raw["start"]))
+            end = _to_ms(float(raw.get("end", raw["start"])))
+        except (KeyError, TypeError, ValueError):
+            continue  # a word without a usable time cannot be placed; drop it
+        start = max(start, 0, out[-1].start if out else 0)  # keep the text order
+        end = max(end, start)
+        segment = raw.get("segment")
+        out.append(_Word(text, start, end, segment if isinstance(segment, int) else None))
+    return out
+
+
+def _boundary_cost(prev: _Word, nxt: _Word) -> float:
+    """How good a cue boundary between two words is: grammar first, then
+    the speaker's own pauses and the ASR segment boundaries, which usually agree."""
+    cost = _break_cost(prev.text, nxt.text)
+    bonus = min(1.5, 3.0 * max(0, nxt.start - prev.end) / 1000)
+    if prev.segment is not None and nxt.segment is not None and prev.segment != nxt.segment:
+        bonus += 2.5
+    return max(0.0, cost - bonus)
+
+
+def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, list[str]]]:
+    """Split words into cues by dynamic programming over cue boundaries.
+
+    A greedy fill breaks wherever the line runs out, typically mid-clause; choosing
+    all boundaries together lets a cue close early at a sentence end when that
+    makes the following cues better, which is what a human subtitler does.
+    Returns (first word, end word exclusive, lines) triples.
+    """
+    n = len(words)
+    max_ms = _to_ms(rules.max_duration)
+    min_ms = _to_ms(rules.min_duration)
+    gap_ms = _to_ms(rules.min_gap)
+    pause_ms = _to_ms(rules.max_pause)
+    capacity = rules.max_lines * rules.max_line_chars + rules.max_lines - 1
+    lengths = [len(w.text) for w in words]
+    pair_costs = [_break_cost(a.text, b.text) for a, b in zip(words, words[1:], strict=False)]
+    boundary = [_boundary_cost(a, b) for a, b in zip(words, words[1:], strict=False)]
+    sentence_end = [_ends_sentence(w.text) for w in words]
+
+    best = [math.inf] * (n + 1)
+    choice: list[tuple[int, list[int]] | None] = [None] * (n + 1)
+    best[0] = 0.0
+    for i in range(n):
+        if best[i] == math.inf:
+            continue
+        length = -1
+        last_end = words[i].end
+        for j in range(i + 1, n + 1):  # candidate cue = words[i:j]
+            word = words[j - 1]
+            if j - 1 > i and word.start - last_end > pause_ms:
+                break  # never hold a cue across a long silence
+            last_end = max(last_end, word.end)
+            length += lengths[j - 1] + 1
+            if j - i > 1 and last_end - words[i].start > max_ms:
+                break
+            found = _best_layout(lengths[i:j], pair_costs[i : j - 1], rules)
+            if found is None:
+                if length > capacity:
+                    break
+                continue
+            ends, layout_cost = found
+            cost = _CUE_COST + _LAYOUT_WEIGHT * layout_cost
+            if len(ends) > 1:
+                hidden = sum(1 for k in range(i, j - 1) if sentence_end[k]) - sum(
+                    1 for e in ends[:-1] if sentence_end[i + e - 1]
+                )
+                cost += _MIDLINE_SENTENCE_COST * hidden
+            if j < n:
+                cost += _BOUNDARY_WEIGHT * boundary[j - 1]
+            if j - i == 1 and n > 1:
+                cost += _ORPHAN_COST
+            fill = length / capacity
+            if fill < _SHORT_FILL:
+                cost += _SHORT_COST * (_SHORT_FILL - fill)
+            # Time the cue could get: up to the next cue's start, within max_duration.
+            room = max_ms if j == n else min(max_ms, words[j].start - gap_ms - words[i].start)
+            room = max(room, 1)
+            chars = length - (len(ends) - 1)
+            cost += _CPS_COST * max(0.0, chars * 1000 / room - rules.max_cps)
+            if room < min_ms:
+                cost += _TOO_BRIEF_COST
+            total = best[i] + cost
+            if total < best[j]:
+                best[j] = total
+                choice[j] = (i, ends)
+
+    cues: list[tuple[int, int, list[str]]] = []
+    j = n
+    while j > 0:
+        picked = choice[j]
+        assert picked is not None  # a one-word cue is always feasible
+        i, ends = picked
+        tokens = [w.text for w in words[i:j]]
+        cues.append((i, j, _split_lines(tokens, ends)))
+        j = i
+    cues.reverse()
+    return cues
+
+
+@dataclass
+class _Timed:
+    start: int
+    end: int
+    lines: list[str]
+
+
+def _separate(cues: list[_Timed], gap_ms: int, max_ms: int) -> None:
+    """Remove overlaps from ASR word overlap: trim the earlier cue, and only when
+    that would leave it nothing push the later one back, so every cue keeps > 0 ms."""
+    for prev, cur in zip(cues, cues[1:], strict=False):
+        prev.end = max(prev.start + 1, min(prev.end, cur.start - gap_ms))
+        if cur.start < prev.end + gap_ms:
+            cur.start = prev.end + gap_ms
+            cur.end = min(max(cur.end, cur.start + 1), cur.start + max_ms)
+
+
+def _extend(cues: list[_Timed], rules: SubtitleRules) -> None:
+    """Give each cue time to be read: first by lingering into the silence after it,
+    then (what is still missing) by appearing early in the silence before it.
+    Earlier cues are served first, so a cue only takes the silence its predecessor left."""
+    gap_ms = _to_ms(rules.min_gap)
+    max_ms = _to_ms(rules.max_duration)
+    need_min = min(_to_ms(rules.min_duration), max_ms)
+    for k, cue in enumerate(cues):
+        chars = sum(len(line) for line in cue.lines)
+        need = max(need_min, min(math.ceil(chars * 1000 / rules.max_cps), max_ms))
+        if cue.end - cue.start >= need:
+            continue
+        target = cue.start + need
+        if k + 1 < len(cues):
+            target = min(target, cues[k + 1].start - gap_ms)
+        cue.end = max(cue.end, target)
+        if cue.end - cue.start >= need:
+            continue
+        earliest = cues[k - 1].end + gap_ms if k > 0 else 0
+        # Reading speed alone justifies only a short lead-in; min_duration may use more.
+        lowest = min(cue.start - _MAX_LEAD_IN_MS, cue.end - need_min)
+        cue.start = min(cue.start, max(earliest, cue.end - need, lowest))
+
+
+def build_cues(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list[Cue]:
+    """Segment Whisper word timestamps into cues that respect `rules`.
+
+    The hard limits (line length, line count, max duration, no overlap, min gap)
+    always hold, except a single word longer than a line; min_duration holds
+    whenever the surrounding silence allows it; reading speed is a target only.
+    """
+    clean = _normalise_words(words)
+    if not clean:
+        return []
+    max_ms = _to_ms(rules.max_duration)
+    gap_ms = _to_ms(rules.min_gap)
+    timed = []
+    for i, j, lines in _segment(clean, rules):
+        start = clean[i].start
+        end = max(w.end for w in clean[i:j])
+        end = min(max(end, start + 1), start + max_ms)
+        timed.append(_Timed(start, end, lines))
+    _separate(timed, gap_ms, max_ms)
+    _extend(timed, rules)
+    return [Cue(t.start / 1000, t.end / 1000, t.lines) for t in timed]
+
+
+# ------------------------------------------------------------------------- SRT
+
+
+def format_timestamp(seconds: float) -> str:
+    """SRT timestamp "HH:MM:SS,mmm"; negative times (ASR jitter at 0) clamp to zero."""
+    ms = max(0, _to_ms(seconds))
+    hours, ms = divmod(ms, 3_600_000)
+    minutes, ms = divmod(ms, 60_000)
+    secs, ms = divmod(ms, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
+
+
+def to_srt(cues: Sequence[Cue]) -> str:
+    """Serialise cues as SRT. Blank lines inside a cue are dropped because a
+    blank line ends the cue for every SRT reader."""
+    blocks = []
+    for number, cue in enumerate(cues, start=1):
+        lines = [line.rstrip() for line in cue.lines if line.strip()]
+        timing = f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}"
+        blocks.append("\n".join([str(number), timing, *lines]) + "\n")
+    return "\n".join(blocks)
+
+
+_TIMESTAMP = r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
+_TIMING = re.compile(rf"^{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}(?:\s.*)?$")
+_INDEX = re.compile(r"^\d+$")
+
+
+def _stamp_ms(h: str, m: str, s: str, frac: str) -> int:
+    # "1,5" means 1.5 s: the digits are a decimal fraction, not a count of ms.
+    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
+
+
+def _parse_timing(line: str) -> tuple[int, int] | None:
+    match = _TIMING.match(line)
+    if match is None:
+        return None
+    g = match.groups()
+    return _stamp_ms(*g[:4]), _stamp_ms(*g[4:])
+
+
+def parse_srt(text: str) -> list[Cue]:
+    """Read SRT as found in the wild (hand-edited, exported by various tools).
+
+    Numbering is ignored, since it is often wrong; a cue is recognised by its
+    timing line. Only what cannot be interpreted raises, naming the line.
+    """
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    cues: list[Cue] = []
+    current: Cue | None = None  # the cue whose text lines are being read
+    index_line: int | None = None  # line number of a cue number awaiting its timing line
+
+    def start_cue(times: tuple[int, int]) -> Cue:
+        cue = Cue(times[0] / 1000, times[1] / 1000, [])
+        cues.append(cue)
+        return cue
+
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if current is not None:
+            if not line:
+                current = None
+                continue
+            times = _parse_timing(line)
+            if times is not None:  # missing blank line before this cue
+                if current.lines and _INDEX.match(current.lines[-1]):
+                    current.lines.pop()  # that was the next cue's number
+                current = start_cue(times)
+            elif "-->" in line and current.lines and _INDEX.match(current.lines[-1]):
+                raise SrtParseError(f"cannot parse timing line {line!r}", number)
+            else:
+                current.lines.append(raw.rstrip())
+            continue
+        if not line:
+            continue
+        times = _parse_timing(line)
+        if times is not None:
+            current = start_cue(times)
+            index_line = None
+        elif "-->" in line:
+            raise SrtParseError(f"cannot parse timing line {line!r}", number)
+        elif index_line is None and _INDEX.match(line):
+            index_line = number
+        elif index_line is not None:
+            raise SrtParseError(f"expected a timing line after cue number, got {line!r}", number)
+        else:
+            raise SrtParseError(f"text without a timing line: {line!r}", number)
+    if index_line is not None:
+        raise SrtParseError("cue number without a timing line", index_line)
+    return cues
+
+
+# ---------------------------------------------------------------------- checks
+
+
+def reading_speed(cue: Cue) -> float:
+    """Characters per second the viewer must read (line breaks are not read)."""
+    duration = cue.end - cue.start
+    chars = sum(len(line) for line in cue.lines)
+    if duration <= 0:
+        return math.inf if chars else 0.0
+    return chars / duration
+
+
+def check_cues(cues: Sequence[Cue], rules: SubtitleRules) -> list[str]:
+    """List violations of the hard rules, one message per rule per cue.
+
+    Times are compared in whole milliseconds, as written to SRT, with 1 ms of
+    tolerance so that rounding never reports a cue that is fine on screen.
+    Reading speed is deliberately not checked: it is a target (see reading_speed).
+    """
+    min_ms, max_ms = rules.min_duration * 1000, rules.max_duration * 1000
+    gap_ms = rules.min_gap * 1000
+    problems: list[str] = []
+    prev_end: int | None = None
+    for number, cue in enumerate(cues, start=1):
+        start, end = _to_ms(cue.start), _to_ms(cue.end)
+        prefix = f"cue {number} ({format_timestamp(cue.start)}): "
+        found: list[str] = []
+        if not any(line.strip() for line in cue.lines):
+            found.append("empty text")
+        if len(cue.lines) > rules.max_lines:
+            found.append(f"{len(cue.lines)} lines (max {rules.max_lines})")
+        long_lines = [
+            f"{k} ({len(line)})"
+            for k, line in enumerate(cue.lines, start=1)
+            if len(line) > rules.max_line_chars
+        ]
+        if long_lines:
+            found.append(
+                f"line {', '.join(long_lines)} longer than {rules.max_line_chars} characters"
+            )
+        duration = end - start
+        if duration <= 0:
+            found.append(
+                f"start {format_timestamp(cue.start)} is not before end {format_timestamp(cue.end)}"
+            )
+        elif duration < min_ms - 1:
+            found.append(f"duration {duration / 1000:.3f} s below minimum {rules.min_duration} s")
+        if duration > max_ms + 1:
+            found.append(f"duration {duration / 1000:.3f} s above maximum {rules.max_duration} s")
+        if prev_end is not None:
+            if start < prev_end:
+                found.append(f"overlaps the previous cue by {(prev_end - start) / 1000:.3f} s")
+            elif start - prev_end < gap_ms - 1:
+                found.append(
+                    f"gap to the previous cue {(start - prev_end) / 1000:.3f} s "
+                    f"below minimum {rules.min_gap} s"
+                )
+        problems.extend(prefix + message for message in found)
+        prev_end = end
+    return problems

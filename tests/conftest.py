@@ -1,0 +1,56 @@
+"""Shared fixtures: generated media with known speech, and a real Snakemake runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# No test may reach the network: model lookups stay on this machine.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def env() -> dict[str, str]:
+    e = dict(os.environ)
+    e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
+    e["HF_HUB_OFFLINE"] = "1"
+    e["PYANNOTE_METRICS_ENABLED"] = "0"
+    return e
+
+
+def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
+    return [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--cores", "2", *args]
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real workflow (CLI) on workdir/in -> workdir/out."""
+    return subprocess.run(snakemake_cmd(workdir, *args), cwd=workdir, env=env(),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def read_manifest(workdir: Path, movie: str) -> dict:
+    return json.loads((workdir / "out" / movie / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def dialogue():
+    """(16 kHz float32 audio, reference lines with exact times) of the demo dialogue."""
+    from subsmith import demo
+
+    return demo.dialogue()
+
+
+@pytest.fixture(scope="session")
+def short_dialogue():
+    from subsmith import demo
+
+    return demo.dialogue(demo.DIALOGUE[:2], lead_in=0.5, tail=0.5)

@@ -1,0 +1,85 @@
+import json
+from pathlib import Path
+
+from subsmith import manifest, status
+from subsmith.stages import STAGE_NAMES
+
+
+def _movie(tmp_path: Path) -> Path:
+    d = tmp_path / "out" / "Film (2001)"
+    d.mkdir(parents=True)
+    return d
+
+
+def _done(d: Path, stage: str, outcome: str = status.SUCCESS, error: str | None = None) -> None:
+    p = status.status_path(d, stage)
+    status.start(p, stage, inputs=[f"in/{d.name}.mkv"], timeout=10)
+    status.finish(p, outcome, duration=1.5, notes=f"{stage} notes", error=error)
+
+
+def test_fresh_movie_is_pending_everywhere(tmp_path):
+    d = _movie(tmp_path)
+    m = manifest.render(d)
+    assert m["pipeline"]["status"] == "running"
+    assert m["pipeline"]["completed_stages"] == []
+    assert m["pipeline"]["next_stage"] == "demux"
+    assert list(m["pipeline"]["steps"]) == list(STAGE_NAMES)
+    assert all(s["status"] == "pending" for s in m["pipeline"]["steps"].values())
+    assert manifest.render(d, manifest.FINISHED)["pipeline"]["status"] == "incomplete"
+
+
+def test_partial_then_completed(tmp_path):
+    d = _movie(tmp_path)
+    _done(d, "demux")
+    status.start(status.status_path(d, "silero_vad"), "silero_vad", inputs=[], timeout=None)
+    m = manifest.render(d)
+    assert m["input"] == {"path": "in/Film (2001).mkv", "title": "Film", "year": 2001,
+                          "duration": None}
+    assert m["pipeline"]["completed_stages"] == ["demux"]
+    assert m["pipeline"]["current_stage"] == "silero_vad"
+    assert m["pipeline"]["next_stage"] == "silero_vad"
+    step = m["pipeline"]["steps"]["demux"]
+    assert step["status"] == "success" and step["completed"] and step["duration"] == 1.5
+    assert step["next_stage"] == "silero_vad" and step["notes"] == "demux notes"
+    for stage in STAGE_NAMES[1:]:
+        _done(d, stage)
+    m = manifest.render(d)
+    assert m["pipeline"]["status"] == "completed"
+    assert m["pipeline"]["next_stage"] is None
+    assert m["pipeline"]["steps"]["mux"]["next_stage"] is None
+    assert m["pipeline"]["finished_at"] is not None
+
+
+def test_failed_critical_stage_fails_the_movie(tmp_path):
+    d = _movie(tmp_path)
+    _done(d, "demux", status.FAILED, error="in/x.mkv: the file is empty")
+    m = manifest.write(d)
+    assert m["pipeline"]["status"] == "failed"
+    assert m["pipeline"]["steps"]["demux"]["error"] == "in/x.mkv: the file is empty"
+    assert json.loads((d / "manifest.json").read_text()) == m
+
+
+def test_a_killed_run_leaves_no_stage_running(tmp_path):
+    d = _movie(tmp_path)
+    _done(d, "demux")
+    status.start(status.status_path(d, "silero_vad"), "silero_vad", inputs=[], timeout=None)
+    # Rendered after the run ended: the stage was interrupted.
+    m = manifest.render(d, manifest.FINISHED)
+    assert m["pipeline"]["steps"]["silero_vad"]["status"] == "failed"
+    assert "interrupted" in m["pipeline"]["steps"]["silero_vad"]["error"]
+    # At the next start the stale status file itself is closed, then the rerun shows history.
+    assert manifest.close_interrupted(d) == ["silero_vad"]
+    assert manifest.close_interrupted(d) == []
+    _done(d, "silero_vad")
+    step = manifest.render(d)["pipeline"]["steps"]["silero_vad"]
+    assert step["status"] == "success" and step["runs"] == 2
+    assert step["previous"][0]["status"] == "failed"
+    assert manifest.render(d)["pipeline"]["steps"]["demux"]["runs"] == 1
+
+
+def test_movie_dirs_only_lists_movies_that_ran(tmp_path):
+    d = _movie(tmp_path)
+    (tmp_path / "out" / "empty").mkdir()
+    assert manifest.movie_dirs(tmp_path / "out") == []
+    _done(d, "demux")
+    assert manifest.movie_dirs(tmp_path / "out") == [d]
