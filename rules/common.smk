@@ -4,7 +4,6 @@ import sys
 
 from subsmith import languages, library, manifest, preflight
 
-
 try:
     LIBRARY = library.discover(config["input_dir"], config["extensions"])
 except library.LibraryError as exc:
@@ -12,15 +11,28 @@ except library.LibraryError as exc:
 
 OUT = config["output_dir"].rstrip("/")
 LANG = "und" if config["language"] == "auto" else config["language"]
-MOVIE_DIR = OUT + "/{movie}"
+MOVIE_DIR = f"{OUT}/{{movie}}"
 
 
 wildcard_constraints:
     movie=r"[^/]+",
 
 
+def movie_products(movie):
+    """What a finished movie keeps. All are targets, so deleting any one of them (say
+    asr/transcript.json) re-runs its stage and the stages after it, nothing before."""
+    d = f"{OUT}/{movie}"
+    return [
+        f"{d}/media.json",
+        f"{d}/vad/silero_segments.json",
+        f"{d}/asr/transcript.json",
+        f"{d}/{movie}.{LANG}.srt",
+        f"{d}/final.mkv",
+    ]
+
+
 def all_outputs():
-    return [f"{OUT}/{m}/final.mkv" for m in sorted(LIBRARY)]
+    return [f for m in sorted(LIBRARY) for f in movie_products(m)]
 
 
 def movie_file(wildcards):

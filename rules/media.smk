@@ -6,15 +6,15 @@ rule demux:
         media=f"{MOVIE_DIR}/media.json",
     log:
         **stage_log("demux"),
-    params:
-        timeout=config["timeouts"]["demux"],
-        audio_language=config["demux"]["audio_language"],
+    conda:
+        "../envs/subsmith.yaml"
     threads: config["threads"]["demux"]
     resources:
         mem_mb=config["mem_mb"]["demux"],
         runtime=runtime_min("demux"),
-    conda:
-        "../envs/subsmith.yaml"
+    params:
+        timeout=config["timeouts"]["demux"],
+        audio_language=config["demux"]["audio_language"],
     script:
         "../scripts/demux.py"
 
@@ -28,16 +28,16 @@ rule mux:
         mkv=f"{MOVIE_DIR}/final.mkv",
     log:
         **stage_log("mux"),
+    conda:
+        "../envs/subsmith.yaml"
+    threads: config["threads"]["mux"]
+    resources:
+        mem_mb=config["mem_mb"]["mux"],
+        runtime=runtime_min("mux"),
     params:
         timeout=config["timeouts"]["mux"],
         title=lambda wildcards: config["mux"]["title"],
         default=config["mux"]["default"],
         forced=config["mux"]["forced"],
-    threads: config["threads"]["mux"]
-    resources:
-        mem_mb=config["mem_mb"]["mux"],
-        runtime=runtime_min("mux"),
-    conda:
-        "../envs/subsmith.yaml"
     script:
         "../scripts/mux.py"

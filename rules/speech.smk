@@ -5,15 +5,15 @@ rule silero_vad:
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     log:
         **stage_log("silero_vad"),
-    params:
-        timeout=config["timeouts"]["silero_vad"],
-        vad=config["vad"],
+    conda:
+        "../envs/subsmith.yaml"
     threads: config["threads"]["silero_vad"]
     resources:
         mem_mb=config["mem_mb"]["silero_vad"],
         runtime=runtime_min("silero_vad"),
-    conda:
-        "../envs/subsmith.yaml"
+    params:
+        timeout=config["timeouts"]["silero_vad"],
+        vad=config["vad"],
     script:
         "../scripts/silero_vad.py"
 
@@ -26,16 +26,16 @@ rule asr:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
         **stage_log("asr"),
-    params:
-        timeout=config["timeouts"]["asr"],
-        asr=config["asr"],
-        language=None if config["language"] == "auto" else config["language"],
+    conda:
+        "../envs/subsmith.yaml"
     threads: config["threads"]["asr"]
     resources:
         mem_mb=config["mem_mb"]["asr"],
         runtime=runtime_min("asr"),
         gpu=config["gpus"],
-    conda:
-        "../envs/subsmith.yaml"
+    params:
+        timeout=config["timeouts"]["asr"],
+        asr=config["asr"],
+        language=None if config["language"] == "auto" else config["language"],
     script:
         "../scripts/asr.py"

@@ -5,14 +5,14 @@ rule srt_generation:
         srt=f"{MOVIE_DIR}/{{movie}}.{LANG}.srt",
     log:
         **stage_log("srt_generation"),
-    params:
-        timeout=config["timeouts"]["srt_generation"],
-        rules=config["subtitles"],
+    conda:
+        "../envs/subsmith.yaml"
     threads: config["threads"]["srt_generation"]
     resources:
         mem_mb=config["mem_mb"]["srt_generation"],
         runtime=runtime_min("srt_generation"),
-    conda:
-        "../envs/subsmith.yaml"
+    params:
+        timeout=config["timeouts"]["srt_generation"],
+        rules=config["subtitles"],
     script:
         "../scripts/srt_generation.py"

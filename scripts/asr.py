@@ -24,8 +24,9 @@ def body(ctx):
     result.update(about)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
-    ctx.note(f"{about['model']}, {result['language']}: {len(result['segments'])} segments, "
-             f"{words} words")
+    ctx.note(
+        f"{about['model']}, {result['language']}: {len(result['segments'])} segments, {words} words"
+    )
 
 
 run_stage(snakemake, "asr", body)

@@ -14,8 +14,11 @@ def body(ctx):
     ctx.note(
         f"audio stream #{a['index']} ({a['codec']}, {a['language'] or 'no language tag'}), "
         f"{facts['wav']['duration']:.1f} s"
-        + (f", padded {facts['movie_clock_offset']} s to the movie's clock"
-           if facts["movie_clock_offset"] else "")
+        + (
+            f", padded {facts['movie_clock_offset']} s to the movie's clock"
+            if facts["movie_clock_offset"]
+            else ""
+        )
     )
 
 

@@ -18,8 +18,10 @@ def body(ctx):
         log=ctx.log,
         progress=ctx.progress,
     )
-    ctx.note(f"{result['streams_copied']} streams copied, subtitle track "
-             f"#{result['subtitle_track']} ({languages.to_639_2(lang)})")
+    ctx.note(
+        f"{result['streams_copied']} streams copied, subtitle track "
+        f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
+    )
 
 
 run_stage(snakemake, "mux", body)

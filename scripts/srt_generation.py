@@ -11,9 +11,7 @@ from subsmith.jsonio import read_json
 def body(ctx):
     transcript = read_json(ctx.input.transcript)
     rules = subtitles.SubtitleRules.from_config(ctx.params.rules)
-    words = [
-        {**w, "segment": s["id"]} for s in transcript["segments"] for w in s.get("words", [])
-    ]
+    words = [{**w, "segment": s["id"]} for s in transcript["segments"] for w in s.get("words", [])]
     cues = subtitles.build_cues(words, rules)
     if not cues:
         raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")

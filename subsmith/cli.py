@@ -19,8 +19,12 @@ def _live_step(movie_dir: Path, stage: str, step: dict[str, Any]) -> dict[str, A
     """The manifest is rendered on job events; the job's own status file is fresher."""
     st = status.read_status(status.status_path(movie_dir, stage))
     if st and st.get("status") == status.RUNNING:
-        return {**step, "status": "running", "progress": st.get("progress"),
-                "progress_detail": st.get("progress_detail", "")}
+        return {
+            **step,
+            "status": "running",
+            "progress": st.get("progress"),
+            "progress_detail": st.get("progress_detail", ""),
+        }
     return step
 
 
@@ -33,16 +37,18 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
         failed = next((s for s, v in steps.items() if v.get("status") == "failed"), None)
         stage = current or failed or m["pipeline"]["next_stage"] or "-"
         prog = steps[current].get("progress") if current else None
-        rows.append({
-            "movie": d.name,
-            "status": "running" if current else m["pipeline"]["status"],
-            "stage": stage,
-            "progress": f"{prog * 100:.0f}%" if prog is not None else "",
-            "done": f"{len(m['pipeline']['completed_stages'])}/{len(STAGE_NAMES)}",
-            "time": f"{sum(v.get('duration') or 0 for v in steps.values()):.1f}s",
-            "stages": " ".join(_mark(steps[s].get("status")) for s in STAGE_NAMES),
-            "error": (steps[failed].get("error") or "") if failed else "",
-        })
+        rows.append(
+            {
+                "movie": d.name,
+                "status": "running" if current else m["pipeline"]["status"],
+                "stage": stage,
+                "progress": f"{prog * 100:.0f}%" if prog is not None else "",
+                "done": f"{len(m['pipeline']['completed_stages'])}/{len(STAGE_NAMES)}",
+                "time": f"{sum(v.get('duration') or 0 for v in steps.values()):.1f}s",
+                "stages": " ".join(_mark(steps[s].get("status")) for s in STAGE_NAMES),
+                "error": (steps[failed].get("error") or "") if failed else "",
+            }
+        )
     return rows
 
 
@@ -82,10 +88,17 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
     d = Path(args.movie_dir)
     mkv = d / "final.mkv"
     if shutil.which("ffprobe"):
-        subprocess.run(  # noqa: S603 - argv list
-            ["ffprobe", "-v", "error", "-show_entries",
-             "stream=index,codec_type,codec_name:stream_tags=language,title",
-             "-of", "compact=p=0", "file:" + str(mkv.resolve())],
+        subprocess.run(
+            [
+                "ffprobe",
+                "-v",
+                "error",
+                "-show_entries",
+                "stream=index,codec_type,codec_name:stream_tags=language,title",
+                "-of",
+                "compact=p=0",
+                "file:" + str(mkv.resolve()),
+            ],
             check=False,
         )
     for srt in sorted(d.glob("*.srt")):
@@ -95,7 +108,9 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="subsmith", description="subsmith: subtitles for a movie library")
+    p = argparse.ArgumentParser(
+        prog="subsmith", description="subsmith: subtitles for a movie library"
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("status", help="each movie's stages, current stage and progress")
     s.add_argument("out", nargs="?", default="out", help="the output folder (default: out)")

@@ -33,11 +33,30 @@ def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
     with tempfile.TemporaryDirectory() as tmp:
         raw = os.path.join(tmp, "raw.wav")
         out = os.path.join(tmp, "out.wav")
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", raw, text],  # noqa: S603
-                       check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", "file:" + raw,  # noqa: S603
-                        "-ac", "1", "-ar", str(RATE), "-c:a", "pcm_s16le", "file:" + out],
-                       check=True)
+        subprocess.run(
+            ["espeak-ng", "-v", voice, "-s", str(speed), "-w", raw, text],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-nostdin",
+                "-loglevel",
+                "error",
+                "-y",
+                "-i",
+                "file:" + raw,
+                "-ac",
+                "1",
+                "-ar",
+                str(RATE),
+                "-c:a",
+                "pcm_s16le",
+                "file:" + out,
+            ],
+            check=True,
+        )
         import soundfile
 
         audio, _ = soundfile.read(out, dtype="float32")
@@ -46,11 +65,13 @@ def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
 
 def trim(audio: np.ndarray, level: float = 0.01) -> np.ndarray:
     loud = np.flatnonzero(np.abs(audio) > level)
-    return audio[loud[0]: loud[-1] + 1] if loud.size else audio[:0]
+    return audio[loud[0] : loud[-1] + 1] if loud.size else audio[:0]
 
 
 def dialogue(
-    lines: Sequence[tuple[str, str]] = DIALOGUE, lead_in: float = 1.0, gap: float = 0.8,
+    lines: Sequence[tuple[str, str]] = DIALOGUE,
+    lead_in: float = 1.0,
+    gap: float = 0.8,
     tail: float = 1.0,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """The spoken dialogue and, for each line, its exact text, voice, start and end."""
@@ -62,8 +83,14 @@ def dialogue(
             parts.append(np.zeros(int(gap * RATE), np.float32))
             t += gap
         speech = trim(speak(text, voice))
-        refs.append({"text": text, "voice": voice, "start": round(t, 3),
-                     "end": round(t + len(speech) / RATE, 3)})
+        refs.append(
+            {
+                "text": text,
+                "voice": voice,
+                "start": round(t, 3),
+                "end": round(t + len(speech) / RATE, 3),
+            }
+        )
         parts.append(speech)
         t += len(speech) / RATE
     parts.append(np.zeros(int(tail * RATE), np.float32))
@@ -125,8 +152,10 @@ def make_movie(
             codecs += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
         if subtitle_srt:
             codecs += ["-c:s", "mov_text" if path.suffix.lower() in (".mp4", ".m4v") else "srt"]
-        subprocess.run([*args, *maps, *codecs, *meta, "file:" + str(path.resolve())],  # noqa: S603
-                       check=True)
+        subprocess.run(
+            [*args, *maps, *codecs, *meta, "file:" + str(path.resolve())],
+            check=True,
+        )
     return path
 
 

@@ -72,11 +72,19 @@ def _start_watchdog(timeout: float, status_file: str) -> subprocess.Popen[bytes]
     except OSError:
         pass  # already a group/session leader: the group is still ours
     pgid = os.getpgid(0)
-    return subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+    return subprocess.Popen(
         [
-            sys.executable, "-m", "subsmith.watchdog",
-            "--pid", str(os.getpid()), "--pgid", str(pgid),
-            "--timeout", str(timeout), "--status", status_file,
+            sys.executable,
+            "-m",
+            "subsmith.watchdog",
+            "--pid",
+            str(os.getpid()),
+            "--pgid",
+            str(pgid),
+            "--timeout",
+            str(timeout),
+            "--status",
+            status_file,
         ],
         start_new_session=True,
         stdin=subprocess.DEVNULL,
@@ -121,12 +129,19 @@ def run_stage(smk: Any, stage: str, body: Callable[[StageContext], None]) -> Non
     signal.signal(signal.SIGTERM, _on_sigterm)
     watchdog = _start_watchdog(timeout, status_file) if timeout else None
     ctx = StageContext(
-        stage=stage, input=smk.input, output=smk.output, params=smk.params,
-        threads=int(smk.threads), config=smk.config, wildcards=smk.wildcards,
-        log=logger, status_file=status_file,
+        stage=stage,
+        input=smk.input,
+        output=smk.output,
+        params=smk.params,
+        threads=int(smk.threads),
+        config=smk.config,
+        wildcards=smk.wildcards,
+        log=logger,
+        status_file=status_file,
     )
-    logger.info("%s: started (movie %r, timeout %s s)", stage, dict(smk.wildcards).get("movie"),
-                timeout)
+    logger.info(
+        "%s: started (movie %r, timeout %s s)", stage, dict(smk.wildcards).get("movie"), timeout
+    )
     t0 = time.monotonic()
     outcome, error = status.SUCCESS, None
     try:

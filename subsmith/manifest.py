@@ -25,9 +25,30 @@ LIVE = "live"  # a snakemake run is going: `running` stages are believed
 FINISHED = "finished"  # the run ended: a stage still `running` was interrupted
 
 
-def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str, Any]:
+HISTORY_KEEP = 10
+_ATTEMPT_KEYS = ("status", "started_at", "finished_at", "duration", "error")
+
+
+def _previous_attempts(old: dict[str, Any], current: dict[str, Any] | None) -> list[dict]:
+    """Earlier attempts of a stage: those in the last manifest, plus the last manifest's
+    own entry when the status file now describes another attempt (or is gone because
+    Snakemake cleared it for a rerun)."""
+    previous = list(old.get("previous") or [])
+    started = old.get("started_at")
+    if started and (current is None or current.get("started_at") != started):
+        if all(p.get("started_at") != started for p in previous):
+            previous.append({k: old.get(k) for k in _ATTEMPT_KEYS})
+    return previous[-HISTORY_KEEP:]
+
+
+def render(
+    movie_dir: str | os.PathLike[str], run_state: str = LIVE, starting: str | None = None
+) -> dict[str, Any]:
+    """The manifest from the status files and, for earlier attempts, the last manifest."""
     movie_dir = Path(movie_dir)
     movie = movie_dir.name
+    last = read_json(movie_dir / MANIFEST) or {}
+    last_steps = (last.get("pipeline") or {}).get("steps") or {}
     steps: dict[str, Any] = {}
     completed: list[str] = []
     first_open: str | None = None
@@ -37,6 +58,9 @@ def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str
     input_path = None
     for stage in STAGES:
         st = status.read_status(status.status_path(movie_dir, stage.name))
+        if st is None and stage.name == starting and run_state == LIVE:
+            # Snakemake just started this job; its own status file is not written yet.
+            st = {"status": status.RUNNING, "notes": "starting", "progress": 0.0}
         step: dict[str, Any] = {
             "enabled": True,
             "critical": stage.critical,
@@ -47,6 +71,10 @@ def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str
             "notes": "",
             "error": None,
         }
+        previous = _previous_attempts(last_steps.get(stage.name) or {}, st)
+        if previous:
+            step["previous"] = previous
+        step["runs"] = len(previous) + (1 if st else 0)
         if st:
             state = st.get("status", "pending")
             if state == status.RUNNING and run_state == FINISHED:
@@ -59,11 +87,8 @@ def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str
                 error=st.get("error"),
                 started_at=st.get("started_at"),
                 finished_at=st.get("finished_at"),
-                runs=st.get("runs", 1),
                 progress=st.get("progress"),
             )
-            if st.get("history"):
-                step["previous"] = st["history"]
             if st.get("started_at"):
                 starts.append(st["started_at"])
             if st.get("finished_at"):
@@ -91,7 +116,7 @@ def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str
     title, year = library.title_and_year(movie)
     return {
         "input": {
-            "path": input_path or media.get("input"),
+            "path": input_path or media.get("input") or (last.get("input") or {}).get("path"),
             "title": title,
             "year": year,
             "duration": _seconds((media.get("format") or {}).get("duration")),
@@ -101,8 +126,7 @@ def render(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str
             "status": overall,
             "started_at": min(starts) if starts else None,
             "finished_at": max(ends) if ends and overall in ("completed", "failed") else None,
-            "current_stage": next((s for s, v in steps.items() if v["status"] == "running"),
-                                  None),
+            "current_stage": next((s for s, v in steps.items() if v["status"] == "running"), None),
             "completed_stages": completed,
             "next_stage": first_open,
             "steps": steps,
@@ -117,9 +141,11 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def write(movie_dir: str | os.PathLike[str], run_state: str = LIVE) -> dict[str, Any]:
+def write(
+    movie_dir: str | os.PathLike[str], run_state: str = LIVE, starting: str | None = None
+) -> dict[str, Any]:
     with _lock:
-        data = render(movie_dir, run_state)
+        data = render(movie_dir, run_state, starting)
         write_json_atomic(Path(movie_dir) / MANIFEST, data)
     return data
 

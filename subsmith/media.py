@@ -100,11 +100,24 @@ def run_ffmpeg(
     args: list[str], duration: float | None, progress: Progress | None, log: logging.Logger
 ) -> None:
     """Run ffmpeg (argv list), feeding its -progress output to `progress`."""
-    cmd = [args[0], "-nostdin", "-hide_banner", "-loglevel", "error", "-progress", "pipe:1",
-           "-nostats", *args[1:]]
+    cmd = [
+        args[0],
+        "-nostdin",
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        *args[1:],
+    ]
     log.info("running: %s", " ".join(repr(a) for a in cmd))
-    proc = subprocess.Popen(  # noqa: S603 - argv list, no shell
-        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         errors="replace",
     )
     assert proc.stdout is not None
@@ -254,8 +267,10 @@ def mux(
     # just before the output path.
     at = args.index(ffmpeg_path(out))
     args[at:at] = [
-        f"-metadata:s:s:{n}", f"language={languages.to_639_2(language)}",
-        f"-metadata:s:s:{n}", f"title={title}",
+        f"-metadata:s:s:{n}",
+        f"language={languages.to_639_2(language)}",
+        f"-metadata:s:s:{n}",
+        f"title={title}",
     ]
     run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
     result = probe(out)
@@ -264,5 +279,8 @@ def mux(
         raise StageError(
             f"{out}: muxing produced {len(result['streams'])} streams, expected {len(kept) + 1}"
         )
-    return {"streams_copied": len(kept), "subtitle_track": n, "dropped": [
-        s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT]}
+    return {
+        "streams_copied": len(kept),
+        "subtitle_track": n,
+        "dropped": [s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT],
+    }

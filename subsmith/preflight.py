@@ -17,8 +17,9 @@ def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
         if shutil.which(tool) is None:
             problems.append(f"{tool} is not on PATH; install it (Debian: apt-get install ffmpeg)")
     try:
-        import silero_vad  # noqa: F401
         from importlib.resources import files
+
+        import silero_vad  # noqa: F401
 
         if not files("silero_vad.data").joinpath("silero_vad.onnx").is_file():
             problems.append("the silero-vad package has no silero_vad.onnx; reinstall it")
@@ -30,11 +31,12 @@ def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
 
     in_dir = Path(config["input_dir"])
     if not in_dir.is_dir():
-        problems.append(f"{in_dir}: the input folder does not exist; put the movies there "
-                        "or set input_dir")
+        problems.append(
+            f"{in_dir}: the input folder does not exist; put the movies there or set input_dir"
+        )
     elif not os.access(in_dir, os.R_OK | os.X_OK):
         problems.append(f"{in_dir}: the input folder is not readable; fix its permissions")
-    for name, path in sorted(library.items()):
+    for path in sorted(library.values()):
         if not os.access(path, os.R_OK):
             problems.append(f"{path}: this movie is not readable; fix its permissions")
 
@@ -44,6 +46,8 @@ def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
         with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-test-"):
             pass
     except OSError as exc:
-        problems.append(f"{out_dir}: cannot write to the output folder ({exc.strerror}); "
-                        "fix its permissions or set output_dir")
+        problems.append(
+            f"{out_dir}: cannot write to the output folder ({exc.strerror}); "
+            "fix its permissions or set output_dir"
+        )
     return problems

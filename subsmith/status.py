@@ -18,12 +18,11 @@ from .jsonio import read_json, write_json_atomic
 
 RUNNING, SUCCESS, SKIPPED, FAILED = "running", "success", "skipped", "failed"
 DONE = (SUCCESS, SKIPPED)
-HISTORY_KEEP = 10
 INTERRUPTED = "interrupted: the run stopped while this stage was running"
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def status_dir(movie_dir: str | os.PathLike[str]) -> Path:
@@ -47,17 +46,14 @@ def read_status(path: str | os.PathLike[str]) -> dict[str, Any] | None:
 def start(
     path: str | os.PathLike[str], stage: str, *, inputs: list[str], timeout: float | None
 ) -> dict[str, Any]:
-    """Record that the stage starts; earlier outcomes move into `history`."""
-    prev = read_status(path) or {}
-    history = list(prev.get("history", []))
-    if prev.get("status"):
-        history.append(
-            {k: prev.get(k) for k in ("status", "started_at", "finished_at", "duration", "error")}
-        )
+    """Record that the stage starts.
+
+    Snakemake deletes a job's log files (this one included) before the job runs, so
+    earlier attempts are kept by the manifest, not here.
+    """
     data = {
         "stage": stage,
         "status": RUNNING,
-        "runs": int(prev.get("runs", 0)) + 1,
         "started_at": now_iso(),
         "finished_at": None,
         "duration": None,
@@ -68,7 +64,6 @@ def start(
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "inputs": inputs,
-        "history": history[-HISTORY_KEEP:],
     }
     write_json_atomic(path, data)
     return data

@@ -70,8 +70,9 @@ def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0
     # The job is gone: it can no longer write its status, so the watchdog closes it.
     data = status.read_status(status_file) or {}
     if data.get("status") != status.FAILED or data.get("error") != message:
-        status.finish(status_file, status.FAILED, duration=timeout, notes=data.get("notes", ""),
-                      error=message)
+        status.finish(
+            status_file, status.FAILED, duration=timeout, notes=data.get("notes", ""), error=message
+        )
     return 0
 
 

@@ -27,14 +27,28 @@ def env() -> dict[str, str]:
 
 
 def snakemake_cmd(workdir: Path, *args: str) -> list[str]:
-    return [str(BIN / "snakemake"), "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--cores", "2", *args]
+    return [
+        str(BIN / "snakemake"),
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        "2",
+        *args,
+    ]
 
 
 def run_snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     """Run the real workflow (CLI) on workdir/in -> workdir/out."""
-    return subprocess.run(snakemake_cmd(workdir, *args), cwd=workdir, env=env(),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        snakemake_cmd(workdir, *args),
+        cwd=workdir,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def read_manifest(workdir: Path, movie: str) -> dict:

@@ -7,7 +7,7 @@ from subsmith import library
 HOSTILE = [
     "Plain",
     "With Spaces (2010)",
-    "Tom's \"quoted\" movie",
+    'Tom\'s "quoted" movie',
     "semi;colon & amp",
     "$(touch pwned)",
     "`touch pwned2`",

@@ -33,8 +33,12 @@ def test_partial_then_completed(tmp_path):
     _done(d, "demux")
     status.start(status.status_path(d, "silero_vad"), "silero_vad", inputs=[], timeout=None)
     m = manifest.render(d)
-    assert m["input"] == {"path": "in/Film (2001).mkv", "title": "Film", "year": 2001,
-                          "duration": None}
+    assert m["input"] == {
+        "path": "in/Film (2001).mkv",
+        "title": "Film",
+        "year": 2001,
+        "duration": None,
+    }
     assert m["pipeline"]["completed_stages"] == ["demux"]
     assert m["pipeline"]["current_stage"] == "silero_vad"
     assert m["pipeline"]["next_stage"] == "silero_vad"
@@ -70,10 +74,16 @@ def test_a_killed_run_leaves_no_stage_running(tmp_path):
     # At the next start the stale status file itself is closed, then the rerun shows history.
     assert manifest.close_interrupted(d) == ["silero_vad"]
     assert manifest.close_interrupted(d) == []
+    manifest.write(d)
+    # Snakemake deletes the job's log files (the status file) before it reruns.
+    status.status_path(d, "silero_vad").unlink()
+    assert manifest.write(d)["pipeline"]["steps"]["silero_vad"]["runs"] == 1
     _done(d, "silero_vad")
+    assert manifest.write(d) == manifest.write(d)  # idempotent
     step = manifest.render(d)["pipeline"]["steps"]["silero_vad"]
     assert step["status"] == "success" and step["runs"] == 2
     assert step["previous"][0]["status"] == "failed"
+    assert "interrupted" in step["previous"][0]["error"]
     assert manifest.render(d)["pipeline"]["steps"]["demux"]["runs"] == 1
 
 

@@ -27,18 +27,36 @@ def streams(path: Path) -> list[dict]:
 def stream_md5(path: Path, index: int) -> str:
     """MD5 of one stream's packets, as ffmpeg copies them (no decoding)."""
     out = subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", f"file:{path}", "-map", f"0:{index}",
-         "-c", "copy", "-f", "md5", "-"],
-        capture_output=True, text=True, check=True,
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            f"file:{path}",
+            "-map",
+            f"0:{index}",
+            "-c",
+            "copy",
+            "-f",
+            "md5",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return hashlib.sha1(out.encode()).hexdigest()
 
 
 def test_demux_picks_the_configured_language(tmp_path):
-    movie = demo.make_movie(tmp_path / "two tracks.mkv", [
-        {"audio": tone(3, 440), "language": "fre", "default": True},
-        {"audio": tone(3, 1000), "language": "eng"},
-    ])
+    movie = demo.make_movie(
+        tmp_path / "two tracks.mkv",
+        [
+            {"audio": tone(3, 440), "language": "fre", "default": True},
+            {"audio": tone(3, 1000), "language": "eng"},
+        ],
+    )
     info = media.probe(movie)
     assert media.choose_audio_stream(info)["tags"]["language"] == "fre"  # the default one
     assert media.choose_audio_stream(info, "en")["tags"]["language"] == "eng"
@@ -53,8 +71,9 @@ def test_demux_picks_the_configured_language(tmp_path):
 
 
 def test_demux_puts_late_audio_on_the_movie_clock(tmp_path):
-    movie = demo.make_movie(tmp_path / "late audio.mkv",
-                            [{"audio": tone(2.0), "offset": 2.0}], duration=5.0)
+    movie = demo.make_movie(
+        tmp_path / "late audio.mkv", [{"audio": tone(2.0), "offset": 2.0}], duration=5.0
+    )
     facts = media.demux(movie, tmp_path / "a.wav", None, LOG)
     # AAC's encoder priming (1024 samples) shifts the stream's start a little earlier
     # than its first audible sample; the decoded audio below is what must be exact.
@@ -72,8 +91,22 @@ def test_bad_inputs_give_one_clear_line(tmp_path):
     text.write_text("this is not a movie\n" * 50)
     silent_video = demo.make_movie(tmp_path / "no audio.mp4", [{"audio": tone(1)}], video=True)
     no_audio = tmp_path / "video only.mkv"
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", f"file:{silent_video}",
-                    "-map", "0:v", "-c", "copy", f"file:{no_audio}"], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            f"file:{silent_video}",
+            "-map",
+            "0:v",
+            "-c",
+            "copy",
+            f"file:{no_audio}",
+        ],
+        check=True,
+    )
     cases = {
         empty: "empty \\(0 bytes\\)",
         text: "ffprobe cannot read this file as a movie",
@@ -100,27 +133,57 @@ def test_truncated_movie_is_detected(tmp_path, short_dialogue):
 
 @pytest.mark.parametrize("container", ["mkv", "mp4"])
 def test_mux_copies_every_stream_and_adds_one_subtitle(tmp_path, container):
-    src = demo.make_movie(tmp_path / f"in put.{container}", [
-        {"audio": tone(3), "language": "eng", "default": True},
-        {"audio": tone(3, 600), "language": "ger"},
-    ], subtitle_srt=SRT)
+    src = demo.make_movie(
+        tmp_path / f"in put.{container}",
+        [
+            {"audio": tone(3), "language": "eng", "default": True},
+            {"audio": tone(3, 600), "language": "ger"},
+        ],
+        subtitle_srt=SRT,
+    )
     srt = tmp_path / "new.srt"
     srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nGood morning, Captain.\n\n")
     out = tmp_path / "final.mkv"
-    result = media.mux(src, srt, out, language="en", title="English (subsmith)",
-                       default=True, forced=False, log=LOG)
+    result = media.mux(
+        src,
+        srt,
+        out,
+        language="en",
+        title="English (subsmith)",
+        default=True,
+        forced=False,
+        log=LOG,
+    )
     before, after = streams(src), streams(out)
     assert result["streams_copied"] == len(before)
     assert len(after) == len(before) + 1
     for s in before:
-        assert stream_md5(out, s["index"]) == stream_md5(src, s["index"]) or s["codec_type"] == "subtitle"
+        assert (
+            stream_md5(out, s["index"]) == stream_md5(src, s["index"])
+            or s["codec_type"] == "subtitle"
+        )
     new = after[-1]
     assert new["codec_type"] == "subtitle" and new["codec_name"] == "subrip"
     assert new["tags"]["language"] == "eng" and new["tags"]["title"] == "English (subsmith)"
     assert new["disposition"]["default"] == 1
     old_sub = [s for s in after[:-1] if s["codec_type"] == "subtitle"]
     assert len(old_sub) == 1 and old_sub[0]["disposition"]["default"] == 0
-    text = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", f"file:{out}",
-                           "-map", f"0:{new['index']}", "-f", "srt", "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            f"file:{out}",
+            "-map",
+            f"0:{new['index']}",
+            "-f",
+            "srt",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert "Good morning, Captain." in text

@@ -54,8 +54,9 @@ def transcript(dialogue, regions):
     model, about = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     assert about["compute_type"] == "int8"
     seen = []
-    result = asr.transcribe(model, audio, regions, language="en",
-                            progress=lambda f, d: seen.append(f))
+    result = asr.transcribe(
+        model, audio, regions, language="en", progress=lambda f, d: seen.append(f)
+    )
     result["progress_seen"] = seen
     return result
 

@@ -1,0 +1,264 @@
+"""End to end: the real Snakemake workflow (CLI) on short generated movies."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import env, read_manifest, run_snakemake, snakemake_cmd
+from subsmith import demo, media, status
+from subsmith.stages import STAGE_NAMES
+
+pytestmark = pytest.mark.e2e
+
+GOOD = "Captain's Log (2012)"
+HOSTILE = '$(touch pwned) ü; "quoted"'
+
+
+def planned_jobs(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a (dry) run: rule -> count."""
+    jobs: dict[str, int] = {}
+    block = output.split("Job stats:", 1)
+    if len(block) < 2:
+        return jobs
+    for line in block[1].splitlines()[3:]:
+        parts = line.split()
+        if len(parts) != 2 or parts[0] == "total":
+            break
+        jobs[parts[0]] = int(parts[1])
+    return jobs
+
+
+def watch_manifests(out: Path, stop: threading.Event, seen: list[int], bad: list[str]) -> None:
+    """Read every manifest.json in a tight loop: each read must be valid JSON."""
+    while not stop.is_set():
+        for m in out.glob("*/manifest.json"):
+            try:
+                text = m.read_text(encoding="utf-8")
+            except FileNotFoundError:
+                continue
+            try:
+                json.loads(text)
+                seen.append(1)
+            except ValueError as exc:
+                bad.append(f"{m}: {exc}")
+        time.sleep(0.005)
+
+
+def srt_text(mkv: Path) -> str:
+    info = media.probe(mkv)
+    sub = [s for s in info["streams"] if s["codec_type"] == "subtitle"][-1]
+    return subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            f"file:{mkv}",
+            "-map",
+            f"0:{sub['index']}",
+            "-f",
+            "srt",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory, dialogue, short_dialogue):
+    """Two movies (one with a hostile name, mp4), subtitled by one real run."""
+    work = tmp_path_factory.mktemp("library")
+    audio, refs = dialogue
+    demo.make_movie(
+        work / "in" / f"{GOOD}.mkv", [{"audio": audio, "language": "eng", "default": True}]
+    )
+    short, short_refs = short_dialogue
+    demo.make_movie(work / "in" / "sub dir" / f"{HOSTILE}.mp4", [{"audio": short}])
+    stop, seen, bad = threading.Event(), [], []
+    watcher = threading.Thread(target=watch_manifests, args=(work / "out", stop, seen, bad))
+    watcher.start()
+    try:
+        proc = run_snakemake(work)
+    finally:
+        stop.set()
+        watcher.join()
+    return {
+        "work": work,
+        "proc": proc,
+        "refs": refs,
+        "short_refs": short_refs,
+        "reads": len(seen),
+        "bad": bad,
+    }
+
+
+def test_run_subtitles_every_movie(library):
+    work, proc = library["work"], library["proc"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for movie, refs in ((GOOD, library["refs"]), (HOSTILE, library["short_refs"])):
+        mkv = work / "out" / movie / "final.mkv"
+        kinds = [s["codec_type"] for s in media.probe(mkv)["streams"]]
+        assert kinds == ["video", "audio", "subtitle"]
+        text = srt_text(mkv).lower()
+        for word in ("morning", "captain", "ship", "thank", "doctor"):
+            if any(word in r["text"].lower() for r in refs):
+                assert word in text, (movie, word, text)
+        assert (work / "out" / movie / f"{movie}.en.srt").exists()
+        m = read_manifest(work, movie)
+        assert m["pipeline"]["status"] == "completed"
+        assert m["pipeline"]["completed_stages"] == list(STAGE_NAMES)
+        assert m["pipeline"]["next_stage"] is None
+        for name, step in m["pipeline"]["steps"].items():
+            assert step["status"] == "success" and step["duration"] > 0, name
+    assert not (work / "pwned").exists() and not (Path.cwd() / "pwned").exists()
+
+
+def test_manifest_was_valid_json_at_every_read(library):
+    assert library["bad"] == []
+    assert library["reads"] > 10
+
+
+def test_status_command_shows_the_library(library):
+    out = subprocess.run(
+        [str(Path(os.sys.executable).parent / "subsmith"), "status", str(library["work"] / "out")],
+        capture_output=True,
+        text=True,
+        env=env(),
+    )
+    assert out.returncode == 0
+    assert GOOD in out.stdout and HOSTILE in out.stdout
+    assert out.stdout.count("completed") == 2
+
+
+def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
+    proc = run_snakemake(library["work"], "--dry-run")
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_deleting_the_transcript_reruns_only_what_follows(library):
+    work = library["work"]
+    (work / "out" / GOOD / "asr" / "transcript.json").unlink()
+    dry = run_snakemake(work, "--dry-run")
+    assert planned_jobs(dry.stdout + dry.stderr) == {
+        "asr": 1,
+        "srt_generation": 1,
+        "mux": 1,
+        "all": 1,
+    }
+    proc = run_snakemake(work)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    steps = read_manifest(work, GOOD)["pipeline"]["steps"]
+    assert [steps[s]["runs"] for s in STAGE_NAMES] == [1, 1, 2, 2, 2]
+    assert steps["asr"]["previous"][0]["status"] == "success"
+    assert read_manifest(work, GOOD)["pipeline"]["status"] == "completed"
+
+
+def _wait_for(pred, timeout: float, what: str) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
+    audio, _ = dialogue
+    movie = "Kill Me"
+    demo.make_movie(tmp_path / "in" / f"{movie}.mkv", [{"audio": audio}])
+    proc = subprocess.Popen(
+        snakemake_cmd(tmp_path),
+        cwd=tmp_path,
+        env=env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    asr_status = tmp_path / "out" / movie / ".status" / "asr.json"
+    try:
+        _wait_for(
+            lambda: (status.read_status(asr_status) or {}).get("status") == "running",
+            120,
+            "asr to start",
+        )
+        time.sleep(0.5)
+        job_pid = status.read_status(asr_status)["pid"]
+        # The whole run dies at once, as in a power cut: snakemake and the asr job.
+        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(job_pid, signal.SIGKILL)
+    finally:
+        proc.wait()
+    m = read_manifest(tmp_path, movie)  # still valid JSON
+    assert m["pipeline"]["steps"]["asr"]["status"] == "running"
+    assert not (tmp_path / "out" / movie / "asr" / "transcript.json").exists()
+
+    unlock = run_snakemake(tmp_path, "--unlock")
+    assert unlock.returncode == 0, unlock.stderr[-2000:]
+    dry = run_snakemake(tmp_path, "--dry-run")
+    assert set(planned_jobs(dry.stdout + dry.stderr)) == {"asr", "srt_generation", "mux", "all"}
+    rerun = run_snakemake(tmp_path)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    m = read_manifest(tmp_path, movie)
+    assert m["pipeline"]["status"] == "completed"
+    steps = m["pipeline"]["steps"]
+    assert all(steps[s]["status"] == "success" for s in STAGE_NAMES)
+    assert steps["demux"]["runs"] == 1 and steps["silero_vad"]["runs"] == 1
+    assert steps["asr"]["runs"] == 2
+    assert "interrupted" in steps["asr"]["previous"][-1]["error"]
+
+
+def test_corrupt_input_fails_alone_with_keep_going(tmp_path, short_dialogue):
+    audio, _ = short_dialogue
+    demo.make_movie(tmp_path / "in" / "Good One.mkv", [{"audio": audio}])
+    (tmp_path / "in" / "broken.mkv").write_text("this is a text file, not a movie\n" * 20)
+    proc = run_snakemake(tmp_path, "--keep-going")
+    assert proc.returncode != 0
+    assert read_manifest(tmp_path, "Good One")["pipeline"]["status"] == "completed"
+    assert (tmp_path / "out" / "Good One" / "final.mkv").exists()
+    m = read_manifest(tmp_path, "broken")
+    assert m["pipeline"]["status"] == "failed"
+    demux = m["pipeline"]["steps"]["demux"]
+    assert demux["status"] == "failed"
+    assert "broken.mkv" in demux["error"] and "ffprobe cannot read" in demux["error"]
+    assert m["pipeline"]["next_stage"] == "demux"
+    log = (tmp_path / "out" / "broken" / "logs" / "demux.log").read_text()
+    assert "ffprobe cannot read" in log
+    assert re.search(r"subsmith demux failed: .*broken\.mkv", proc.stdout + proc.stderr)
+
+
+def test_a_stage_past_its_timeout_is_stopped_and_recorded(tmp_path, short_dialogue):
+    audio, _ = short_dialogue
+    demo.make_movie(tmp_path / "in" / "Slow.mkv", [{"audio": audio}])
+    (tmp_path / "slow.yaml").write_text("timeouts:\n  asr: 0.5\n")
+    proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "slow.yaml"))
+    assert proc.returncode != 0
+    m = read_manifest(tmp_path, "Slow")
+    asr = m["pipeline"]["steps"]["asr"]
+    assert asr["status"] == "failed" and asr["error"].startswith("timed out after 0.5 s")
+    assert m["pipeline"]["status"] == "failed"
+    pid = status.read_status(tmp_path / "out" / "Slow" / ".status" / "asr.json")["pid"]
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_preflight_stops_before_anything_runs(tmp_path, short_dialogue):
+    audio, _ = short_dialogue
+    demo.make_movie(tmp_path / "in" / "Any.mkv", [{"audio": audio}])
+    (tmp_path / "bad.yaml").write_text("asr:\n  model: no-such-model-anywhere\n")
+    proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
+    assert proc.returncode != 0
+    assert "subsmith pre-flight: ASR model 'no-such-model-anywhere'" in proc.stderr
+    assert not (tmp_path / "out" / "Any" / ".status").exists()
