@@ -22,6 +22,8 @@ from typing import Any
 
 from . import status
 from .errors import SkipStage, StageError
+from .jsonio import write_json_atomic
+from .stages import BY_NAME
 
 PROGRESS_EVERY_S = 2.0
 
@@ -119,8 +121,30 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, StageError) else f"{type(exc).__name__}: {text}"
 
 
-def run_stage(smk: Any, stage: str, body: Callable[[StageContext], None]) -> None:
-    """Run `body` as stage `stage` of the Snakemake job `smk`; exit 1 on failure."""
+def write_skipped_outputs(outputs: Any, stage: str, reason: str) -> None:
+    """An optional stage that cannot run still writes its outputs, marked skipped, so the
+    file graph stays whole and the stages after it carry on."""
+    for f in outputs:
+        f = str(f)
+        if f.endswith(".json"):
+            write_json_atomic(f, {"status": "skipped", "stage": stage, "reason": reason})
+        else:
+            os.makedirs(os.path.dirname(f) or ".", exist_ok=True)
+            with open(f, "w", encoding="utf-8"):
+                pass
+
+
+def run_stage(
+    smk: Any, stage: str, body: Callable[[StageContext], None], critical: bool | None = None
+) -> None:
+    """Run `body` as stage `stage` of the Snakemake job `smk`.
+
+    A critical stage that fails exits 1 (Snakemake fails the job, the movie stops). An
+    optional stage that fails, or raises SkipStage, is recorded `skipped` with the reason
+    and writes placeholder outputs; the run goes on.
+    """
+    if critical is None:
+        critical = BY_NAME[stage].critical if stage in BY_NAME else True
     status_file = str(smk.log.status)
     timeout = float(smk.params.timeout) if hasattr(smk.params, "timeout") else None
     logger, real_stderr = _setup_log(str(smk.log.log), stage)
@@ -153,16 +177,25 @@ def run_stage(smk: Any, stage: str, body: Callable[[StageContext], None]) -> Non
         outcome, error = status.FAILED, one_line(exc)
         if not isinstance(exc, StageError | _Terminated):
             logger.error("%s", traceback.format_exc())
+        if not critical and not isinstance(exc, _Terminated | KeyboardInterrupt):
+            outcome, error = status.SKIPPED, None
+            ctx.notes.append(f"skipped (optional stage failed): {one_line(exc)}")
     duration = time.monotonic() - t0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     current = status.read_status(status_file) or {}
     if current.get("timed_out"):
         # The watchdog stopped us: its message is the true cause, and it finishes the
         # job of stopping the whole process group, so leave it running.
-        outcome, error = status.FAILED, current.get("error")
+        if critical:
+            outcome, error = status.FAILED, current.get("error")
+        else:
+            outcome, error = status.SKIPPED, None
+            ctx.notes.append(f"skipped: {current.get('error')}")
     elif watchdog is not None:
         watchdog.kill()
         watchdog.wait()
+    if outcome == status.SKIPPED:
+        write_skipped_outputs(smk.output, stage, "; ".join(ctx.notes))
     status.finish(status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error)
     if outcome == status.FAILED:
         logger.error("%s failed: %s", stage, error)
