@@ -16,7 +16,7 @@ CORES ?= 2
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED ?= 0
 
-.PHONY: install system-deps demo test lint format bench clean-demo
+.PHONY: install system-deps demo test test-cluster lint format bench clean-demo
 
 install: system-deps $(STAMP)
 
@@ -45,6 +45,11 @@ demo: install
 
 test: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
+
+# A one-node SLURM on this machine (Debian slurm-wlm + munge), driven through
+# profiles/slurm. Needs root (it installs and starts the daemons, and stops them after).
+test-cluster: install
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -m cluster tests/test_cluster.py
 
 lint: install
 	$(BIN)/ruff check .
