@@ -18,6 +18,13 @@ wildcard_constraints:
     movie=r"[^/]+",
 
 
+def subtitle_files(movie):
+    """The sidecars srt_generation writes: {format: path}, srt first."""
+    return {
+        fmt: f"{OUT}/{movie}/{movie}.{LANG}.{fmt}" for fmt in config["subtitles"]["formats"]
+    }
+
+
 def movie_products(movie):
     """What a finished movie keeps. All are targets, so deleting any one of them (say
     asr/transcript.json) re-runs its stage and the stages after it, nothing before."""
@@ -26,7 +33,7 @@ def movie_products(movie):
         f"{d}/media.json",
         f"{d}/vad/silero_segments.json",
         f"{d}/asr/transcript.json",
-        f"{d}/{movie}.{LANG}.srt",
+        *subtitle_files(movie).values(),
         f"{d}/final.mkv",
     ]
 

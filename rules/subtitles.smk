@@ -1,8 +1,9 @@
 rule srt_generation:
     input:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
-        srt=f"{MOVIE_DIR}/{{movie}}.{LANG}.srt",
+        **subtitle_files("{movie}"),
     log:
         **stage_log("srt_generation"),
     conda:

@@ -1,25 +1,42 @@
-"""srt_generation: readable, well-timed cues from the word timestamps."""
+"""srt_generation: readable, well-timed cues from the word timestamps, checked before release."""
 
 from pathlib import Path
 
-from subsmith import subtitles
+from subsmith import checker, hallucination, subformats, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
 
+WRITERS = {"srt": subtitles.to_srt, "vtt": subformats.to_vtt, "ass": subformats.to_ass}
+
 
 def body(ctx):
-    transcript = read_json(ctx.input.transcript)
-    rules = subtitles.SubtitleRules.from_config(ctx.params.rules)
-    words = [{**w, "segment": s["id"]} for s in transcript["segments"] for w in s.get("words", [])]
+    p = ctx.params.rules
+    rules = subtitles.SubtitleRules.from_config(p)
+    segments = read_json(ctx.input.transcript)["segments"]
+    if p.get("drop_hallucinations", True):
+        speech = read_json(ctx.input.segments)["speech"]
+        segments, dropped = hallucination.filter_segments(segments, speech)
+        for line in dropped:
+            ctx.log.info("dropped %s", line)
+        if dropped:
+            ctx.note(f"{len(dropped)} segments dropped as non-speech")
+    words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
     cues = subtitles.build_cues(words, rules)
     if not cues:
         raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
-    problems = subtitles.check_cues(cues, rules)
-    for line in problems:
+    for fmt, path in ctx.output.items():
+        Path(path).write_text(WRITERS[fmt](cues), encoding="utf-8")
+    # The gate: the file as written must pass the same checker as `subsmith check-srt`.
+    report = checker.check_file(ctx.output.srt, rules)
+    for line in report.errors + report.warnings:
         ctx.log.warning("%s", line)
-    Path(ctx.output.srt).write_text(subtitles.to_srt(cues), encoding="utf-8")
-    ctx.note(f"{len(cues)} cues" + (f", {len(problems)} rule warnings" if problems else ""))
+    if not report.ok:
+        raise StageError(
+            f"{ctx.output.srt}: {len(report.errors)} cues break the subtitle rules "
+            f"(first: {report.errors[0]}); see the log"
+        )
+    ctx.note(f"{len(cues)} cues, {report.within_cps:.0%} within {rules.max_cps:g} characters/s")
 
 
 run_stage(snakemake, "srt_generation", body)

@@ -107,6 +107,32 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_srt(args: argparse.Namespace) -> int:
+    """Report every cue that breaks a rule; exit 1 when any file has errors."""
+    from .checker import check_file
+    from .subtitles import SubtitleRules
+
+    cfg: dict[str, Any] = {}
+    if args.config:
+        import yaml
+
+        cfg = (yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}).get(
+            "subtitles", {}
+        )
+    rules = SubtitleRules.from_config(cfg)
+    failed = False
+    for path in args.files:
+        report = check_file(path, rules)
+        for line in report.errors:
+            print(f"{path}: error: {line}")
+        if args.verbose:
+            for line in report.warnings:
+                print(f"{path}: warning: {line}")
+        print(report.summary())
+        failed = failed or not report.ok
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="subsmith", description="subsmith: subtitles for a movie library"
@@ -116,6 +142,15 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("out", nargs="?", default="out", help="the output folder (default: out)")
     s.add_argument("--json", action="store_true", help="machine-readable rows")
     s.set_defaults(func=cmd_status)
+    c = sub.add_parser(
+        "check-srt",
+        help="check SRT files against the subtitle rules (line length, lines, duration, "
+        "gaps, overlaps, parse errors); exit 1 on errors",
+    )
+    c.add_argument("files", nargs="+")
+    c.add_argument("--config", help="a config.yaml whose `subtitles:` rules to use")
+    c.add_argument("-v", "--verbose", action="store_true", help="also list reading-speed warnings")
+    c.set_defaults(func=cmd_check_srt)
     d = sub.add_parser("show-demo", help=argparse.SUPPRESS)
     d.add_argument("movie_dir")
     d.set_defaults(func=cmd_show_demo)

@@ -125,6 +125,29 @@ def test_run_subtitles_every_movie(library):
     assert not (work / "pwned").exists() and not (Path.cwd() / "pwned").exists()
 
 
+def test_sidecars_pass_the_checker(library):
+    srts = [str(p) for p in (library["work"] / "out").glob("*/*.en.srt")]
+    assert len(srts) == 2
+    exe = str(Path(os.sys.executable).parent / "subsmith")
+    proc = subprocess.run([exe, "check-srt", *srts], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert proc.stdout.count(" 0 errors") == 2
+
+
+def test_extra_formats_on_request(tmp_path, short_dialogue):
+    audio, _ = short_dialogue
+    demo.make_movie(tmp_path / "in" / "Formats (1999).mkv", [{"audio": audio}])
+    (tmp_path / "f.yaml").write_text("subtitles:\n  formats: [srt, vtt, ass]\n")
+    proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "f.yaml"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    d = tmp_path / "out" / "Formats (1999)"
+    srt = (d / "Formats (1999).en.srt").read_text()
+    vtt = (d / "Formats (1999).en.vtt").read_text()
+    ass = (d / "Formats (1999).en.ass").read_text()
+    assert vtt.startswith("WEBVTT") and "morning" in vtt.lower()
+    assert ass.count("Dialogue:") == srt.count(" --> ")
+
+
 def test_manifest_was_valid_json_at_every_read(library):
     assert library["bad"] == []
     assert library["reads"] > 10

@@ -1,0 +1,91 @@
+"""Reading SRT files as people have them, and writing WebVTT and ASS besides SRT."""
+
+from __future__ import annotations
+
+import codecs
+import os
+from collections.abc import Sequence
+
+from .subtitles import Cue, parse_srt
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode_subtitle_bytes(data: bytes) -> tuple[str, str]:
+    """(text, encoding): a BOM decides; else UTF-8; else Windows-1252, the usual
+    encoding of older Western subtitle files (which never fails to decode)."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data.decode(encoding), encoding
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace"), "cp1252"
+
+
+def read_srt(path: str | os.PathLike[str]) -> list[Cue]:
+    with open(path, "rb") as fh:
+        text, _ = decode_subtitle_bytes(fh.read())
+    return parse_srt(text)
+
+
+def _vtt_time(seconds: float) -> str:
+    ms = max(0, round(seconds * 1000))
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
+
+
+def to_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT: the same cues; '-->' may not appear in cue text, so it is spaced out."""
+    out = ["WEBVTT", ""]
+    for cue in cues:
+        out.append(f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}")
+        out.extend(line.replace("-->", "- ->") for line in cue.lines if line.strip())
+        out.append("")
+    return "\n".join(out)
+
+
+def _ass_time(seconds: float) -> str:
+    cs = max(0, round(seconds * 100))
+    h, rest = divmod(cs, 360_000)
+    m, rest = divmod(rest, 6000)
+    s, cs = divmod(rest, 100)
+    return f"{h:d}:{m:02d}:{s:02d}.{cs:02d}"
+
+
+_ASS_HEADER = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 1920
+PlayResY: 1080
+WrapStyle: 2
+ScaledBorderAndShadow: yes
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Default,Arial,64,&H00FFFFFF,&H000000FF,&H00000000,&H80000000,0,0,0,0,100,100,0,0,1,3,1,2,96,96,60,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
+
+
+def to_ass(cues: Sequence[Cue]) -> str:
+    """ASS (Advanced SubStation): white text, black outline, bottom centre, our line
+    breaks kept (\\N) and automatic wrapping off (WrapStyle 2)."""
+    lines = [_ASS_HEADER.rstrip("\n")]
+    for cue in cues:
+        text = r"\N".join(
+            line.replace("\\", "\\\\").replace("{", "(").replace("}", ")") for line in cue.lines
+        )
+        lines.append(
+            f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,,0,0,0,,{text}"
+        )
+    return "\n".join(lines) + "\n"
