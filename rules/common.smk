@@ -2,7 +2,7 @@
 import math
 import sys
 
-from subsmith import languages, library, manifest, preflight
+from subsmith import library, manifest, preflight
 
 try:
     LIBRARY = library.discover(config["input_dir"], config["extensions"])
