@@ -73,6 +73,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def cmd_status(args: argparse.Namespace) -> int:
     out = Path(args.out)
+    if args.watch:
+        return watch(out, args.watch)
     rows = movie_rows(out)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -81,6 +83,26 @@ def cmd_status(args: argparse.Namespace) -> int:
     else:
         print_table(rows)
     return 1 if any(r["status"] == "failed" for r in rows) else 0
+
+
+def watch(out: Path, every: float) -> int:
+    """Redraw the table every few seconds until no movie is running (Ctrl-C stops)."""
+    import time
+
+    try:
+        while True:
+            rows = movie_rows(out)
+            print("\033[2J\033[H", end="")
+            print(time.strftime("%H:%M:%S"), f"{out}/")
+            if rows:
+                print_table(rows)
+            else:
+                print(f"no movies under {out}/ yet")
+            if rows and not any(r["status"] == "running" for r in rows):
+                return 1 if any(r["status"] == "failed" for r in rows) else 0
+            time.sleep(every)
+    except KeyboardInterrupt:
+        return 130
 
 
 def cmd_show_demo(args: argparse.Namespace) -> int:
@@ -141,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("status", help="each movie's stages, current stage and progress")
     s.add_argument("out", nargs="?", default="out", help="the output folder (default: out)")
     s.add_argument("--json", action="store_true", help="machine-readable rows")
+    s.add_argument(
+        "--watch", type=float, metavar="SECONDS", help="redraw every SECONDS until the run ends"
+    )
     s.set_defaults(func=cmd_status)
     c = sub.add_parser(
         "check-srt",

@@ -163,6 +163,24 @@ def test_status_command_shows_the_library(library):
     assert out.returncode == 0
     assert GOOD in out.stdout and HOSTILE in out.stdout
     assert out.stdout.count("completed") == 2
+    rows = json.loads(
+        subprocess.run(
+            [
+                str(Path(os.sys.executable).parent / "subsmith"),
+                "status",
+                "--json",
+                str(library["work"] / "out"),
+            ],
+            capture_output=True,
+            text=True,
+            env=env(),
+            check=True,
+        ).stdout
+    )
+    assert {r["movie"]: (r["status"], r["done"]) for r in rows} == {
+        GOOD: ("completed", "5/5"),
+        HOSTILE: ("completed", "5/5"),
+    }
 
 
 def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
