@@ -121,6 +121,14 @@ def one_line(exc: BaseException) -> str:
     return text if isinstance(exc, StageError) else f"{type(exc).__name__}: {text}"
 
 
+def name_the_file(error: str, inputs: list[str], outputs: list[str]) -> str:
+    """Every failure line names a file: when the message names none of the job's files,
+    it is about the job's first input (say, "no speech found" in a movie's audio)."""
+    if not inputs or any(f and f in error for f in inputs + outputs):
+        return error
+    return f"{inputs[0]}: {error}"
+
+
 def write_skipped_outputs(outputs: Any, stage: str, reason: str) -> None:
     """An optional stage that cannot run still writes its outputs, marked skipped, so the
     file graph stays whole and the stages after it carry on."""
@@ -174,7 +182,10 @@ def run_stage(
         outcome = status.SKIPPED
         ctx.notes.append(f"skipped: {exc}")
     except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
-        outcome, error = status.FAILED, one_line(exc)
+        outcome, error = (
+            status.FAILED,
+            name_the_file(one_line(exc), inputs, [str(f) for f in smk.output]),
+        )
         if not isinstance(exc, StageError | _Terminated):
             logger.error("%s", traceback.format_exc())
         if not critical and not isinstance(exc, _Terminated | KeyboardInterrupt):

@@ -131,7 +131,10 @@ def run_ffmpeg(
     if stderr.strip():
         log.info("ffmpeg said:\n%s", stderr.strip())
     if code != 0:
-        raise StageError(f"ffmpeg failed ({_last_line(stderr) or f'exit code {code}'})")
+        # A full disk is the cause even when ffmpeg's last words are "Conversion failed!".
+        full = [ln.strip() for ln in stderr.splitlines() if "No space left on device" in ln]
+        reason = full[-1] if full else _last_line(stderr) or f"exit code {code}"
+        raise StageError(f"ffmpeg failed ({reason})")
 
 
 def extract_audio(
@@ -158,9 +161,21 @@ def extract_audio(
     try:
         run_ffmpeg(out.compile(), duration, progress, log)
     except StageError as exc:
+        # A partial wav is of no use, and on a full disk removing it frees the room
+        # the job needs to record why it failed.
+        try:
+            os.unlink(wav)
+        except OSError:
+            pass
+        if "no space left on device" in str(exc).lower():
+            raise StageError(
+                f"{wav}: no space left on device while extracting the audio of {src}; "
+                "free some space or set output_dir to a bigger disk"
+            ) from None
         raise StageError(
             f"{src}: cannot decode audio stream #{stream['index']} "
-            f"({stream.get('codec_name', '?')}): {exc}; re-encode or re-rip the file"
+            f"({stream.get('codec_name') or 'unknown codec'}): {exc}; "
+            "re-encode or re-rip the file"
         ) from None
 
 
@@ -179,7 +194,10 @@ def demux(
 ) -> dict[str, Any]:
     """Probe `src`, extract its speech audio to `wav`, and return the facts for media.json."""
     info = probe(src)
-    stream = choose_audio_stream(info, audio_language)
+    try:
+        stream = choose_audio_stream(info, audio_language)
+    except StageError as exc:
+        raise StageError(f"{src}: {exc}") from None
     if audio_language and not languages.same_language(
         (stream.get("tags") or {}).get("language"), audio_language
     ):

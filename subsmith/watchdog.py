@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 
 from . import status
 
@@ -45,6 +46,34 @@ def _group_alive(pgid: int) -> bool:
         return True
 
 
+def _descendants(pid: int) -> list[Any]:
+    try:
+        import psutil
+
+        return psutil.Process(pid).children(recursive=True)
+    except Exception:  # noqa: BLE001 - no psutil, or the job just ended
+        return []
+
+
+def _pgid(proc: Any) -> int | None:
+    try:
+        return os.getpgid(proc.pid)
+    except OSError:
+        return None
+
+
+def _signal_all(procs: list[Any], sig: int) -> None:
+    for proc in procs:
+        try:
+            proc.send_signal(sig)  # psutil checks that the pid was not reused
+        except Exception:  # noqa: BLE001 - already gone
+            pass
+
+
+def _any_alive(procs: list[Any]) -> bool:
+    return any(_alive(p.pid) and p.is_running() for p in procs)
+
+
 def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0.2) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -54,19 +83,26 @@ def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0
     if not _alive(pid):
         return 0
     message = f"timed out after {timeout:g} s (timeouts in config.yaml)"
+    # Descendants that left the group (a tool that calls setsid) are not reached by
+    # killpg: take them from the process tree before anything dies and reparents.
+    # (The job started this watchdog: it is one of them, and must not stop itself.)
+    me = os.getpid()
+    strays = [p for p in _descendants(pid) if p.pid != me and _pgid(p) != pgid]
     status.update(status_file, timed_out=True, error=message)
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         pass
+    _signal_all(strays, signal.SIGTERM)
     end = time.monotonic() + GRACE_SECONDS
-    while time.monotonic() < end and _group_alive(pgid):
+    while time.monotonic() < end and (_group_alive(pgid) or _any_alive(strays)):
         time.sleep(poll)
     if _group_alive(pgid):
         try:
             os.killpg(pgid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    _signal_all(strays, signal.SIGKILL)
     # The job is gone: it can no longer write its status, so the watchdog closes it.
     data = status.read_status(status_file) or {}
     if data.get("status") == status.SKIPPED:
