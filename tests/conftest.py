@@ -55,6 +55,33 @@ def read_manifest(workdir: Path, movie: str) -> dict:
     return json.loads((workdir / "out" / movie / "manifest.json").read_text(encoding="utf-8"))
 
 
+def subtitle_text(mkv: Path, index: int | None = None) -> str:
+    """The text of one subtitle stream (the last one by default), as SRT, via ffmpeg."""
+    from subsmith import media
+
+    if index is None:
+        subs = [s for s in media.probe(mkv)["streams"] if s["codec_type"] == "subtitle"]
+        index = subs[-1]["index"]
+    return subprocess.run(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-i",
+            f"file:{mkv}",
+            "-map",
+            f"0:{index}",
+            "-f",
+            "srt",
+            "-",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
 @pytest.fixture(scope="session")
 def dialogue():
     """(16 kHz float32 audio, reference lines with exact times) of the demo dialogue."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import subtitle_text
 from subsmith import demo, media, vad
 from subsmith.errors import StageError
 
@@ -168,22 +169,5 @@ def test_mux_copies_every_stream_and_adds_one_subtitle(tmp_path, container):
     assert new["disposition"]["default"] == 1
     old_sub = [s for s in after[:-1] if s["codec_type"] == "subtitle"]
     assert len(old_sub) == 1 and old_sub[0]["disposition"]["default"] == 0
-    text = subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            f"file:{out}",
-            "-map",
-            f"0:{new['index']}",
-            "-f",
-            "srt",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    text = subtitle_text(out, new["index"])
     assert "Good morning, Captain." in text

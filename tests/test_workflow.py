@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import env, read_manifest, run_snakemake, snakemake_cmd
+from conftest import env, read_manifest, run_snakemake, snakemake_cmd, subtitle_text
 from subsmith import demo, media, status
 from subsmith.stages import STAGE_NAMES
 
@@ -53,29 +53,6 @@ def watch_manifests(out: Path, stop: threading.Event, seen: list[int], bad: list
         time.sleep(0.005)
 
 
-def srt_text(mkv: Path) -> str:
-    info = media.probe(mkv)
-    sub = [s for s in info["streams"] if s["codec_type"] == "subtitle"][-1]
-    return subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-i",
-            f"file:{mkv}",
-            "-map",
-            f"0:{sub['index']}",
-            "-f",
-            "srt",
-            "-",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-
-
 @pytest.fixture(scope="module")
 def library(tmp_path_factory, dialogue, short_dialogue):
     """Two movies (one with a hostile name, mp4), subtitled by one real run."""
@@ -111,7 +88,7 @@ def test_run_subtitles_every_movie(library):
         mkv = work / "out" / movie / "final.mkv"
         kinds = [s["codec_type"] for s in media.probe(mkv)["streams"]]
         assert kinds == ["video", "audio", "subtitle"]
-        text = srt_text(mkv).lower()
+        text = subtitle_text(mkv).lower()
         for word in ("morning", "captain", "ship", "thank", "doctor"):
             if any(word in r["text"].lower() for r in refs):
                 assert word in text, (movie, word, text)
