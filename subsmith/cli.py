@@ -45,7 +45,10 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
                 "progress": f"{prog * 100:.0f}%" if prog is not None else "",
                 "done": f"{len(m['pipeline']['completed_stages'])}/{len(STAGE_NAMES)}",
                 "time": f"{sum(v.get('duration') or 0 for v in steps.values()):.1f}s",
-                "stages": " ".join(_mark(steps[s].get("status")) for s in STAGE_NAMES),
+                "stages": " ".join(
+                    "○" if steps[s].get("outdated") else _mark(steps[s].get("status"))
+                    for s in STAGE_NAMES
+                ),
                 "error": (steps[failed].get("error") or "") if failed else "",
             }
         )

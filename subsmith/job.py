@@ -59,12 +59,12 @@ class StageContext:
         self.log.info("%s: %3.0f%% %s", self.stage, fraction * 100, detail)
 
 
-class _Terminated(Exception):
-    pass
+class _Terminated(StageError):
+    """SIGTERM: the scheduler cancelled the job, or someone killed it (not a file problem)."""
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Terminated("stopped by SIGTERM")
+    raise _Terminated("stopped by SIGTERM (cancelled or killed by the scheduler)")
 
 
 def _start_watchdog(timeout: float, status_file: str) -> subprocess.Popen[bytes] | None:
@@ -184,9 +184,11 @@ def run_stage(
     except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
         outcome, error = (
             status.FAILED,
-            name_the_file(one_line(exc), inputs, [str(f) for f in smk.output]),
+            one_line(exc)
+            if isinstance(exc, _Terminated)
+            else name_the_file(one_line(exc), inputs, [str(f) for f in smk.output]),
         )
-        if not isinstance(exc, StageError | _Terminated):
+        if not isinstance(exc, StageError):
             logger.error("%s", traceback.format_exc())
         if not critical and not isinstance(exc, _Terminated | KeyboardInterrupt):
             outcome, error = status.SKIPPED, None

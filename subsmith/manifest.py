@@ -97,6 +97,10 @@ def render(
                 input_path = st["inputs"][0]
             failed = failed or (state == status.FAILED and stage.critical)
             running = running or state == status.RUNNING
+        if step["completed"] and first_open is not None:
+            # Done in an earlier run, but a stage before it is being redone (or failed):
+            # its output is out of date until it runs again.
+            step.update(completed=False, outdated=True)
         if step["completed"]:
             completed.append(stage.name)
         elif first_open is None:

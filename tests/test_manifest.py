@@ -93,3 +93,17 @@ def test_movie_dirs_only_lists_movies_that_ran(tmp_path):
     assert manifest.movie_dirs(tmp_path / "out") == []
     _done(d, "demux")
     assert manifest.movie_dirs(tmp_path / "out") == [d]
+
+
+def test_stages_after_one_being_redone_are_outdated(tmp_path):
+    d = _movie(tmp_path)
+    for stage in STAGE_NAMES:
+        _done(d, stage)
+    status.start(status.status_path(d, "asr"), "asr", inputs=[], timeout=None)
+    p = manifest.render(d)["pipeline"]
+    assert p["completed_stages"] == ["demux", "silero_vad"]
+    assert p["next_stage"] == "asr"
+    for stage in ("srt_generation", "mux"):
+        assert p["steps"][stage]["status"] == "success"
+        assert p["steps"][stage]["completed"] is False and p["steps"][stage]["outdated"]
+    assert p["status"] == "running"
