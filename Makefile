@@ -49,6 +49,7 @@ test: install
 # A one-node SLURM on this machine (Debian slurm-wlm + munge), driven through
 # profiles/slurm. Needs root (it installs and starts the daemons, and stops them after).
 test-cluster: install
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev,cluster]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -m cluster tests/test_cluster.py
 
 lint: install

@@ -21,7 +21,8 @@ wildcard_constraints:
 def subtitle_files(movie):
     """The sidecars srt_generation writes: {format: path}, srt first."""
     return {
-        fmt: f"{OUT}/{movie}/{movie}.{LANG}.{fmt}" for fmt in config["subtitles"]["formats"]
+        fmt: f"{OUT}/{movie}/{movie}.{LANG}.{fmt}"
+        for fmt in config["subtitles"]["formats"]
     }
 
 

@@ -1,6 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps."""
 
-from subsmith import asr, vad
+from subsmith import asr
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
@@ -8,20 +8,21 @@ from subsmith.jsonio import read_json, write_json_atomic
 def body(ctx):
     p = ctx.params.asr
     regions = read_json(ctx.input.segments)["speech"]
-    audio = vad.read_wav(ctx.input.wav)
     model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
     ctx.log.info("model: %s", about)
+    # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
-        audio,
+        ctx.input.wav,
         regions,
         language=ctx.params.language,
         beam_size=p["beam_size"],
         chunk_seconds=p["chunk_seconds"],
         initial_prompt=p["initial_prompt"],
+        batch_size=p["batch_size"],
         progress=ctx.progress,
     )
-    result.update(about)
+    result.update(about, batch_size=p["batch_size"])
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     ctx.note(

@@ -6,10 +6,10 @@ from subsmith.jsonio import write_json_atomic
 
 
 def body(ctx):
-    audio = vad.read_wav(ctx.input.wav)
     p = ctx.params.vad
+    # A path, not samples: the WAV is read in blocks, so memory does not grow with length.
     regions = vad.detect_speech(
-        audio,
+        ctx.input.wav,
         threshold=p["threshold"],
         min_speech_ms=p["min_speech_ms"],
         min_silence_ms=p["min_silence_ms"],
@@ -17,7 +17,8 @@ def body(ctx):
         threads=ctx.threads,
         progress=ctx.progress,
     )
-    result = vad.summary(regions, len(audio) / vad.SAMPLE_RATE)
+    samples, _ = vad.wav_blocks(ctx.input.wav)
+    result = vad.summary(regions, samples / vad.SAMPLE_RATE)
     result["model"] = "silero-vad (onnx)"
     write_json_atomic(ctx.output.segments, result)
     ctx.note(f"{len(regions)} speech regions, {result['speech_seconds']:.1f} s of speech")

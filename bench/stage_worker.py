@@ -1,0 +1,89 @@
+"""One pipeline stage's body, as scripts/<stage>.py runs it, in a fresh process.
+
+    stage_worker.py demux SRC WAV
+    stage_worker.py silero_vad WAV SEGMENTS_JSON THREADS
+    stage_worker.py asr WAV SEGMENTS_JSON TRANSCRIPT_JSON THREADS
+    stage_worker.py silero_vad_path ... / asr_path ...   # the same, given the WAV's path
+                                                          # instead of its samples
+
+The parent measures wall time and peak RSS (os.wait4, which covers ffmpeg too); this
+prints one JSON line with the stage's own inner timings.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    stage = sys.argv[1]
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    t0 = time.perf_counter()
+    out: dict = {"stage": stage}
+    if stage == "demux":
+        from subsmith import media
+
+        facts = media.demux(sys.argv[2], sys.argv[3], None, logging.getLogger("bench"))
+        out["audio_s"] = facts["wav"]["duration"]
+    elif stage in ("silero_vad", "silero_vad_path"):
+        from subsmith import vad
+
+        if stage == "silero_vad":
+            audio = vad.read_wav(sys.argv[2])
+            out["read_s"] = time.perf_counter() - t0
+            n = len(audio)
+        else:
+            audio = sys.argv[2]
+            n = vad.wav_blocks(audio)[0]
+        p = cfg["vad"]
+        regions = vad.detect_speech(
+            audio,
+            threshold=p["threshold"],
+            min_speech_ms=p["min_speech_ms"],
+            min_silence_ms=p["min_silence_ms"],
+            speech_pad_ms=p["speech_pad_ms"],
+            threads=int(sys.argv[4]),
+        )
+        result = vad.summary(regions, n / vad.SAMPLE_RATE)
+        Path(sys.argv[3]).write_text(json.dumps(result))
+        out["regions"] = len(regions)
+        out["speech_s"] = result["speech_seconds"]
+    elif stage in ("asr", "asr_path"):
+        from subsmith import asr, vad
+
+        regions = json.loads(Path(sys.argv[3]).read_text())["speech"]
+        if stage == "asr":
+            audio = vad.read_wav(sys.argv[2])
+            out["read_s"] = time.perf_counter() - t0
+        else:
+            audio = sys.argv[2]
+        a = cfg["asr"]
+        model, _ = asr.load_model(a["model"], "cpu", "int8", int(sys.argv[5]))
+        result = asr.transcribe(
+            model,
+            audio,
+            regions,
+            language="en",
+            beam_size=a["beam_size"],
+            chunk_seconds=a["chunk_seconds"],
+            initial_prompt=a["initial_prompt"],
+        )
+        Path(sys.argv[4]).write_text(json.dumps(result))
+        out["segments"] = len(result["segments"])
+        out["text"] = " ".join(s["text"] for s in result["segments"])[:300]
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    out["inner_s"] = time.perf_counter() - t0
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
