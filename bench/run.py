@@ -418,6 +418,26 @@ def machine() -> dict:
     }
 
 
+def bench_subtitles(work: Path) -> dict:
+    """Issue 5's bar on every transcript the bench produced: the checker of
+    `subsmith check-srt` finds no hard violation, and >= 95 % of cues are within the
+    reading speed."""
+    from subsmith.checker import check_file
+    from subsmith.subtitles import SubtitleRules
+
+    rules = SubtitleRules()
+    files = sorted(work.rglob("*.srt"))
+    reports = [check_file(f, rules) for f in files]
+    return {
+        "files": len(files),
+        "cues": sum(x.cues for x in reports),
+        "errors": sum(len(x.errors) for x in reports),
+        "files_with_errors": [x.path for x in reports if x.errors],
+        "min_within_cps": min((x.within_cps for x in reports), default=1.0),
+        "below_95": [x.path for x in reports if x.within_cps < 0.95],
+    }
+
+
 def report(r: dict, argv: list[str]) -> str:
     m = r["machine"]
     out = [
@@ -605,11 +625,9 @@ def report(r: dict, argv: list[str]) -> str:
         rows = []
         for s, v in mm["stages"].items():
             how = (
-                "WAV path, read in blocks / regions only"
+                "WAV path, read in blocks / regions only (as the scripts do)"
                 if s.endswith("_path")
-                else (
-                    "ffmpeg, streams" if s == "demux" else "whole WAV as an array (as the script)"
-                )
+                else ("ffmpeg, streams" if s == "demux" else "whole WAV loaded as an array")
             )
             what = (
                 f"{v['regions']} regions, {v['speech_s']:.0f} s speech"
@@ -633,10 +651,23 @@ def report(r: dict, argv: list[str]) -> str:
             f"(audio.wav on disk, int16: {mm['int16_wav_mb']:.0f} MB); Python with numpy, "
             "soundfile, onnxruntime, faster_whisper and subsmith imported and nothing else: "
             f"{mm['imports_only_mb']:.0f} MB",
-            "- the `_path` rows give `detect_speech` / `transcribe` the WAV's path instead of "
-            "its samples (both accept either now); scripts/silero_vad.py and scripts/asr.py "
-            "still pass `vad.read_wav(...)`, so the stages run as the plain rows until they "
-            "pass `ctx.input.wav`.",
+            "- the `_path` rows are the stages as scripts/silero_vad.py and scripts/asr.py "
+            "run them (they pass `ctx.input.wav`: VAD reads 60 s blocks, ASR only the speech "
+            "regions); the plain rows load the whole track as an array first, for comparison.",
+            "",
+        ]
+    if "subtitles" in r:
+        st = r["subtitles"]
+        out += [
+            "## 5. Subtitle conformance of the bench's own transcripts",
+            "",
+            f"Every SRT the runs above wrote ({st['files']} files, {st['cues']} cues), "
+            "checked with `subsmith check-srt`'s code and the default rules: "
+            f"**{st['errors']} hard violations** (line length, lines, overlaps, minimum gap, "
+            f"duration); the lowest share of cues within 20 characters/s in any file: "
+            f"**{st['min_within_cps']:.0%}** (bar: 0 violations, >= 95 %)."
+            + (f" Files with errors: {st['files_with_errors']}." if st["errors"] else "")
+            + (f" Files under 95 %: {st['below_95']}." if st["below_95"] else ""),
             "",
         ]
     if r.get("analysis"):
@@ -670,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.report_only:
         r = json.loads((work / "results.json").read_text())
         r["analysis"] = (BENCH / "analysis.md").read_text().strip()
+        r["subtitles"] = bench_subtitles(work)
         (BENCH / "results.md").write_text(report(r, r.get("argv", [])) + "\n")
         print(f"wrote {BENCH / 'results.md'}")
         return 0
@@ -691,6 +723,7 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" in only:
         print("4. memory", flush=True)
         r["memory"] = bench_memory(work, 0.1 if q else 2.0)
+    r["subtitles"] = bench_subtitles(work)
     r["total_s"] = time.perf_counter() - t0
     analysis = BENCH / "analysis.md"
     if analysis.exists() and not q:
