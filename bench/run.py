@@ -625,7 +625,7 @@ def report(r: dict, argv: list[str]) -> str:
         rows = []
         for s, v in mm["stages"].items():
             how = (
-                "WAV path, read in blocks / regions only (as the scripts do)"
+                "WAV path, read in blocks / regions only (as the scripts read it)"
                 if s.endswith("_path")
                 else ("ffmpeg, streams" if s == "demux" else "whole WAV loaded as an array")
             )
@@ -651,9 +651,11 @@ def report(r: dict, argv: list[str]) -> str:
             f"(audio.wav on disk, int16: {mm['int16_wav_mb']:.0f} MB); Python with numpy, "
             "soundfile, onnxruntime, faster_whisper and subsmith imported and nothing else: "
             f"{mm['imports_only_mb']:.0f} MB",
-            "- the `_path` rows are the stages as scripts/silero_vad.py and scripts/asr.py "
-            "run them (they pass `ctx.input.wav`: VAD reads 60 s blocks, ASR only the speech "
-            "regions); the plain rows load the whole track as an array first, for comparison.",
+            "- the `_path` rows read the audio as scripts/silero_vad.py and scripts/asr.py do "
+            "(they pass `ctx.input.wav`: VAD reads 60 s blocks, ASR only the speech regions); "
+            "the plain rows load the whole track as an array first, for comparison. ASR here "
+            "decodes as one stream (`batch_size: 0`); the stage's default batched decoding "
+            "peaked lower in section 1 (batch4 vs ours), so these ASR rows are an upper bound.",
             "",
         ]
     if "subtitles" in r:
