@@ -182,12 +182,9 @@ def run_stage(
         outcome = status.SKIPPED
         ctx.notes.append(f"skipped: {exc}")
     except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
-        outcome, error = (
-            status.FAILED,
-            one_line(exc)
-            if isinstance(exc, _Terminated)
-            else name_the_file(one_line(exc), inputs, [str(f) for f in smk.output]),
-        )
+        outcome, error = status.FAILED, one_line(exc)
+        if not isinstance(exc, _Terminated):  # a cancelled job is not a file's problem
+            error = name_the_file(error, inputs, [str(f) for f in smk.output])
         if not isinstance(exc, StageError):
             logger.error("%s", traceback.format_exc())
         if not critical and not isinstance(exc, _Terminated | KeyboardInterrupt):
