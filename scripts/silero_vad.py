@@ -17,8 +17,7 @@ def body(ctx):
         threads=ctx.threads,
         progress=ctx.progress,
     )
-    samples, _ = vad.wav_blocks(ctx.input.wav)
-    result = vad.summary(regions, samples / vad.SAMPLE_RATE)
+    result = vad.summary(regions, vad.wav_frames(ctx.input.wav) / vad.SAMPLE_RATE)
     result["model"] = "silero-vad (onnx)"
     write_json_atomic(ctx.output.segments, result)
     ctx.note(f"{len(regions)} speech regions, {result['speech_seconds']:.1f} s of speech")

@@ -109,16 +109,10 @@ class WavSlices:
     regions of a long movie are decoded without loading the whole track."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        import soundfile
+        from .vad import wav_frames
 
-        info = soundfile.info(str(path))
-        if info.samplerate != SAMPLE_RATE or info.channels != 1:
-            raise StageError(
-                f"{path}: expected 16 kHz mono audio from demux, got {info.samplerate} Hz, "
-                f"{info.channels} channels"
-            )
         self.path = str(path)
-        self.frames = int(info.frames)
+        self.frames = wav_frames(path)
 
     def __len__(self) -> int:
         return self.frames

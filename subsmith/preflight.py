@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import asr
+from . import asr, vad
+from .errors import StageError
 
 
 def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
@@ -17,15 +17,10 @@ def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
     for tool in ("ffmpeg", "ffprobe"):
         if shutil.which(tool) is None:
             problems.append(f"{tool} is not on PATH; install it (Debian: apt-get install ffmpeg)")
-    # find_spec, not import: importing silero_vad pulls in torch (2 s, 200 MB) at every start.
-    spec = importlib.util.find_spec("silero_vad")
-    if spec is None or not spec.submodule_search_locations:
-        problems.append("the silero-vad package is not installed; run `make install`")
-    elif not any(
-        (Path(loc) / "data" / "silero_vad.onnx").is_file()
-        for loc in spec.submodule_search_locations
-    ):
-        problems.append("the silero-vad package has no data/silero_vad.onnx; reinstall it")
+    try:
+        vad.model_path()
+    except StageError as exc:
+        problems.append(str(exc))
     model_issue = asr.model_problem(config["asr"]["model"])
     if model_issue:
         problems.append(model_issue)

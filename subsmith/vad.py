@@ -27,20 +27,8 @@ CONTEXT = 64  # samples of the previous window the model sees
 BLOCK_SECONDS = 60  # how much of a WAV file is read at a time
 
 
-def read_wav(path: str | os.PathLike[str]) -> np.ndarray:
-    """16 kHz mono float32 samples (soundfile: torchaudio's decoders are not used here)."""
-    import soundfile
-
-    audio, rate = soundfile.read(str(path), dtype="float32", always_2d=False)
-    if rate != SAMPLE_RATE or audio.ndim != 1:
-        raise StageError(f"{path}: expected 16 kHz mono audio from demux, got {rate} Hz")
-    return audio
-
-
-def wav_blocks(
-    path: str | os.PathLike[str], seconds: float = BLOCK_SECONDS
-) -> tuple[int, Iterator[np.ndarray]]:
-    """(number of samples, an iterator of float32 blocks) of a 16 kHz mono WAV."""
+def wav_frames(path: str | os.PathLike[str]) -> int:
+    """Number of samples of a 16 kHz mono WAV (what demux writes), read from its header."""
     import soundfile
 
     info = soundfile.info(str(path))
@@ -49,20 +37,45 @@ def wav_blocks(
             f"{path}: expected 16 kHz mono audio from demux, got {info.samplerate} Hz, "
             f"{info.channels} channels"
         )
+    return int(info.frames)
+
+
+def read_wav(path: str | os.PathLike[str]) -> np.ndarray:
+    """16 kHz mono float32 samples (soundfile: torchaudio's decoders are not used here)."""
+    import soundfile
+
+    wav_frames(path)
+    return soundfile.read(str(path), dtype="float32", always_2d=False)[0]
+
+
+def wav_blocks(
+    path: str | os.PathLike[str], seconds: float = BLOCK_SECONDS
+) -> tuple[int, Iterator[np.ndarray]]:
+    """(number of samples, an iterator of float32 blocks) of a 16 kHz mono WAV."""
+    import soundfile
+
+    frames = wav_frames(path)
     blocks = soundfile.blocks(str(path), blocksize=int(seconds * SAMPLE_RATE), dtype="float32")
-    return int(info.frames), blocks
+    return frames, blocks
+
+
+def model_path() -> Path:
+    """The silero-vad package's ONNX model file, found without importing the package
+    (importing it pulls in torch: ~1.5 s and ~200 MB)."""
+    spec = importlib.util.find_spec("silero_vad")
+    if spec is None or not spec.submodule_search_locations:
+        raise StageError("the silero-vad package is not installed; run `make install`")
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
+    if not path.exists():
+        raise StageError(f"Silero VAD model {path} is missing; reinstall silero-vad")
+    return path
 
 
 def silero_session() -> Any:
     """The silero-vad package's ONNX model, in a session set up as its OnnxWrapper does."""
     import onnxruntime
 
-    spec = importlib.util.find_spec("silero_vad")  # locates the package, does not import it
-    if spec is None or not spec.submodule_search_locations:
-        raise StageError("the silero-vad package is not installed; run `make install`")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "silero_vad.onnx"
-    if not path.exists():
-        raise StageError(f"Silero VAD model {path} is missing; reinstall silero-vad")
+    path = model_path()
     opts = onnxruntime.SessionOptions()
     opts.inter_op_num_threads = 1
     opts.intra_op_num_threads = 1
