@@ -2,7 +2,7 @@
 import math
 import sys
 
-from subsmith import library, manifest, preflight
+from subsmith import library, manifest, preflight, shutdown
 
 try:
     LIBRARY = library.discover(config["input_dir"], config["extensions"])
@@ -80,3 +80,4 @@ def on_start():
 def on_finish():
     for d in manifest.movie_dirs(OUT):
         manifest.write(d, manifest.FINISHED)
+    shutdown.release_scheduler_timers()

@@ -36,8 +36,8 @@ rule mux:
         runtime=runtime_min("mux"),
     params:
         timeout=config["timeouts"]["mux"],
-        title=lambda wildcards: config["mux"]["title"],
-        default=config["mux"]["default"],
-        forced=config["mux"]["forced"],
+        # One dict: Snakemake formats top-level string params with the wildcards, and
+        # the title template's {language_name} is ours, not a wildcard.
+        mux=config["mux"],
     script:
         "../scripts/mux.py"

@@ -12,9 +12,9 @@ def body(ctx):
         ctx.input.srt,
         ctx.output.mkv,
         language=lang,
-        title=ctx.params.title.format(language_name=languages.name(lang), language=lang),
-        default=ctx.params.default,
-        forced=ctx.params.forced,
+        title=ctx.params.mux["title"].format(language_name=languages.name(lang), language=lang),
+        default=ctx.params.mux["default"],
+        forced=ctx.params.mux["forced"],
         log=ctx.log,
         progress=ctx.progress,
     )

@@ -8,11 +8,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import asr, vad
 from .errors import StageError
 
 
 def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
+    # Imported here, not at the top: the Snakefile imports this module, and numpy (via
+    # asr and vad) would add ~50 ms to every `snakemake --dry-run`, where no check runs.
+    from . import asr, vad
+
     problems: list[str] = []
     for tool in ("ffmpeg", "ffprobe"):
         if shutil.which(tool) is None:
