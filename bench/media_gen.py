@@ -2,6 +2,8 @@
 
 - speech_track(): ~N minutes of varied two-voice dialogue (16 kHz mono float32) with the
   exact reference text of each line.
+- feature_track(): a feature-length track, half dialogue (the speech track, repeated)
+  and half quiet room noise, as a movie's is.
 - long_track(): a 2-hour WAV, mostly silence and tone with a little speech, written in
   blocks so the bench itself never holds it in memory.
 """
@@ -127,6 +129,28 @@ def long_track(work: Path, hours: float = 2.0, speech_every_s: float = 900.0) ->
     }
     meta_file.write_text(json.dumps(meta))
     return wav, meta
+
+
+def feature_track(work: Path, speech_wav: Path, repeats: int = 4) -> Path:
+    """`repeats` x (the dialogue of speech_wav, then as long again of faint noise): about
+    half speech, like a feature film's soundtrack. Written block by block."""
+    wav = work / f"feature_{repeats}x_{speech_wav.stem}.wav"
+    if wav.exists():
+        return wav
+    speech, rate = soundfile.read(str(speech_wav), dtype="float32")
+    assert rate == RATE
+    noise = np.random.default_rng(1)
+    tmp = wav.with_name(".tmp." + wav.name)
+    with soundfile.SoundFile(
+        str(tmp), "w", samplerate=RATE, channels=1, subtype="PCM_16", format="WAV"
+    ) as f:
+        for _ in range(repeats):
+            f.write(speech)
+            for start in range(0, len(speech), 60 * RATE):
+                n = min(60 * RATE, len(speech) - start)
+                f.write((0.001 * noise.standard_normal(n)).astype(np.float32))
+    tmp.rename(wav)
+    return wav
 
 
 def wav_to_movie(wav: Path, out: Path, *, video: bool, codec: str = "aac") -> Path:

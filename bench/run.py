@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.metadata
 import json
 import os
 import platform
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -54,26 +56,36 @@ def env() -> dict[str, str]:
 
 
 def measured(cmd: list[str], cwd: Path | None = None, timeout: float = 3600) -> dict:
-    """Run cmd (no shell); wall seconds, peak RSS (MB) of its whole process tree, output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run cmd (no shell); wall seconds, peak RSS (MB) of its whole process tree, output.
+
+    The peak comes from bench/peak.py, a small launcher, not from this process: a child's
+    ru_maxrss starts at its parent's RSS at fork time."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile(suffix=".rss") as rss,
+    ):
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, cwd=cwd, env=env(), stdout=out, stderr=err)
-        deadline = t0 + timeout
-        while True:
-            pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                p.kill()
-            time.sleep(0.02)
+        p = subprocess.Popen(
+            [PY, str(BENCH / "peak.py"), rss.name, *cmd],
+            cwd=cwd,
+            env=env(),
+            stdout=out,
+            stderr=err,
+        )
+        # A blocking wait (Popen.wait(timeout) polls, up to 50 ms late); a timer kills.
+        killer = threading.Timer(timeout, p.kill)
+        killer.start()
+        p.wait()
+        killer.cancel()
         wall = time.perf_counter() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        text = Path(rss.name).read_text().strip()
         res = {
             "rc": p.returncode,
             "wall_s": wall,
-            "maxrss_mb": ru.ru_maxrss / 1024,  # Linux: KiB; max over the waited tree
+            "maxrss_mb": int(text) / 1024 if text else float("nan"),  # Linux: KiB
             "stdout": out.read().decode(errors="replace"),
             "stderr": err.read().decode(errors="replace"),
         }
@@ -122,16 +134,16 @@ def asr_threads() -> int:
 
 # --------------------------------------------------------------------------- 1. ASR
 def bench_asr(
-    work: Path, minutes: float, reps: int, extra_modes: list[str], pair: list[str]
+    work: Path, minutes: float, reps: int, modes: list[str], pairs: list[tuple[str, str]]
 ) -> dict:
+    """Every mode in a fresh process, interleaved (A, B, C, A, B, C, ...); each pair's
+    ratio is the median of its same-repetition ratios."""
     wav, refs, audio = media_gen.speech_track(work, minutes)
     audio_s = len(audio) / media_gen.RATE
     del audio
     threads = asr_threads()
-    modes = [*pair, *extra_modes]
-    a_mode, b_mode = pair
     runs: dict[str, list[dict]] = {m: [] for m in modes}
-    for r in range(reps):  # interleaved: A, B, A, B, ...
+    for r in range(reps):
         for m in modes:
             res = measured([PY, str(BENCH / "asr_worker.py"), m, str(wav), str(threads)])
             j = last_json(res["stdout"])
@@ -139,7 +151,7 @@ def bench_asr(
             j["recall"] = word_recall(j.pop("text"), refs)
             runs[m].append(j)
             print(
-                f"  asr rep {r + 1} {m:7s} total {j['total_s']:6.1f} s "
+                f"  asr rep {r + 1} {m:10s} total {j['total_s']:6.1f} s "
                 f"(load {j['load_s']:.1f}, vad {j['vad_s']:.1f}, decode {j['decode_s']:.1f})",
                 flush=True,
             )
@@ -152,26 +164,24 @@ def bench_asr(
         }
         summary[m]["rtf"] = summary[m]["total_s"] / audio_s
         summary[m]["words"] = med([x["words"] for x in rs])
-    pair_ratios = [
-        a["total_s"] / b["total_s"] for a, b in zip(runs[a_mode], runs[b_mode], strict=True)
-    ]
-    extra_ratios = {
-        m: med([x["total_s"] / b["total_s"] for x, b in zip(runs[m], runs[b_mode], strict=True)])
-        for m in extra_modes
-    }
+    ratios = {}
+    for a, b in pairs:
+        each = [x["total_s"] / y["total_s"] for x, y in zip(runs[a], runs[b], strict=True)]
+        ratios[f"{a}/{b}"] = {
+            "median_of_pairs": med(each),
+            "pairs": each,
+            "ratio_of_medians": summary[a]["total_s"] / summary[b]["total_s"],
+        }
     return {
         "wav": os.path.relpath(wav, ROOT),
         "audio_s": audio_s,
         "lines": len(refs),
         "threads": threads,
         "reps": reps,
+        "modes": modes,
         "runs": runs,
         "summary": summary,
-        "ratio_median_of_pairs": med(pair_ratios),
-        "pair_ratios": pair_ratios,
-        "ratio_of_medians": summary[a_mode]["total_s"] / summary[b_mode]["total_s"],
-        "pair": pair,
-        "extra_ratios": extra_ratios,
+        "ratios": ratios,
     }
 
 
@@ -204,10 +214,10 @@ def workflow_copy(dst: Path) -> Path:
     return dst / "Snakefile"
 
 
-def bench_pipeline(work: Path, minutes: float) -> dict:
-    wav, refs, _ = media_gen.speech_track(work, minutes)
-    wd = work / "pipeline"
-    movie = "talk"
+def bench_pipeline(work: Path, wav: Path, name: str) -> dict:
+    """One movie made from `wav`, through the whole workflow from a fresh out/."""
+    wd = work / f"pipeline_{name}_{wav.stem}"  # the movie is cached: keyed by its source
+    movie = name
     media_gen.wav_to_movie(wav, wd / "in" / f"{movie}.mkv", video=True)
     shutil.rmtree(wd / "out", ignore_errors=True)
     shutil.rmtree(wd / ".snakemake", ignore_errors=True)
@@ -239,9 +249,12 @@ def bench_pipeline(work: Path, minutes: float) -> dict:
         ),
         "finish_s": ended - seq[-1]["finished"],
     }
+    transcript = json.loads((d / "asr" / "transcript.json").read_text())
     return {
+        "name": name,
         "breakdown": breakdown,
         "audio_s": float(json.loads((d / "media.json").read_text())["wav"]["duration"]),
+        "speech_s": float(transcript.get("speech_seconds", 0.0)),
         "wall_s": res["wall_s"],
         "maxrss_mb": res["maxrss_mb"],
         "stages": stages,
@@ -268,27 +281,35 @@ def library(path: Path, n: int) -> Path:
 
 
 def bench_scale(work: Path, sizes: list[int], reps: int, n_movies: int, n_seq: int) -> dict:
-    ours = ROOT / "Snakefile"
-    minimal = BENCH / "minimal" / "Snakefile"
+    snakefiles = {
+        "ours": ROOT / "Snakefile",
+        "minimal": BENCH / "minimal" / "Snakefile",
+        "conventions": BENCH / "minimal" / "conventions" / "Snakefile",
+    }
+    ours = snakefiles["ours"]
     dry: dict[int, dict] = {}
     for n in sizes:
         lib = library(work / "scale" / f"lib{n}", n)
-        times: dict[str, list[float]] = {"ours": [], "minimal": []}
-        for _ in range(reps):
-            for name, sf in (("ours", ours), ("minimal", minimal)):
+        times: dict[str, list[float]] = {k: [] for k in snakefiles}
+        for _ in range(reps):  # interleaved
+            for name, sf in snakefiles.items():
                 cmd = [SNAKEMAKE, "-s", str(sf), "--directory", str(lib), "--cores", "2", "-n"]
                 res = measured(cmd, cwd=lib)
                 assert f"{5 * n + 1}" in res["stdout"] + res["stderr"], "unexpected job count"
                 times[name].append(res["wall_s"])
+        m = {k: med(v) for k, v in times.items()}
         dry[n] = {
-            "ours_s": med(times["ours"]),
-            "minimal_s": med(times["minimal"]),
-            "ratio": med(times["ours"]) / med(times["minimal"]),
+            "ours_s": m["ours"],
+            "minimal_s": m["minimal"],
+            "conventions_s": m["conventions"],
+            "ratio": m["ours"] / m["minimal"],
+            "ratio_conventions": m["conventions"] / m["minimal"],
+            "ratio_ours_vs_conventions": m["ours"] / m["conventions"],
             "all": times,
         }
         print(
-            f"  dry-run {n:5d} movies: ours {dry[n]['ours_s']:.2f} s, "
-            f"minimal {dry[n]['minimal_s']:.2f} s",
+            f"  dry-run {n:5d} movies: ours {m['ours']:.2f} s, minimal {m['minimal']:.2f} s, "
+            f"conventions {m['conventions']:.2f} s",
             flush=True,
         )
 
@@ -414,6 +435,13 @@ def machine() -> dict:
         "snakemake": snakemake.__version__,
         "faster_whisper": faster_whisper.__version__,
         "ctranslate2": ctranslate2.__version__,
+        # Snakemake imports every installed executor plugin at start (the SLURM one pulls
+        # in pandas: ~0.2 s), so say which were there.
+        "executor_plugins": sorted(
+            d.metadata["Name"]
+            for d in importlib.metadata.distributions()
+            if d.metadata["Name"].startswith("snakemake-executor-plugin-")
+        ),
         "load_before": os.getloadavg(),
     }
 
@@ -448,7 +476,8 @@ def report(r: dict, argv: list[str]) -> str:
         "",
         f"Machine: {m['nproc']} CPUs (`nproc`), `{m['cpu']}` (/proc/cpuinfo), {m['memory']} RAM; "
         f"Python {m['python']}, Snakemake {m['snakemake']}, faster-whisper "
-        f"{m['faster_whisper']}, CTranslate2 {m['ctranslate2']}. Load average at start: "
+        f"{m['faster_whisper']}, CTranslate2 {m['ctranslate2']}; executor plugins "
+        f"installed: {', '.join(m.get('executor_plugins') or ['none'])}. Load average at start: "
         + ", ".join(f"{x:.2f}" for x in m["load_before"])
         + ". CPU speed on these shared machines varies 2-4x between runs, so only the "
         "ratios within this one run mean much; absolute seconds are indicative.",
@@ -457,27 +486,30 @@ def report(r: dict, argv: list[str]) -> str:
     if "asr" in r:
         a = r["asr"]
         s = a["summary"]
-        pa, pb = a.get("pair", ["ours", "bare"])
+        order = ", ".join(a["modes"])
         out += [
-            "## 1. ASR: our stage code path vs bare faster-whisper",
+            "## 1. ASR: our stages vs bare faster-whisper",
             "",
             f"{a['audio_s'] / 60:.1f} min of espeak-ng dialogue ({a['lines']} distinct "
             f"sentences, 4 voices), tiny.en (embedded), int8, CPU, cpu_threads={a['threads']} "
             "(threads.asr capped by the cores), beam 5, word timestamps, "
             "condition_on_previous_text=False, language en, VAD threshold 0.5 / min speech 250 ms "
-            "/ min silence 300 ms / pad 200 ms in both. Each run is a fresh process "
-            f"(`bench/asr_worker.py`); {a['reps']} repetitions interleaved "
-            f"({', '.join([', '.join(s)] * a['reps'])}); medians. Time includes model load, "
-            "VAD and decoding (not reading the WAV).",
+            "/ min silence 300 ms / pad 200 ms, windows of at most 30 s, in every path. Each "
+            f"run is a fresh process (`bench/asr_worker.py`); {a['reps']} repetitions "
+            f"interleaved ({order}; {order}; ...); medians. Time includes model load, VAD and "
+            "decoding (not reading the WAV). Our paths run what the silero_vad and asr stages "
+            "run (`subsmith.vad.detect_speech`, then `subsmith.asr.transcribe`); the bare "
+            "paths are faster-whisper alone, with its own VAD (`vad_filter=True`).",
             "",
-            "- ours: `subsmith.asr.load_model` + `subsmith.vad.detect_speech` + "
-            "`subsmith.asr.transcribe`",
-            "- bare: `WhisperModel(...)` + `WhisperModel.transcribe(vad_filter=True, "
-            "vad_parameters=...)` with the segments consumed",
-            "- batch4: ours with `transcribe(..., batch_size=4)` (BatchedInferencePipeline "
-            "on the same packed windows)",
-            "- fwvad (diagnostic): ours' `transcribe` on the regions of faster-whisper's own VAD "
-            "(what bare decodes)",
+            "- batch4: ours as shipped (`asr.batch_size: 4`: BatchedInferencePipeline over "
+            "our packed windows)",
+            "- barebatch4: `BatchedInferencePipeline(WhisperModel(...)).transcribe(vad_filter="
+            "True, batch_size=4, chunk_length=30, ...)`",
+            "- ours: our stages decoding one stream (`asr.batch_size: 0`)",
+            "- bare: `WhisperModel(...).transcribe(vad_filter=True, ...)`, segments consumed",
+            "- fwvadbatch4 and fwvad (diagnostics): our asr stage's code, batched and one "
+            "stream, on the regions of faster-whisper's own VAD model (what barebatch4 and "
+            "bare decode): our code path without the difference between the two VAD models",
             "",
             f"Each run: `.venv/bin/python bench/asr_worker.py <path> "
             f"{a.get('wav', 'bench/work/speech_10min.wav')} {a['threads']}`.",
@@ -506,66 +538,97 @@ def report(r: dict, argv: list[str]) -> str:
                 rows,
             ),  # fmt: skip
             "",
-            f"**Ratio {pa} / {pb} (wall): {a['ratio_median_of_pairs']:.3f}** (median of the "
-            f"{a['reps']} same-position pairs: "
-            + ", ".join(f"{x:.3f}" for x in a["pair_ratios"])
-            + f"; ratio of medians {a['ratio_of_medians']:.3f}). Target ≤ 1.05. "
-            + "".join(
-                (
-                    f"With `asr.batch_size: {m[5:]}` (BatchedInferencePipeline over the same "
-                    f"windows; what config.yaml now asks for): **{v:.3f}** of {pb}. "
-                    if m.startswith("batch")
-                    else f"{m} / {pb}: **{v:.3f}**. "
-                )
-                for m, v in a.get("extra_ratios", {}).items()
-            )
-            + "RTF = total "
-            "seconds / audio seconds. For bare faster-whisper, 'VAD s' is the eager part of "
+            table(
+                [
+                    "ratio (wall)",
+                    "median of same-repetition pairs",
+                    "each pair",
+                    "ratio of medians",
+                ],
+                [
+                    [
+                        f"**{k}**" if i == 0 else k,
+                        f"**{v['median_of_pairs']:.3f}**"
+                        if i == 0
+                        else f"{v['median_of_pairs']:.3f}",
+                        ", ".join(f"{x:.3f}" for x in v["pairs"]),
+                        f"{v['ratio_of_medians']:.3f}",
+                    ]
+                    for i, (k, v) in enumerate(a["ratios"].items())
+                ],
+            ),  # fmt: skip
+            "",
+            "Target ≤ 1.05 (the first row is the configuration config.yaml ships). RTF = total "
+            "seconds / audio seconds. For the bare paths, 'VAD s' is the eager part of "
             "`transcribe()` (its VAD plus feature setup); 'word recall' is the share of the "
             "script's words that appear in the transcript (same work done by both).",
             "",
         ]
     if "pipeline" in r:
-        p = r["pipeline"]
-        rows = [
-            [s, v["duration_s"], v["job_s"], v["max_rss_mb"] if v["max_rss_mb"] else "-"]
-            for s, v in p["stages"].items()
-        ]
+        ps = r["pipeline"]
+        if "stages" in ps:  # results.json from before section 2 had two movies
+            ps = {"clip": ps}
+        names = list(ps)
+        rows = []
+        for s in STAGES:
+            row = [s]
+            for n in names:
+                v = ps[n]["stages"][s]
+                row += [v["duration_s"], v["job_s"], v["max_rss_mb"] if v["max_rss_mb"] else "-"]
+            rows.append(row)
+        heads = ["stage"]
+        for n in names:
+            heads += [f"{n}: body s", f"{n}: job s", f"{n}: peak RSS MB"]
+        summ = []
+        for n in names:
+            p = ps[n]
+            summ.append(
+                [n, f"{p['audio_s'] / 60:.1f} min", f"{p.get('speech_s', 0) / 60:.1f} min",
+                 p["wall_s"], p["stage_bodies_s"], p["model_stages_s"],
+                 p["breakdown"]["startup_s"], p["breakdown"]["between_stages_s"],
+                 p["breakdown"]["finish_s"], p["overhead_s"], f"**{p['overhead_share']:.1%}**",
+                 f"{p['non_model_share']:.1%}"]
+            )  # fmt: skip
+        p0 = ps[names[0]]
         out += [
             "## 2. Whole-pipeline overhead (one movie)",
             "",
-            f"One {p['audio_s'] / 60:.1f}-minute movie (the dialogue of section 1 over "
-            "ffmpeg's test picture), a fresh `out/`, run with a temporary copy of the workflow "
-            "that only adds `benchmark:` files to each rule (`bench/work/wf_copy`, rules/ "
-            "untouched):",
+            "Two movies, each from a fresh `out/` with ffmpeg's test picture as the video: "
+            "**clip**, the dialogue of section 1; **feature**, a feature-length movie made of "
+            "that dialogue four times, each followed by as long again of quiet room noise "
+            "(about half speech, as a film's soundtrack is). Each run uses a temporary copy of "
+            "the workflow that only adds `benchmark:` files to each rule "
+            "(`bench/work/wf_copy`, rules/ untouched):",
             "",
-            f"    {p['command']}",
+            f"    {p0['command']}",
             "",
             table(
                 [
-                    "stage",
-                    "stage body s (.status)",
-                    "job s (benchmark)",
-                    "peak RSS MB (benchmark, sampled)",
+                    "movie",
+                    "length",
+                    "speech (VAD)",
+                    "snakemake wall s",
+                    "stage bodies s",
+                    "model stages s",
+                    "launch → 1st body s",
+                    "4 hand-overs s",
+                    "after last s",
+                    "overhead s",
+                    "overhead share",
+                    "non-model share",
                 ],
-                rows,
+                summ,
             ),  # fmt: skip
             "",
-            f"- snakemake wall: **{p['wall_s']:.1f} s**; peak RSS of any process in the run "
-            f"{p['maxrss_mb']:.0f} MB (os.wait4)",
-            f"- sum of stage bodies (every stage's measured duration): {p['stage_bodies_s']:.1f} s"
-            f"; model stages alone (silero_vad + asr): {p['model_stages_s']:.1f} s",
-            f"- **overhead = wall − stage bodies = {p['overhead_s']:.1f} s = "
-            f"{p['overhead_share']:.1%} of the wall time** (target ≤ 5 %); everything but the "
-            f"two model stages: {p['non_model_share']:.1%}",
+            "Overhead = wall − the sum of every stage's own measured duration (its body, from "
+            "its .status file); target ≤ 5 %. Non-model share = wall − (silero_vad + asr), "
+            "i.e. ffmpeg's demux and mux and the subtitle stage counted as overhead too. "
+            "Launch → first body: Python and Snakemake start, config validation, DAG, "
+            "pre-flight, the first job's interpreter; hand-overs: job scheduling, a new "
+            "Python per `script:` job and its imports; after last: the last job's exit, final "
+            "manifests, Snakemake's shutdown.",
             "",
-            "Where the overhead goes (from the stages' own start/finish times): "
-            f"{p['breakdown']['startup_s']:.1f} s from launch to the first stage's body "
-            "(Snakemake start, config validation, DAG, pre-flight, first job's interpreter), "
-            f"{p['breakdown']['between_stages_s']:.1f} s between one stage's end and the next "
-            "one's body (4 hand-overs: job scheduling, a new Python per `script:` job, its "
-            f"imports), {p['breakdown']['finish_s']:.1f} s after the last stage (manifest, "
-            "shutdown). It is a fixed cost per movie, not per minute of audio.",
+            table(heads, rows),
             "",
             "Snakemake's `benchmark:` memory is sampled (every 0.5 s for 30 s, then every 30 s), "
             "so short peaks can be missed; section 4 has exact peaks (os.wait4).",
@@ -574,22 +637,42 @@ def report(r: dict, argv: list[str]) -> str:
     if "scale" in r:
         c = r["scale"]
         rows = [
-            [n, d["ours_s"], d["minimal_s"], f"{d['ratio']:.2f}", 5 * int(n) + 1]
+            [n, d["ours_s"], d["minimal_s"], f"**{d['ratio']:.2f}**",
+             d.get("conventions_s", "-"),
+             f"{d['ratio_conventions']:.2f}" if "ratio_conventions" in d else "-",
+             f"{d['ratio_ours_vs_conventions']:.2f}" if "ratio_conventions" in d else "-",
+             5 * int(n) + 1]
             for n, d in c["dry"].items()
-        ]
+        ]  # fmt: skip
         out += [
             "## 3. Library scale",
             "",
             "`snakemake -s <Snakefile> --directory <library> --cores 2 -n` on libraries of "
-            "empty placeholder `.mkv` files, ours (`Snakefile`, with its config validation, "
-            "discovery, default profile and logger plugin) vs `bench/minimal/Snakefile` "
-            "(the same DAG: 5 chained per-movie rules + `all`, same files, no extras); "
-            "interleaved, medians of "
-            f"{len(next(iter(c['dry'].values()))['all']['ours'])}:",
+            "empty placeholder `.mkv` files: ours (`Snakefile`, with its config validation, "
+            "discovery, input functions, hooks, default profile and logger plugin); "
+            "`bench/minimal/Snakefile` (the same DAG: 5 chained per-movie rules + `all`, same "
+            "files, `shell:` rules, nothing else); and `bench/minimal/conventions/Snakefile` "
+            "(the minimal one with every rule written to the project's conventions: "
+            "`script:`, two named logs, conda, threads, resources, params). Interleaved, "
+            f"medians of {len(next(iter(c['dry'].values()))['all']['ours'])}:",
             "",
-            table(["movies", "ours s", "minimal s", "ratio", "jobs"], rows),
+            table(
+                [
+                    "movies",
+                    "ours s",
+                    "minimal s",
+                    "ours / minimal",
+                    "conventions s",
+                    "conventions / minimal",
+                    "ours / conventions",
+                    "jobs",
+                ],
+                rows,
+            ),  # fmt: skip
             "",
-            "Target ratio ≤ 1.2.",
+            "Target ours / minimal ≤ 1.2. Conventions / minimal is what Snakemake charges "
+            "for the conventions themselves; ours / conventions is what subsmith's own code "
+            "adds.",
             "",
             f"Throughput, short movies ({c['movie_s']:.1f} s of dialogue each, all five stages):",
             "",
@@ -683,10 +766,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small sizes, for development")
     ap.add_argument("--only", default="asr,pipeline,scale,memory")
     ap.add_argument("--reps", type=int, default=None, help="ASR repetitions (default 3)")
+    batch = CONFIG["asr"]["batch_size"]
     ap.add_argument(
         "--asr-modes",
-        default="ours,bare,fwvad,batch4",
-        help="bench/asr_worker.py modes, interleaved; the first two are the ratio's pair",
+        default=f"batch{batch},barebatch{batch},fwvadbatch{batch},ours,bare,fwvad",
+        help="bench/asr_worker.py modes, run interleaved",
+    )
+    ap.add_argument(
+        "--asr-pairs",
+        default=f"batch{batch}/barebatch{batch},ours/bare,fwvadbatch{batch}/barebatch{batch},"
+        "fwvad/bare",
+        help="ratios to report, A/B; the first is the shipped configuration's",
+    )
+    ap.add_argument(
+        "--feature-repeats",
+        type=int,
+        default=4,
+        help="the feature-length movie of section 2: this many times (the dialogue, then "
+        "as long of quiet noise)",
     )
     ap.add_argument("--work", default=str(BENCH / "work"))
     ap.add_argument(
@@ -714,10 +811,21 @@ def main(argv: list[str] | None = None) -> int:
     if "asr" in only:
         print("1. ASR", flush=True)
         modes = a.asr_modes.split(",")
-        r["asr"] = bench_asr(work, minutes, a.reps or (1 if q else 3), modes[2:], modes[:2])
+        pairs = [tuple(x.split("/")) for x in a.asr_pairs.split(",")]
+        pairs = [(x, y) for x, y in pairs if x in modes and y in modes]
+        r["asr"] = bench_asr(work, minutes, a.reps or (1 if q else 3), modes, pairs)
     if "pipeline" in only:
         print("2. pipeline", flush=True)
-        r["pipeline"] = bench_pipeline(work, minutes)
+        wav, _, _ = media_gen.speech_track(work, minutes)
+        feature = media_gen.feature_track(work, wav, 1 if q else a.feature_repeats)
+        r["pipeline"] = {}
+        for name, w in (("clip", wav), ("feature", feature)):
+            r["pipeline"][name] = bench_pipeline(work, w, name)
+            print(
+                f"  {name}: wall {r['pipeline'][name]['wall_s']:.1f} s, overhead "
+                f"{r['pipeline'][name]['overhead_share']:.1%}",
+                flush=True,
+            )
     if "scale" in only:
         print("3. scale", flush=True)
         sizes = [10, 100] if q else [10, 100, 1000]
