@@ -186,6 +186,7 @@ def bench_asr(
 
 
 # ---------------------------------------------------------------------- 2. pipeline
+SECTION_NO = {"asr": 1, "pipeline": 2, "scale": 3, "memory": 4}
 STAGES = ("demux", "silero_vad", "asr", "srt_generation", "mux")
 
 
@@ -474,6 +475,12 @@ def report(r: dict, argv: list[str]) -> str:
         f"Made by `{' '.join(['.venv/bin/python', 'bench/run.py', *argv])}` "
         f"(`make bench`) on {r['date']}, in {r['total_s'] / 60:.1f} min.",
         "",
+        *(
+            f"Section {SECTION_NO[sec]} ({sec}) is from a later run on the same machine, "
+            f"`.venv/bin/python bench/run.py {' '.join(x['argv'])}` on {x['date']} "
+            f"({x['total_s'] / 60:.1f} min), merged with `--report-only --merge`.\n"
+            for sec, x in r.get("merged", {}).items()
+        ),
         f"Machine: {m['nproc']} CPUs (`nproc`), `{m['cpu']}` (/proc/cpuinfo), {m['memory']} RAM; "
         f"Python {m['python']}, Snakemake {m['snakemake']}, faster-whisper "
         f"{m['faster_whisper']}, CTranslate2 {m['ctranslate2']}; executor plugins "
@@ -792,6 +799,13 @@ def main(argv: list[str] | None = None) -> int:
         help="rewrite bench/results.md from bench/work/results.json (e.g. after editing "
         "bench/analysis.md), measuring nothing",
     )
+    ap.add_argument(
+        "--merge",
+        nargs="*",
+        default=[],
+        help="with --report-only: results_<sections>.json files of later partial runs "
+        "whose sections replace those of results.json (the report says so)",
+    )
     a = ap.parse_args(argv)
     only = set(a.only.split(","))
     work = Path(a.work)
@@ -799,6 +813,17 @@ def main(argv: list[str] | None = None) -> int:
     q = a.quick
     if a.report_only:
         r = json.loads((work / "results.json").read_text())
+        for f in a.merge:
+            part = json.loads(Path(f).read_text())
+            for sec in ("asr", "pipeline", "scale", "memory"):
+                if sec in part:
+                    r[sec] = part[sec]
+                    r.setdefault("merged", {})[sec] = {
+                        "date": part["date"],
+                        "argv": part["argv"],
+                        "total_s": part["total_s"],
+                    }
+            (work / "results.json").write_text(json.dumps(r, indent=1, default=str))
         r["analysis"] = (BENCH / "analysis.md").read_text().strip()
         r["subtitles"] = bench_subtitles(work)
         (BENCH / "results.md").write_text(report(r, r.get("argv", [])) + "\n")
@@ -840,7 +865,7 @@ def main(argv: list[str] | None = None) -> int:
         r["analysis"] = analysis.read_text().strip()
     text = report(r, argv)
     full = not q and only == {"asr", "pipeline", "scale", "memory"}
-    name = "results" if full else ("results_quick" if q else "results_partial")
+    name = "results" if full else ("results_quick" if q else f"results_{'_'.join(sorted(only))}")
     dest = BENCH / "results.md" if full else work / f"{name}.md"
     dest.write_text(text + "\n")
     (work / f"{name}.json").write_text(json.dumps(r, indent=1, default=str))
