@@ -73,8 +73,9 @@ def model_path() -> Path:
 
 def silero_session(threads: int = 1) -> Any:
     """The silero-vad package's ONNX model, in a session set up as its OnnxWrapper does,
-    except that it may use the rule's threads: on 2 cores that is ~13 % faster on one
-    window at a time, with bit-identical probabilities (bench/results.md, section 1)."""
+    except that it may use the rule's threads: on 2 cores one window at a time ran up to
+    ~13 % faster with 2 intra-op threads (within run-to-run noise at other times), and the
+    probabilities were bit-identical to one thread."""
     import onnxruntime
 
     path = model_path()
