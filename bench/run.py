@@ -573,8 +573,6 @@ def report(r: dict, argv: list[str]) -> str:
         ]
     if "pipeline" in r:
         ps = r["pipeline"]
-        if "stages" in ps:  # results.json from before section 2 had two movies
-            ps = {"clip": ps}
         names = list(ps)
         rows = []
         for s in STAGES:
@@ -645,9 +643,8 @@ def report(r: dict, argv: list[str]) -> str:
         c = r["scale"]
         rows = [
             [n, d["ours_s"], d["minimal_s"], f"**{d['ratio']:.2f}**",
-             d.get("conventions_s", "-"),
-             f"{d['ratio_conventions']:.2f}" if "ratio_conventions" in d else "-",
-             f"{d['ratio_ours_vs_conventions']:.2f}" if "ratio_conventions" in d else "-",
+             d["conventions_s"], f"{d['ratio_conventions']:.2f}",
+             f"{d['ratio_ours_vs_conventions']:.2f}",
              5 * int(n) + 1]
             for n, d in c["dry"].items()
         ]  # fmt: skip
