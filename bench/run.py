@@ -142,6 +142,16 @@ def bench_asr(
     audio_s = len(audio) / media_gen.RATE
     del audio
     threads = asr_threads()
+    # One untimed run of every mode on a minute of the same speech first: otherwise the
+    # first timed run alone pays for a cold page cache (model files, libraries), which
+    # made session 2's first batch4 run ~10 % slower than its later ones.
+    warm, _, _ = media_gen.speech_track(work, 1)
+    for m in modes:
+        subprocess.run(
+            [PY, str(BENCH / "asr_worker.py"), m, str(warm), str(threads)],
+            check=True,
+            capture_output=True,
+        )
     runs: dict[str, list[dict]] = {m: [] for m in modes}
     for r in range(reps):
         for m in modes:
@@ -503,7 +513,8 @@ def report(r: dict, argv: list[str]) -> str:
             "condition_on_previous_text=False, language en, VAD threshold 0.5 / min speech 250 ms "
             "/ min silence 300 ms / pad 200 ms, windows of at most 30 s, in every path. Each "
             f"run is a fresh process (`bench/asr_worker.py`); {a['reps']} repetitions "
-            f"interleaved ({order}; {order}; ...); medians. Time includes model load, VAD and "
+            f"interleaved ({order}; {order}; ...), after one untimed warm-up run of each "
+            "mode on a minute of the same dialogue; medians. Time includes model load, VAD and "
             "decoding (not reading the WAV). Our paths run what the silero_vad and asr stages "
             "run (`subsmith.vad.detect_speech`, then `subsmith.asr.transcribe`); the bare "
             "paths are faster-whisper alone, with its own VAD (`vad_filter=True`).",

@@ -132,6 +132,25 @@ def test_vad_matches_the_package_and_streams_from_a_wav(dialogue, regions, tmp_p
     assert n == len(audio) and sum(len(b) for b in blocks) == n
 
 
+def test_vad_probabilities_are_the_streaming_models(dialogue):
+    """The sequence model, fed in blocks that split windows and calls that split blocks,
+    gives the package's streaming model's probabilities window for window: the speed-up
+    changes nothing the VAD decides."""
+    import silero_vad
+    import torch
+
+    audio, _ = dialogue
+    audio = audio[: len(audio) - 77]  # a last, partial window
+    streaming = silero_vad.load_silero_vad(onnx=True)
+    expected = streaming.audio_forward(torch.from_numpy(audio), vad.SAMPLE_RATE).numpy()[0]
+    block = 11_111  # samples: not a multiple of the 512-sample window
+    blocks = (audio[i : i + block] for i in range(0, len(audio), block))
+    got = vad.speech_probs(vad.silero_session(2), blocks, len(audio), max_frames=7)
+    assert len(got) == len(expected) == -(-len(audio) // vad.WINDOW)
+    assert np.abs(got - expected).max() < 1e-5
+    assert (got >= 0.5).sum() > 100  # speech is there, so the comparison means something
+
+
 def test_vad_refuses_a_wav_that_is_not_16k_mono(tmp_path):
     import soundfile
 
