@@ -862,7 +862,7 @@ def main(argv: list[str] | None = None) -> int:
     if "scale" in only:
         print("3. scale", flush=True)
         sizes = [10, 100] if q else [10, 100, 1000]
-        r["scale"] = bench_scale(work, sizes, 1 if q else 3, 4 if q else 20, 2 if q else 5)
+        r["scale"] = bench_scale(work, sizes, 1 if q else 5, 4 if q else 20, 2 if q else 5)
     if "memory" in only:
         print("4. memory", flush=True)
         r["memory"] = bench_memory(work, 0.1 if q else 2.0)
