@@ -18,7 +18,7 @@ def body(ctx):
         progress=ctx.progress,
     )
     result = vad.summary(regions, vad.wav_frames(ctx.input.wav) / vad.SAMPLE_RATE)
-    result["model"] = "silero-vad (onnx)"
+    result["model"] = f"silero-vad ({vad.MODEL_FILE})"
     write_json_atomic(ctx.output.segments, result)
     ctx.note(f"{len(regions)} speech regions, {result['speech_seconds']:.1f} s of speech")
 
