@@ -105,7 +105,9 @@ def speech_probs(
     Each window is prefixed with the last 64 samples of the one before (zeros for the
     first) and the LSTM state is carried from call to call, as silero-vad's
     SileroVADSequence does; up to `max_frames` windows go in one call, so the Python loop
-    runs once per ~16 s of audio instead of once per 32 ms.
+    runs once per ~16 s of audio instead of once per 32 ms. SileroVADSequence itself is
+    not called: importing it imports the package, so torch (~1.9 s measured), and it
+    wants the whole track in memory, where this takes the WAV's blocks as they are read.
     """
     hidden = np.zeros((1, 1, 128), np.float32)
     cell = np.zeros((1, 1, 128), np.float32)
