@@ -98,8 +98,9 @@ def test_speech_before_counts_speech_seconds():
 
 
 def test_vad_matches_the_package_and_streams_from_a_wav(dialogue, regions, tmp_path):
-    """Our window loop gives the silero-vad package's own regions, from an array or a WAV
-    read in blocks (blocks that do not line up with the 512-sample windows included)."""
+    """Our block loop over the sequence model gives the silero-vad package's own regions,
+    from an array or a WAV read in blocks (blocks that do not line up with the 512-sample
+    windows included)."""
     import silero_vad
     import torch
 
