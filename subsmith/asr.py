@@ -135,6 +135,7 @@ def transcribe(
     initial_prompt: str | None = None,
     progress: Callable[[float, str], None] | None = None,
     batch_size: int = 0,
+    no_speech_threshold: float | None = 0.6,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
 
@@ -142,7 +143,10 @@ def transcribe(
     the speech regions are then read.
 
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
-    more decodes that many windows at a time (BatchedInferencePipeline)."""
+    more decodes that many windows at a time (BatchedInferencePipeline).
+
+    no_speech_threshold is Whisper's own silence check (its default); None turns it
+    off, which the tests use to make the model invent text over music on any CPU."""
     from faster_whisper.transcribe import restore_speech_timestamps
     from faster_whisper.vad import collect_chunks
 
@@ -170,6 +174,7 @@ def transcribe(
         "vad_filter": False,
         "condition_on_previous_text": False,
         "initial_prompt": initial_prompt,
+        "no_speech_threshold": no_speech_threshold,
     }
     if batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
