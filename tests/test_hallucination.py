@@ -146,16 +146,24 @@ def test_music_only_gives_no_cue(model):
     assert cues_for(clip, vad.detect_speech(clip), model) == []
 
 
-def test_music_gives_no_cue_even_if_the_vad_let_it_through(model):
+# One stream (WhisperModel.transcribe) and the shipped default, batched decoding
+# (BatchedInferencePipeline), which applies no silence check of its own: it gives "you
+# you" over every piece below, where the one-stream decoder gives nothing.
+MODES = pytest.mark.parametrize("batch_size", [0, 4], ids=["one-stream", "batched"])
+
+
+@MODES
+def test_music_gives_no_cue_even_if_the_vad_let_it_through(model, batch_size):
     """Whisper tiny.en stays silent on this clip on some CPUs and invents an outro on
     others (the test below); the filter removes what it invents. Either way: no cue."""
     clip = music(30)
     whole = [{"start": 0.0, "end": 30.0}]
-    cues = cues_for(clip, whole, model)
+    cues = cues_for(clip, whole, model, batch_size=batch_size)
     assert cues == [], [c.text for c in cues]
 
 
-def test_text_invented_over_music_is_dropped_on_any_cpu(model):
+@MODES
+def test_text_invented_over_music_is_dropped_on_any_cpu(model, batch_size):
     """Whether tiny.en stays silent over music depends on the CPU: its own silence check
     (no_speech_prob > 0.6 and avg_logprob < -1) sits on a knife's edge there, and a CI
     machine got "I'm gonna see you guys | in the next video. Bye. Bye." where this one
@@ -165,20 +173,27 @@ def test_text_invented_over_music_is_dropped_on_any_cpu(model):
     for seed in range(6):
         clip = tune(30, seed)
         whole = [{"start": 0.0, "end": 30.0}]
-        raw = asr.transcribe(model, clip, whole, language="en", no_speech_threshold=None)
+        raw = asr.transcribe(
+            model, clip, whole, language="en", no_speech_threshold=None, batch_size=batch_size
+        )
         invented += len(raw["segments"])
         kept, _ = hallucination.filter_segments(raw["segments"], whole)
         assert kept == [], (seed, [s["text"] for s in kept])
     assert invented >= 3, "the model no longer invents text over music: the test proves nothing"
 
 
-def test_dialogue_under_music_is_all_kept(model):
+@MODES
+def test_dialogue_under_music_is_all_kept(model, batch_size):
     """The other side of the gates: real lines over a loud music bed, with the model's
     silence check off too, lose no segment to the filter."""
     speech, refs = demo.dialogue()
     clip = speech + 2 * music(len(speech) / RATE + 1)[: len(speech)]
     whole = [{"start": 0.0, "end": len(clip) / RATE}]
-    raw = asr.transcribe(model, clip, whole, language="en", no_speech_threshold=None)
+    raw = asr.transcribe(
+        model, clip, whole, language="en", no_speech_threshold=None, batch_size=batch_size
+    )
     kept, dropped = hallucination.filter_segments(raw["segments"], whole)
     assert dropped == []
-    assert len(kept) >= len(refs) - 2
+    heard = {w["word"].strip(" ,.?!").lower() for s in kept for w in s["words"]}
+    said = {w.strip(",.?!").lower() for r in refs for w in r["text"].split()}
+    assert len(heard & said) >= 0.8 * len(said), sorted(said - heard)
