@@ -8,13 +8,15 @@ from nothing, is dropped when the model itself doubts it; and a segment of a win
 the model itself calls silent is dropped unless it decoded it with confidence.
 
 Why the last gate: Whisper's own silence check skips a window only when
-no_speech_prob > 0.6 *and* avg_logprob < -1.0, so hallucinations decoded at -0.6 pass
-it. Measured with tiny.en (bench of session 4, see tests/test_hallucination.py): real
-speech, also under a music bed, had no_speech_prob <= 0.55 (AMI meeting excerpts,
-espeak dialogue); text invented over music or silence had 0.68-0.96, with
-avg_logprob below -0.59 or mean word probability below 0.5 where it passed Whisper's
-check. The VAD already called the region speech, so the two must agree that it is not
-before we drop words: high no_speech_prob alone never drops a confident line.
+no_speech_prob > 0.6 *and* avg_logprob < -1.0, so text invented at -0.6 passes it,
+and faster-whisper's BatchedInferencePipeline (our default decoder) computes
+no_speech_prob but never skips on it. Measured with tiny.en: real speech, also under a
+music bed, had no_speech_prob <= 0.55 (AMI meeting excerpts, espeak dialogue); text
+invented over music or silence had 0.68-0.96, with avg_logprob below -0.59 or mean
+word probability below 0.5 where it passed Whisper's check (tests/test_hallucination.py
+checks both sides). The VAD already called the region speech, so the two must agree
+that it is not before we drop words: high no_speech_prob alone never drops a
+confident line.
 """
 
 from __future__ import annotations
