@@ -48,6 +48,9 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9']+", text.lower()))
 
 
+_PADDED_PHRASES = tuple(f" {_norm(p)} " for p in STOCK_PHRASES)
+
+
 def in_speech(t0: float, t1: float, regions: Sequence[dict[str, float]], pad: float) -> bool:
     mid = (t0 + t1) / 2
     return any(r["start"] - pad <= mid <= r["end"] + pad for r in regions)
@@ -62,7 +65,7 @@ SHORT = 80  # characters: a stock phrase inside a long line is dialogue quoting 
 def _phrases(text: str) -> set[str]:
     """The phrases Whisper learned from video captions that occur in text."""
     norm = f" {_norm(text)} "
-    return {p for p in STOCK_PHRASES if f" {_norm(p)} " in norm}
+    return {p for p in _PADDED_PHRASES if p in norm}
 
 
 def stock_phrase_across(texts: Sequence[str], i: int) -> bool:
