@@ -105,7 +105,7 @@ def filter_segments(
     recent: list[str] = []
     texts = [s.get("text", "") for s in segments]
     for i, seg in enumerate(segments):
-        text = seg.get("text", "")
+        text = texts[i]
         words = list(seg.get("words") or [])
         if regions is not None:
             words = [w for w in words if in_speech(w["start"], w["end"], regions, pad)]
