@@ -2,7 +2,11 @@
 import math
 import sys
 
-from subsmith import library, manifest, preflight, shutdown
+from subsmith import library, manifest, preflight, scriptcheck, shutdown
+
+# Snakemake checks a script: job's script once per job; once per rule is enough
+# (subsmith/scriptcheck.py says why, and when it stays out of the way).
+scriptcheck.install()
 
 try:
     LIBRARY = library.discover(config["input_dir"], config["extensions"])
