@@ -22,6 +22,7 @@ confident line.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,9 +52,30 @@ def _norm(text: str) -> str:
 _PADDED_PHRASES = tuple(f" {_norm(p)} " for p in STOCK_PHRASES)
 
 
-def in_speech(t0: float, t1: float, regions: Sequence[dict[str, float]], pad: float) -> bool:
+def speech_spans(
+    regions: Sequence[dict[str, float]], pad: float
+) -> tuple[list[float], list[float]]:
+    """The VAD regions widened by pad and merged: sorted starts and ends, for in_speech.
+
+    A feature film has thousands of words and hundreds of regions; a bisect per word
+    over merged spans replaces a scan of every region per word."""
+    starts: list[float] = []
+    ends: list[float] = []
+    for a, b in sorted((r["start"] - pad, r["end"] + pad) for r in regions):
+        if ends and a <= ends[-1]:
+            ends[-1] = max(ends[-1], b)
+        else:
+            starts.append(a)
+            ends.append(b)
+    return starts, ends
+
+
+def in_speech(t0: float, t1: float, spans: tuple[list[float], list[float]]) -> bool:
+    """Whether the middle of [t0, t1] lies in one of speech_spans' spans."""
     mid = (t0 + t1) / 2
-    return any(r["start"] - pad <= mid <= r["end"] + pad for r in regions)
+    starts, ends = spans
+    k = bisect_right(starts, mid) - 1
+    return k >= 0 and mid <= ends[k]
 
 
 NO_SPEECH = 0.6  # Whisper's own no_speech_threshold
@@ -104,11 +126,12 @@ def filter_segments(
     dropped: list[str] = []
     recent: list[str] = []
     texts = [s.get("text", "") for s in segments]
+    spans = speech_spans(regions, pad) if regions is not None else None
     for i, seg in enumerate(segments):
         text = texts[i]
         words = list(seg.get("words") or [])
-        if regions is not None:
-            words = [w for w in words if in_speech(w["start"], w["end"], regions, pad)]
+        if spans is not None:
+            words = [w for w in words if in_speech(w["start"], w["end"], spans)]
         norm = _norm(" ".join(w["word"] for w in words) if words else "")
         reason = None
         if not words or not norm:

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import combinations
+from itertools import accumulate, combinations
 from typing import Any
 
 __all__ = [
@@ -185,18 +185,31 @@ def _imbalance_cost(top: int, bottom: int, max_chars: int) -> float:
 def _best_layout(
     lengths: Sequence[int], pair_costs: Sequence[float], rules: SubtitleRules
 ) -> tuple[list[int], float] | None:
-    """Best line ends (exclusive token indices) and their cost, fewest lines first.
+    """Best line ends (exclusive token indices) and their cost, fewest lines first."""
+    prefix = list(accumulate(lengths, initial=0))
+    overlong = bool(lengths) and max(lengths) > rules.max_line_chars
+    return _layout_span(prefix, pair_costs, 0, len(lengths), rules, overlong)
 
-    Works on token lengths and precomputed break costs so that build_cues can
-    evaluate thousands of candidate cues without re-tokenising text.
+
+def _layout_span(
+    prefix: Sequence[int],
+    pair_costs: Sequence[float],
+    i: int,
+    j: int,
+    rules: SubtitleRules,
+    overlong: bool,
+) -> tuple[list[int], float] | None:
+    """_best_layout of tokens i..j-1 of a longer text, ends counted from i.
+
+    Works on the whole text's prefix sums of token lengths and break costs, so that
+    _segment can weigh a hundred thousand candidate cues of a feature film without
+    copying a slice for each; `overlong` says whether one of the tokens is longer than
+    a line. The two-line case, the only one under the default rules, has its own loop.
     """
-    m = len(lengths)
+    m = j - i
     if m == 0:
         return None
     limit = rules.max_line_chars
-    prefix = [0]
-    for n in lengths:
-        prefix.append(prefix[-1] + n)
 
     def line_len(a: int, b: int) -> int:
         return prefix[b] - prefix[a] + (b - a - 1)
@@ -205,24 +218,38 @@ def _best_layout(
         # A word longer than a line is the one exception: it goes alone on its line.
         return b - a == 1 or line_len(a, b) <= limit
 
-    if fits(0, m):
+    total = line_len(i, j)
+    if m == 1 or total <= limit:
         return [m], 0.0
-    overlong = max(lengths) > limit
     for k in range(2, rules.max_lines + 1):
         if m < k:
             break
-        if not overlong and line_len(0, m) > k * limit + (k - 1):
+        if not overlong and total > k * limit + (k - 1):
             continue
         best: tuple[list[int], float] | None = None
-        for cuts in combinations(range(1, m), k - 1):
-            bounds = (0, *cuts, m)
-            if not all(fits(bounds[x], bounds[x + 1]) for x in range(k)):
-                continue
-            lens = [line_len(bounds[x], bounds[x + 1]) for x in range(k)]
-            cost = sum(pair_costs[c - 1] for c in cuts)
-            cost += sum(_imbalance_cost(lens[x], lens[x + 1], limit) for x in range(k - 1))
-            if best is None or cost < best[1]:
-                best = (list(bounds[1:]), cost)
+        if k == 2:
+            best_cost = math.inf
+            best_cut = 0
+            for c in range(i + 1, j):
+                top = prefix[c] - prefix[i] + (c - i - 1)
+                bottom = prefix[j] - prefix[c] + (j - c - 1)
+                if (top > limit and c - i > 1) or (bottom > limit and j - c > 1):
+                    continue
+                cost = pair_costs[c - 1] + _imbalance_cost(top, bottom, limit)
+                if cost < best_cost:
+                    best_cost, best_cut = cost, c
+            if best_cut:
+                best = ([best_cut - i, m], best_cost)
+        else:
+            for cuts in combinations(range(i + 1, j), k - 1):
+                bounds = (i, *cuts, j)
+                if not all(fits(bounds[x], bounds[x + 1]) for x in range(k)):
+                    continue
+                lens = [line_len(bounds[x], bounds[x + 1]) for x in range(k)]
+                cost = sum(pair_costs[c - 1] for c in cuts)
+                cost += sum(_imbalance_cost(lens[x], lens[x + 1], limit) for x in range(k - 1))
+                if best is None or cost < best[1]:
+                    best = ([b - i for b in bounds[1:]], cost)
         if best is not None:
             return best
     return None
@@ -320,9 +347,11 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
     pause_ms = _to_ms(rules.max_pause)
     capacity = rules.max_lines * rules.max_line_chars + rules.max_lines - 1
     lengths = [len(w.text) for w in words]
+    prefix = list(accumulate(lengths, initial=0))
     pair_costs = [_break_cost(a.text, b.text) for a, b in zip(words, words[1:], strict=False)]
     boundary = [_boundary_cost(a, b) for a, b in zip(words, words[1:], strict=False)]
     sentence_end = [_ends_sentence(w.text) for w in words]
+    sentences = list(accumulate(sentence_end, initial=0))  # sentence ends before each word
 
     best = [math.inf] * (n + 1)
     choice: list[tuple[int, list[int]] | None] = [None] * (n + 1)
@@ -331,6 +360,7 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
         if best[i] == math.inf:
             continue
         length = -1
+        longest = 0
         last_end = words[i].end
         for j in range(i + 1, n + 1):  # candidate cue = words[i:j]
             word = words[j - 1]
@@ -338,9 +368,10 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
                 break  # never hold a cue across a long silence
             last_end = max(last_end, word.end)
             length += lengths[j - 1] + 1
+            longest = max(longest, lengths[j - 1])
             if j - i > 1 and last_end - words[i].start > max_ms:
                 break
-            found = _best_layout(lengths[i:j], pair_costs[i : j - 1], rules)
+            found = _layout_span(prefix, pair_costs, i, j, rules, longest > rules.max_line_chars)
             if found is None:
                 if length > capacity:
                     break
@@ -348,8 +379,10 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
             ends, layout_cost = found
             cost = _CUE_COST + _LAYOUT_WEIGHT * layout_cost
             if len(ends) > 1:
-                hidden = sum(1 for k in range(i, j - 1) if sentence_end[k]) - sum(
-                    1 for e in ends[:-1] if sentence_end[i + e - 1]
+                hidden = (
+                    sentences[j - 1]
+                    - sentences[i]
+                    - sum(1 for e in ends[:-1] if sentence_end[i + e - 1])
                 )
                 cost += _MIDLINE_SENTENCE_COST * hidden
             if j < n:

@@ -1,5 +1,7 @@
 """No cue where nobody speaks: VAD gating and the hallucination filter, with the real models."""
 
+import random
+
 import numpy as np
 import pytest
 
@@ -197,3 +199,25 @@ def test_dialogue_under_music_is_all_kept(model, batch_size):
     heard = {w["word"].strip(" ,.?!").lower() for s in kept for w in s["words"]}
     said = {w.strip(",.?!").lower() for r in refs for w in r["text"].split()}
     assert len(heard & said) >= 0.8 * len(said), sorted(said - heard)
+
+
+def test_speech_spans_agree_with_a_scan_of_every_region():
+    """filter_segments bisects merged, padded spans; a word is in speech exactly when its
+    middle is within pad of some region, overlapping and unsorted regions included."""
+    rng = random.Random(5)
+    for _ in range(2000):
+        regions = []
+        for _ in range(rng.randint(0, 8)):
+            a = rng.uniform(0, 50)
+            regions.append({"start": a, "end": a + rng.uniform(0, 5)})
+        pad = rng.choice([0.0, 0.3, 1.0])
+        spans = hallucination.speech_spans(regions, pad)
+        for _ in range(10):
+            t0 = rng.uniform(-2, 58)
+            t1 = t0 + rng.uniform(0, 2)
+            if regions and rng.random() < 0.2:  # exactly on a padded edge
+                r = rng.choice(regions)
+                t0 = t1 = rng.choice([r["start"] - pad, r["end"] + pad])
+            mid = (t0 + t1) / 2
+            scan = any(r["start"] - pad <= mid <= r["end"] + pad for r in regions)
+            assert hallucination.in_speech(t0, t1, spans) == scan

@@ -460,3 +460,54 @@ def test_check_cues_millisecond_tolerance():
 def test_reading_speed():
     assert reading_speed(Cue(0.0, 2.0, ["Hello", "world!"])) == pytest.approx(5.5)
     assert reading_speed(Cue(1.0, 1.0, ["x"])) == float("inf")
+
+
+def _brute_force_layout(tokens: list[str], rules: SubtitleRules) -> tuple[list[int], float] | None:
+    """Every way to cut tokens into 1..max_lines lines, fewest lines first, first minimum
+    kept: the definition _layout_span's fast two-line loop must agree with."""
+    from itertools import combinations, pairwise
+
+    from subsmith.subtitles import _break_cost, _imbalance_cost
+
+    limit, m = rules.max_line_chars, len(tokens)
+    for k in range(1, rules.max_lines + 1):
+        best = None
+        for cuts in combinations(range(1, m), k - 1):
+            bounds = (0, *cuts, m)
+            lines = [tokens[a:b] for a, b in pairwise(bounds)]
+            lens = [len(" ".join(line)) for line in lines]
+            if any(n > limit and len(line) > 1 for n, line in zip(lens, lines, strict=True)):
+                continue
+            cost = sum(_break_cost(tokens[c - 1], tokens[c]) for c in cuts)
+            cost += sum(_imbalance_cost(x, y, limit) for x, y in pairwise(lens))
+            if best is None or cost < best[1]:
+                best = (list(bounds[1:]), cost)
+        if best is not None:
+            return best
+    return None
+
+
+def test_line_layout_of_any_span_matches_the_brute_force_definition():
+    """build_cues weighs each candidate cue as a span of the whole text (no slices); the
+    span's layout must be the one the brute-force definition picks for those words alone."""
+    from itertools import accumulate, pairwise
+
+    from subsmith.subtitles import _break_cost, _layout_span
+
+    rng = random.Random(11)
+    vocab = MONOLOGUE.split() + ["incomprehensibilities,", "Data's", "no!"]
+    for _ in range(400):
+        rules = SubtitleRules(max_lines=rng.choice([1, 2, 3]), max_line_chars=rng.choice([14, 42]))
+        words = vocab if rng.random() < 0.5 else ["la", "la,", "lala"]  # many equal costs
+        tokens = [rng.choice(words) for _ in range(rng.randint(1, 16))]
+        lengths = [len(t) for t in tokens]
+        prefix = list(accumulate(lengths, initial=0))
+        pairs = [_break_cost(a, b) for a, b in pairwise(tokens)]
+        i = rng.randrange(len(tokens))
+        j = rng.randint(i + 1, len(tokens))
+        overlong = max(lengths[i:j]) > rules.max_line_chars
+        got = _layout_span(prefix, pairs, i, j, rules, overlong)
+        want = _brute_force_layout(tokens[i:j], rules)
+        assert (got is None) == (want is None), tokens[i:j]
+        if got is not None:
+            assert got[0] == want[0] and got[1] == pytest.approx(want[1]), tokens[i:j]
