@@ -21,6 +21,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import statistics
@@ -293,7 +294,9 @@ def library(path: Path, n: int) -> Path:
     return path
 
 
-def bench_scale(work: Path, sizes: list[int], reps: int, n_movies: int, n_seq: int) -> dict:
+def bench_scale(work: Path, sizes: dict[int, int], n_movies: int, n_seq: int) -> dict:
+    """sizes: library size -> repetitions. A dry run of 10 movies takes about a second,
+    where the machine's noise is ±0.06 s, so small libraries get more repetitions."""
     # name: (Snakefile, extra environment). "every" is ours with subsmith/scriptcheck.py
     # turned off: Snakemake checks the script of every job, as it does by itself.
     variants = {
@@ -303,11 +306,13 @@ def bench_scale(work: Path, sizes: list[int], reps: int, n_movies: int, n_seq: i
         "conventions": (BENCH / "minimal" / "conventions" / "Snakefile", {}),
     }
     dry: dict[int, dict] = {}
-    for n in sizes:
+    order = random.Random(0)
+    for n, reps in sizes.items():
         lib = library(work / "scale" / f"lib{n}", n)
         times: dict[str, list[float]] = {k: [] for k in variants}
-        for _ in range(reps):  # interleaved
-            for name, (sf, extra) in variants.items():
+        for _ in range(reps):  # interleaved, in a new order each time
+            for name in order.sample(list(variants), len(variants)):
+                sf, extra = variants[name]
                 cmd = [SNAKEMAKE, "-s", str(sf), "--directory", str(lib), "--cores", "2", "-n"]
                 res = measured(cmd, cwd=lib, extra_env=extra)
                 assert f"{5 * n + 1}" in res["stdout"] + res["stderr"], "unexpected job count"
@@ -682,7 +687,10 @@ def report(r: dict, argv: list[str]) -> str:
             "**conventions**, `bench/minimal/conventions/Snakefile` (the minimal one with "
             "every rule written to the project's conventions: `script:`, two named logs, "
             "conda, threads, resources, params; Snakemake's own per-job script check). "
-            f"Interleaved, medians of {len(next(iter(c['dry'].values()))['all']['ours'])}:",
+            "Interleaved, in a shuffled order each repetition; medians of "
+            + " / ".join(str(len(d["all"]["ours"])) for d in c["dry"].values())
+            + " repetitions (more for the small libraries, whose second-long runs the "
+            "machine's noise moves most):",
             "",
             table(
                 [
@@ -875,8 +883,8 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "scale" in only:
         print("3. scale", flush=True)
-        sizes = [10, 100] if q else [10, 100, 1000]
-        r["scale"] = bench_scale(work, sizes, 1 if q else 5, 4 if q else 20, 2 if q else 5)
+        sizes = {10: 3, 100: 1} if q else {10: 15, 100: 9, 1000: 5}
+        r["scale"] = bench_scale(work, sizes, 4 if q else 20, 2 if q else 5)
     if "memory" in only:
         print("4. memory", flush=True)
         r["memory"] = bench_memory(work, 0.1 if q else 2.0)
