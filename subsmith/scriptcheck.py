@@ -6,7 +6,7 @@ snakemake/dag.py calls `script.get_source`, which parses the path three times wi
 smart_open's `parse_uri` (smart_open 7 builds a new namedtuple class on each call) and
 reads the whole file through the source cache. subsmith's rules are all `script:` rules,
 so on a library of 1,000 movies that is 5,000 identical checks of five files: about a
-quarter of `snakemake --dry-run`'s time there, and the whole of the gap to a minimal
+fifth of `snakemake --dry-run`'s time there, and most of the gap to a minimal
 `shell:` workflow of the same shape (bench/results.md, section 3). Snakemake 9.27.1 is
 the newest release and requires smart-open<8, so neither can be upgraded away from it.
 
@@ -62,11 +62,3 @@ def install() -> bool:
     process_job._subsmith_original = original  # type: ignore[attr-defined]
     processor.process_job = process_job
     return True
-
-
-def installed() -> bool:
-    """Whether this process's Snakemake checks each rule's script once."""
-    from snakemake import dag
-
-    fn = getattr(getattr(dag, "ScriptProcessor", None), "process_job", None)
-    return getattr(fn, "_subsmith_original", None) is not None
