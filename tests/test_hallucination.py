@@ -88,6 +88,26 @@ def test_a_window_the_model_calls_silent_keeps_only_confident_lines():
 RATE = demo.RATE
 
 
+def _beat(
+    seconds: float,
+    chords: list,
+    beats_per_s: float,
+    hat_amp: float,
+    hiss: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Plucked chords, one per beat in turn, with a hi-hat and hiss drawn from rng."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = np.zeros_like(t)
+    for k in range(int(seconds * beats_per_s)):
+        a, b = int(k * RATE / beats_per_s), int((k + 1) * RATE / beats_per_s)
+        env = np.exp(-3 * beats_per_s * (t[a:b] - a / RATE))
+        for f in chords[k % len(chords)]:
+            out[a:b] += 0.15 * env * np.sin(2 * np.pi * f * t[a:b])
+    hat = rng.normal(0, hat_amp, len(t)) * (np.mod(t, 0.5 / beats_per_s) < 0.03)
+    return (out + hat + rng.normal(0, hiss, len(t))).astype(np.float32)
+
+
 def tune(seconds: float, seed: int) -> np.ndarray:
     """A different piece per seed: chords on random roots, tempo, hi-hat and hiss."""
     rng = np.random.default_rng(1000 + seed)
@@ -96,31 +116,15 @@ def tune(seconds: float, seed: int) -> np.ndarray:
     hat_amp = float(rng.choice([0, 0.05, 0.2]))
     hiss = float(rng.choice([0, 0.01, 0.05]))
     rng = np.random.default_rng(seed)
-    t = np.arange(int(seconds * RATE)) / RATE
-    out = np.zeros_like(t)
     roots = base * 2 ** (rng.integers(-5, 6, size=8) / 12)
-    for k in range(int(seconds * beats_per_s)):
-        a, b = int(k * RATE / beats_per_s), int((k + 1) * RATE / beats_per_s)
-        env = np.exp(-3 * beats_per_s * (t[a:b] - a / RATE))
-        for f in roots[k % len(roots)] * np.array([1, 1.26, 1.5]):
-            out[a:b] += 0.15 * env * np.sin(2 * np.pi * f * t[a:b])
-    hat = rng.normal(0, hat_amp, len(t)) * (np.mod(t, 0.5 / beats_per_s) < 0.03)
-    return (out + hat + rng.normal(0, hiss, len(t))).astype(np.float32)
+    chords = [root * np.array([1, 1.26, 1.5]) for root in roots]
+    return _beat(seconds, chords, beats_per_s, hat_amp, hiss, rng)
 
 
 def music(seconds: float) -> np.ndarray:
     """Chords with a beat and a hi-hat: no voice in it."""
-    t = np.arange(int(seconds * RATE)) / RATE
-    out = np.zeros_like(t)
     chords = [(220.0, 277.2, 329.6), (196.0, 246.9, 293.7), (174.6, 220.0, 261.6)]
-    for k in range(int(seconds)):
-        sl = slice(k * RATE, (k + 1) * RATE)
-        env = np.exp(-3 * (t[sl] - k))
-        for f in chords[k % 3]:
-            out[sl] += 0.15 * env * np.sin(2 * np.pi * f * t[sl])
-    rng = np.random.default_rng(0)
-    hat = rng.normal(0, 0.05, len(t)) * (np.mod(t, 0.5) < 0.03)
-    return (out + hat).astype(np.float32)
+    return _beat(seconds, chords, 1.0, 0.05, 0.0, np.random.default_rng(0))
 
 
 def cues_for(audio, regions, model, **asr_options):
