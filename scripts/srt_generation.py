@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import checker, hallucination, subformats, subtitles
+from subsmith import checker, hallucination, speakers, subformats, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -22,7 +22,9 @@ def body(ctx):
         if dropped:
             ctx.note(f"{len(dropped)} segments dropped as non-speech")
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
-    cues = subtitles.build_cues(words, rules)
+    if p["speaker_labels"]:
+        words = speakers.label_runs(words)
+    cues = subtitles.build_cues(words, rules, dashes=not p["speaker_labels"])
     if not cues:
         raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
     for fmt, path in ctx.output.items():

@@ -19,6 +19,9 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie"),
     Stage("silero_vad", True, "speech regions (Silero VAD)"),
+    Stage("pyannote_vad", False, "speech regions (pyannote segmentation-3.0)"),
+    # Critical, unless diarization.enabled is false: then it is recorded skipped.
+    Stage("diarization", True, "who speaks when (pyannote.audio)"),
     Stage("asr", True, "transcript with word times (faster-whisper)"),
     Stage("srt_generation", True, "readable, well-timed subtitle cues"),
     Stage("mux", True, "final.mkv: original streams + the subtitle track"),

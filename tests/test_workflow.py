@@ -67,7 +67,7 @@ def library(tmp_path_factory, dialogue, short_dialogue):
     watcher = threading.Thread(target=watch_manifests, args=(work / "out", stop, seen, bad))
     watcher.start()
     try:
-        proc = run_snakemake(work)
+        proc = run_snakemake(work, speakers=True)
     finally:
         stop.set()
         watcher.join()
@@ -98,7 +98,8 @@ def test_run_subtitles_every_movie(library):
         assert m["pipeline"]["completed_stages"] == list(STAGE_NAMES)
         assert m["pipeline"]["next_stage"] is None
         for name, step in m["pipeline"]["steps"].items():
-            assert step["status"] == "success" and step["duration"] > 0, name
+            want = "skipped" if name == "pyannote_vad" else "success"  # off by default
+            assert step["status"] == want and step["duration"] > 0, name
     assert not (work / "pwned").exists() and not (Path.cwd() / "pwned").exists()
 
 
@@ -161,7 +162,7 @@ def test_status_command_shows_the_library(library):
 
 
 def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
-    proc = run_snakemake(library["work"], "--dry-run")
+    proc = run_snakemake(library["work"], "--dry-run", speakers=True)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -169,17 +170,17 @@ def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
 def test_deleting_the_transcript_reruns_only_what_follows(library):
     work = library["work"]
     (work / "out" / GOOD / "asr" / "transcript.json").unlink()
-    dry = run_snakemake(work, "--dry-run")
+    dry = run_snakemake(work, "--dry-run", speakers=True)
     assert planned_jobs(dry.stdout + dry.stderr) == {
         "asr": 1,
         "srt_generation": 1,
         "mux": 1,
         "all": 1,
     }
-    proc = run_snakemake(work)
+    proc = run_snakemake(work, speakers=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     steps = read_manifest(work, GOOD)["pipeline"]["steps"]
-    assert [steps[s]["runs"] for s in STAGE_NAMES] == [1, 1, 2, 2, 2]
+    assert [steps[s]["runs"] for s in STAGE_NAMES] == [1, 1, 1, 1, 2, 2, 2]
     assert steps["asr"]["previous"][0]["status"] == "success"
     assert read_manifest(work, GOOD)["pipeline"]["status"] == "completed"
 
@@ -232,7 +233,8 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
     m = read_manifest(tmp_path, movie)
     assert m["pipeline"]["status"] == "completed"
     steps = m["pipeline"]["steps"]
-    assert all(steps[s]["status"] == "success" for s in STAGE_NAMES)
+    off = {"pyannote_vad", "diarization"}
+    assert all(steps[s]["status"] == ("skipped" if s in off else "success") for s in STAGE_NAMES)
     assert steps["demux"]["runs"] == 1 and steps["silero_vad"]["runs"] == 1
     assert steps["asr"]["runs"] == 2
     assert "interrupted" in steps["asr"]["previous"][-1]["error"]

