@@ -1,6 +1,6 @@
 """One timed ASR run in a fresh process; prints one JSON line.
 
-    asr_worker.py ours    WAV THREADS   # subsmith.vad.detect_speech + subsmith.asr.transcribe
+    asr_worker.py ours    WAV THREADS   # subsmith.vad.silero.detect_speech + subsmith.asr.transcribe
     asr_worker.py bare    WAV THREADS   # WhisperModel.transcribe(vad_filter=True)
     asr_worker.py batchN  WAV THREADS   # ours with asr batch_size=N (BatchedInferencePipeline)
     asr_worker.py barebatchN WAV THREADS  # BatchedInferencePipeline.transcribe(vad_filter=True,
@@ -37,7 +37,8 @@ def main() -> None:
     fw_regions = mode.startswith("fwvad")
     batch_size = int(mode.split("batch")[1]) if "batch" in mode else 0
     if mode in ("ours", "fwvad") or mode.startswith(("batch", "fwvadbatch")):
-        from subsmith import asr, vad
+        from subsmith import asr
+        from subsmith.vad import silero
 
         model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
         t1 = time.perf_counter()
@@ -56,7 +57,7 @@ def main() -> None:
                 for r in get_speech_timestamps(audio, opts)
             ]
         else:
-            regions = vad.detect_speech(
+            regions = silero.detect_speech(
                 audio,
                 threshold=v["threshold"],
                 min_speech_ms=v["min_speech_ms"],

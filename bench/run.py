@@ -473,8 +473,7 @@ def bench_subtitles(work: Path) -> dict:
     """Issue 5's bar on every transcript the bench produced: the checker of
     `subsmith check-srt` finds no hard violation, and >= 95 % of cues are within the
     reading speed."""
-    from subsmith.checker import check_file
-    from subsmith.subtitles import SubtitleRules
+    from subsmith.subtitles import SubtitleRules, check_file
 
     rules = SubtitleRules()
     files = sorted(work.rglob("*.srt"))
@@ -528,7 +527,7 @@ def report(r: dict, argv: list[str]) -> str:
             f"interleaved ({order}; {order}; ...), after one untimed warm-up run of each "
             "mode on a minute of the same dialogue; medians. Time includes model load, VAD and "
             "decoding (not reading the WAV). Our paths run what the silero_vad and asr stages "
-            "run (`subsmith.vad.detect_speech`, then `subsmith.asr.transcribe`); the bare "
+            "run (`subsmith.vad.silero.detect_speech`, then `subsmith.asr.transcribe`); the bare "
             "paths are faster-whisper alone, with its own VAD (`vad_filter=True`).",
             "",
             "- batch4: ours as shipped (`asr.batch_size: 4`: BatchedInferencePipeline over "

@@ -34,17 +34,19 @@ def main() -> None:
         facts = media.demux(sys.argv[2], sys.argv[3], None, logging.getLogger("bench"))
         out["audio_s"] = facts["wav"]["duration"]
     elif stage in ("silero_vad", "silero_vad_path"):
-        from subsmith import vad
+        from subsmith import audio as wav
+        from subsmith.vad import regions as vad_regions
+        from subsmith.vad import silero
 
         if stage == "silero_vad":
-            audio = vad.read_wav(sys.argv[2])
+            audio = wav.read_wav(sys.argv[2])
             out["read_s"] = time.perf_counter() - t0
             n = len(audio)
         else:
             audio = sys.argv[2]
-            n = vad.wav_blocks(audio)[0]
+            n = wav.wav_blocks(audio)[0]
         p = cfg["vad"]
-        regions = vad.detect_speech(
+        regions = silero.detect_speech(
             audio,
             threshold=p["threshold"],
             min_speech_ms=p["min_speech_ms"],
@@ -52,16 +54,17 @@ def main() -> None:
             speech_pad_ms=p["speech_pad_ms"],
             threads=int(sys.argv[4]),
         )
-        result = vad.summary(regions, n / vad.SAMPLE_RATE)
+        result = vad_regions.summary(regions, n / wav.SAMPLE_RATE)
         Path(sys.argv[3]).write_text(json.dumps(result))
         out["regions"] = len(regions)
         out["speech_s"] = result["speech_seconds"]
     elif stage in ("asr", "asr_path"):
-        from subsmith import asr, vad
+        from subsmith import asr
+        from subsmith.audio import read_wav
 
         regions = json.loads(Path(sys.argv[3]).read_text())["speech"]
         if stage == "asr":
-            audio = vad.read_wav(sys.argv[2])
+            audio = read_wav(sys.argv[2])
             out["read_s"] = time.perf_counter() - t0
         else:
             audio = sys.argv[2]

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
 
-SAMPLE_RATE = 16000
 EMBEDDED = ("tiny.en",)
 
 
@@ -102,26 +102,6 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     """Seconds of speech (of `chunks`, in samples) before movie time t: ASR progress."""
     at = t * SAMPLE_RATE
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
-
-
-class WavSlices:
-    """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
-    regions of a long movie are decoded without loading the whole track."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from .vad import wav_frames
-
-        self.path = str(path)
-        self.frames = wav_frames(path)
-
-    def __len__(self) -> int:
-        return self.frames
-
-    def __getitem__(self, index: slice) -> np.ndarray:
-        import soundfile
-
-        start, stop, _ = index.indices(self.frames)
-        return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
 
 
 def transcribe(

@@ -134,8 +134,7 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
 
 def cmd_check_srt(args: argparse.Namespace) -> int:
     """Report every cue that breaks a rule; exit 1 when any file has errors."""
-    from .checker import check_file
-    from .subtitles import SubtitleRules
+    from .subtitles import SubtitleRules, check_file
 
     cfg: dict[str, Any] = {}
     if args.config:

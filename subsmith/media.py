@@ -18,9 +18,9 @@ from typing import Any
 import ffmpeg
 
 from . import languages
+from .audio import SAMPLE_RATE, wav_duration
 from .errors import StageError
 
-SAMPLE_RATE = 16000
 Progress = Callable[[float, str], None]
 
 
@@ -177,12 +177,6 @@ def extract_audio(
             f"({stream.get('codec_name') or 'unknown codec'}): {exc}; "
             "re-encode or re-rip the file"
         ) from None
-
-
-def wav_duration(path: str | os.PathLike[str]) -> float:
-    import soundfile
-
-    return float(soundfile.info(str(path)).duration)
 
 
 def demux(

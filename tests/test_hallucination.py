@@ -5,7 +5,9 @@ import random
 import numpy as np
 import pytest
 
-from subsmith import asr, demo, hallucination, subtitles, vad
+from subsmith import asr, demo, subtitles
+from subsmith.subtitles import hallucination
+from subsmith.vad import silero
 
 
 def seg(i, start, end, text, words=None, **kw):
@@ -144,12 +146,12 @@ def model():
 
 def test_thirty_seconds_of_silence_gives_no_cue(model):
     silence = np.zeros(30 * RATE, np.float32)
-    assert cues_for(silence, vad.detect_speech(silence), model) == []
+    assert cues_for(silence, silero.detect_speech(silence), model) == []
 
 
 def test_music_only_gives_no_cue(model):
     clip = music(30)
-    assert cues_for(clip, vad.detect_speech(clip), model) == []
+    assert cues_for(clip, silero.detect_speech(clip), model) == []
 
 
 # One stream (WhisperModel.transcribe) and the shipped default, batched decoding

@@ -5,8 +5,10 @@ import re
 import numpy as np
 import pytest
 
-from subsmith import asr, demo, vad
+from subsmith import asr, demo
+from subsmith.audio import SAMPLE_RATE, WavSlices, read_wav, wav_blocks
 from subsmith.errors import StageError
+from subsmith.vad import silero
 
 
 def words_of(text: str) -> list[str]:
@@ -16,7 +18,7 @@ def words_of(text: str) -> list[str]:
 @pytest.fixture(scope="module")
 def regions(dialogue):
     audio, _ = dialogue
-    return vad.detect_speech(audio, threads=2)
+    return silero.detect_speech(audio, threads=2)
 
 
 def test_vad_finds_every_line_and_little_else(dialogue, regions):
@@ -35,8 +37,8 @@ def test_vad_finds_no_speech_in_silence_or_a_tone():
     silence = np.zeros(10 * demo.RATE, np.float32)
     t = np.arange(10 * demo.RATE) / demo.RATE
     tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
-    assert vad.detect_speech(silence) == []
-    assert vad.detect_speech(tone) == []
+    assert silero.detect_speech(silence) == []
+    assert silero.detect_speech(tone) == []
 
 
 def test_embedded_model_resolves_offline(monkeypatch):
@@ -110,26 +112,26 @@ def test_vad_matches_the_package_and_streams_from_a_wav(dialogue, regions, tmp_p
         torch.from_numpy(audio),
         silero_vad.load_silero_vad(onnx=True),
         threshold=0.5,
-        sampling_rate=vad.SAMPLE_RATE,
+        sampling_rate=SAMPLE_RATE,
         min_speech_duration_ms=250,
         min_silence_duration_ms=300,
         speech_pad_ms=200,
     )
     expected = [
         {
-            "start": round(s["start"] / vad.SAMPLE_RATE, 3),
-            "end": round(s["end"] / vad.SAMPLE_RATE, 3),
+            "start": round(s["start"] / SAMPLE_RATE, 3),
+            "end": round(s["end"] / SAMPLE_RATE, 3),
         }
         for s in stamps
     ]
-    assert vad.detect_speech(audio, threads=2) == expected
+    assert silero.detect_speech(audio, threads=2) == expected
     wav = tmp_path / "a.wav"
     demo.write_wav(wav, audio)
     seen = []
-    from_file = vad.detect_speech(wav, threads=2, progress=lambda f, d: seen.append(f))
-    assert from_file == vad.detect_speech(vad.read_wav(wav), threads=2)
+    from_file = silero.detect_speech(wav, threads=2, progress=lambda f, d: seen.append(f))
+    assert from_file == silero.detect_speech(read_wav(wav), threads=2)
     assert seen and seen[-1] > 0.99
-    n, blocks = vad.wav_blocks(wav, seconds=0.7)
+    n, blocks = wav_blocks(wav, seconds=0.7)
     assert n == len(audio) and sum(len(b) for b in blocks) == n
 
 
@@ -143,11 +145,11 @@ def test_vad_probabilities_are_the_streaming_models(dialogue):
     audio, _ = dialogue
     audio = audio[: len(audio) - 77]  # a last, partial window
     streaming = silero_vad.load_silero_vad(onnx=True)
-    expected = streaming.audio_forward(torch.from_numpy(audio), vad.SAMPLE_RATE).numpy()[0]
+    expected = streaming.audio_forward(torch.from_numpy(audio), SAMPLE_RATE).numpy()[0]
     block = 11_111  # samples: not a multiple of the 512-sample window
     blocks = (audio[i : i + block] for i in range(0, len(audio), block))
-    got = vad.speech_probs(vad.silero_session(2), blocks, len(audio), max_frames=7)
-    assert len(got) == len(expected) == -(-len(audio) // vad.WINDOW)
+    got = silero.speech_probs(silero.silero_session(2), blocks, len(audio), max_frames=7)
+    assert len(got) == len(expected) == -(-len(audio) // silero.WINDOW)
     assert np.abs(got - expected).max() < 1e-5
     assert (got >= 0.5).sum() > 100  # speech is there, so the comparison means something
 
@@ -158,7 +160,7 @@ def test_vad_refuses_a_wav_that_is_not_16k_mono(tmp_path):
     wav = tmp_path / "stereo.wav"
     soundfile.write(str(wav), np.zeros((800, 2), np.float32), 8000)
     with pytest.raises(StageError, match="16 kHz mono"):
-        vad.detect_speech(wav)
+        silero.detect_speech(wav)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -175,7 +177,7 @@ def test_regions_from_probs_is_the_packages_post_processing(seed):
         for lv, r in zip(levels, runs, strict=True)
         for _ in range(r)
     ]
-    n = len(probs) * vad.WINDOW - int(rng.integers(0, vad.WINDOW))
+    n = len(probs) * silero.WINDOW - int(rng.integers(0, silero.WINDOW))
     settings = {
         "threshold": float(rng.choice([0.3, 0.5, 0.6])),
         "min_speech_ms": int(rng.choice([0, 250, 600])),
@@ -184,14 +186,14 @@ def test_regions_from_probs_is_the_packages_post_processing(seed):
     }
     expected = get_speech_timestamps_from_probs(
         probs,
-        sampling_rate=vad.SAMPLE_RATE,
+        sampling_rate=SAMPLE_RATE,
         threshold=settings["threshold"],
         min_speech_duration_ms=settings["min_speech_ms"],
         min_silence_duration_ms=settings["min_silence_ms"],
         speech_pad_ms=settings["speech_pad_ms"],
         audio_length_samples=n,
     )
-    assert vad.regions_from_probs(probs, n, **settings) == expected
+    assert silero.regions_from_probs(probs, n, **settings) == expected
 
 
 def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):
@@ -221,12 +223,12 @@ def test_transcribe_reads_only_the_regions_of_a_wav(short_dialogue, tmp_path):
     audio, _ = short_dialogue
     wav = tmp_path / "a.wav"
     demo.write_wav(wav, audio)
-    samples = vad.read_wav(wav)
-    regions = vad.detect_speech(wav)
+    samples = read_wav(wav)
+    regions = silero.detect_speech(wav)
     model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     from_array = asr.transcribe(model, samples, regions, language="en")
     assert asr.transcribe(model, wav, regions, language="en") == from_array
-    sliced = asr.WavSlices(wav)
+    sliced = WavSlices(wav)
     assert len(sliced) == len(samples)
     assert np.array_equal(sliced[100:900], samples[100:900])
     assert len(sliced[len(samples) - 5 : len(samples) + 50]) == 5

@@ -14,8 +14,15 @@ from pathlib import Path
 import pysrt
 import pytest
 
-from subsmith.subformats import decode_subtitle_bytes, read_srt, to_ass, to_vtt
-from subsmith.subtitles import Cue, SrtParseError, parse_srt
+from subsmith.subtitles import (
+    Cue,
+    SrtParseError,
+    decode_subtitle_bytes,
+    parse_srt,
+    read_srt,
+    to_ass,
+    to_vtt,
+)
 
 GOOD = (
     "1\n00:00:01,000 --> 00:00:02,500\nCafé crème, s'il vous plaît.\n\n"

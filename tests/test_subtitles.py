@@ -467,7 +467,7 @@ def _brute_force_layout(tokens: list[str], rules: SubtitleRules) -> tuple[list[i
     kept: the definition _layout_span's fast two-line loop must agree with."""
     from itertools import combinations, pairwise
 
-    from subsmith.subtitles import _break_cost, _imbalance_cost
+    from subsmith.subtitles.cues import _break_cost, _imbalance_cost
 
     limit, m = rules.max_line_chars, len(tokens)
     for k in range(1, rules.max_lines + 1):
@@ -492,7 +492,7 @@ def test_line_layout_of_any_span_matches_the_brute_force_definition():
     span's layout must be the one the brute-force definition picks for those words alone."""
     from itertools import accumulate, pairwise
 
-    from subsmith.subtitles import _break_cost, _layout_span
+    from subsmith.subtitles.cues import _break_cost, _layout_span
 
     rng = random.Random(11)
     vocab = MONOLOGUE.split() + ["incomprehensibilities,", "Data's", "no!"]

@@ -17,52 +17,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import StageError
+from ..audio import BLOCK_SECONDS, SAMPLE_RATE, wav_blocks
+from ..errors import StageError
 
-SAMPLE_RATE = 16000
 WINDOW = 512  # samples per Silero window at 16 kHz
 CONTEXT = 64  # samples of the previous window the model sees
-BLOCK_SECONDS = 60  # how much of a WAV file is read at a time
 MODEL_FILE = "silero_vad_16k_sequence.onnx"
 MAX_FRAMES = 512  # windows per model call (~16 s), SileroVADSequence's default
-
-
-def wav_frames(path: str | os.PathLike[str]) -> int:
-    """Number of samples of a 16 kHz mono WAV (what demux writes), read from its header."""
-    import soundfile
-
-    info = soundfile.info(str(path))
-    if info.samplerate != SAMPLE_RATE or info.channels != 1:
-        raise StageError(
-            f"{path}: expected 16 kHz mono audio from demux, got {info.samplerate} Hz, "
-            f"{info.channels} channels"
-        )
-    return int(info.frames)
-
-
-def read_wav(path: str | os.PathLike[str]) -> np.ndarray:
-    """16 kHz mono float32 samples (soundfile: torchaudio's decoders are not used here)."""
-    import soundfile
-
-    wav_frames(path)
-    return soundfile.read(str(path), dtype="float32", always_2d=False)[0]
-
-
-def wav_blocks(
-    path: str | os.PathLike[str], seconds: float = BLOCK_SECONDS
-) -> tuple[int, Iterator[np.ndarray]]:
-    """(number of samples, an iterator of float32 blocks) of a 16 kHz mono WAV."""
-    import soundfile
-
-    frames = wav_frames(path)
-    blocks = soundfile.blocks(str(path), blocksize=int(seconds * SAMPLE_RATE), dtype="float32")
-    return frames, blocks
 
 
 def model_path() -> Path:
@@ -243,13 +210,3 @@ def regions_from_probs(
         else:
             sp["end"] = int(min(n_samples, sp["end"] + pad))
     return speeches
-
-
-def summary(regions: list[dict[str, float]], duration: float) -> dict[str, Any]:
-    speech = sum(r["end"] - r["start"] for r in regions)
-    return {
-        "sample_rate": SAMPLE_RATE,
-        "duration": round(duration, 3),
-        "speech_seconds": round(speech, 3),
-        "speech": regions,
-    }
