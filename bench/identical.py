@@ -8,7 +8,8 @@ checkout's Snakefile and package, and prints one sha256 per product:
   (none of them holds a time of day or a path of the work directory: checked below),
 - final.mkv per stream, from ffmpeg's streamhash muxer: the Matroska file carries a
   random segment UID and a muxing date, so its bytes differ on every run; its packets
-  do not. The same for the demo movie itself (the input: if it moved, nothing after it
+  do not; and a hash of each stream's tags and disposition (language, title, default).
+  The same for the demo movie itself (the input: if it moved, nothing after it
   can be compared).
 
     bench/identical.py                                # print the hashes
@@ -89,6 +90,27 @@ def stream_hashes(mkv: Path, cwd: Path) -> dict[str, str]:
     return out
 
 
+def stream_facts(mkv: Path, cwd: Path) -> str:
+    """sha256 of what players read beside the packets: each stream's codec, language and
+    title tags and disposition (default, forced), from ffprobe."""
+    p = subprocess.run(
+        [
+            "ffprobe",
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=index,codec_type,codec_name:stream_tags:stream_disposition",
+            "-of",
+            "json",
+            "file:" + str(mkv),
+        ],
+        cwd=cwd,
+        capture_output=True,
+        check=True,
+    )
+    return hashlib.sha256(p.stdout).hexdigest()
+
+
 def demo_hashes(work: Path) -> dict[str, str]:
     """Build the demo under `work` and hash its products."""
     run([sys.executable, "-m", "subsmith.demo", "in/demo.mkv"], work)
@@ -117,6 +139,7 @@ def demo_hashes(work: Path) -> dict[str, str]:
     for mkv in ("in/demo.mkv", "out/demo/final.mkv"):
         for stream, digest in stream_hashes(work / mkv, work).items():
             hashes[f"{mkv}#{stream}"] = digest
+        hashes[f"{mkv}#streams"] = stream_facts(work / mkv, work)
     return hashes
 
 

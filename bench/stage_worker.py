@@ -16,16 +16,15 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
+from subsmith import settings
 
 
 def main() -> None:
     stage = sys.argv[1]
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg = settings.load()
     t0 = time.perf_counter()
     out: dict = {"stage": stage}
     if stage == "demux":
@@ -45,15 +44,8 @@ def main() -> None:
         else:
             audio = sys.argv[2]
             n = wav.wav_blocks(audio)[0]
-        p = cfg["vad"]
-        regions = silero.detect_speech(
-            audio,
-            threshold=p["threshold"],
-            min_speech_ms=p["min_speech_ms"],
-            min_silence_ms=p["min_silence_ms"],
-            speech_pad_ms=p["speech_pad_ms"],
-            threads=int(sys.argv[4]),
-        )
+        opts = silero.VadOptions.from_config(cfg["silero_vad"])
+        regions = silero.detect_speech(audio, opts, threads=int(sys.argv[4]))
         result = vad_regions.summary(regions, n / wav.SAMPLE_RATE)
         Path(sys.argv[3]).write_text(json.dumps(result))
         out["regions"] = len(regions)
@@ -68,17 +60,10 @@ def main() -> None:
             out["read_s"] = time.perf_counter() - t0
         else:
             audio = sys.argv[2]
-        a = cfg["asr"]
-        model, _ = asr.load_model(a["model"], "cpu", "int8", int(sys.argv[5]))
-        result = asr.transcribe(
-            model,
-            audio,
-            regions,
-            language="en",
-            beam_size=a["beam_size"],
-            chunk_seconds=a["chunk_seconds"],
-            initial_prompt=a["initial_prompt"],
-        )
+        # One stream (batch_size 0), as this memory measurement has always decoded.
+        opts = replace(asr.AsrOptions.from_config(cfg["asr"]), batch_size=0)
+        model, _ = asr.load_model(opts.model, "cpu", "int8", int(sys.argv[5]))
+        result = asr.transcribe(model, audio, regions, opts, language="en")
         Path(sys.argv[4]).write_text(json.dumps(result))
         out["segments"] = len(result["segments"])
         out["text"] = " ".join(s["text"] for s in result["segments"])[:300]

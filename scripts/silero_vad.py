@@ -7,17 +7,9 @@ from subsmith.vad import regions, silero
 
 
 def body(ctx):
-    p = ctx.params.vad
+    opts = silero.VadOptions.from_config(ctx.params.silero_vad)
     # A path, not samples: the WAV is read in blocks, so memory does not grow with length.
-    found = silero.detect_speech(
-        ctx.input.wav,
-        threshold=p["threshold"],
-        min_speech_ms=p["min_speech_ms"],
-        min_silence_ms=p["min_silence_ms"],
-        speech_pad_ms=p["speech_pad_ms"],
-        threads=ctx.threads,
-        progress=ctx.progress,
-    )
+    found = silero.detect_speech(ctx.input.wav, opts, threads=ctx.threads, progress=ctx.progress)
     result = regions.summary(found, wav_frames(ctx.input.wav) / SAMPLE_RATE)
     result["model"] = f"silero-vad ({silero.MODEL_FILE})"
     write_json_atomic(ctx.output.segments, result)

@@ -10,10 +10,9 @@ from subsmith.subtitles import hallucination
 
 
 def body(ctx):
-    p = ctx.params.rules
-    rules = subtitles.SubtitleRules.from_config(p)
+    rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
     segments = read_json(ctx.input.transcript)["segments"]
-    if p.get("drop_hallucinations", True):
+    if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
         for line in dropped:

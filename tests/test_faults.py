@@ -489,7 +489,7 @@ def test_output_folder_on_a_full_disk_fails_clearly(tmp_path, short_dialogue):
 def test_config_value_of_the_wrong_type_stops_before_anything_runs(tmp_path, clip_movie):
     (tmp_path / "in").mkdir()
     shutil.copy(clip_movie, tmp_path / "in" / "Any.mkv")
-    (tmp_path / "bad.yaml").write_text("vad:\n  threshold: loud\n")
+    (tmp_path / "bad.yaml").write_text("silero_vad:\n  threshold: loud\n")
     proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr

@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, combinations
 from typing import Any
+
+from ..settings import options
 
 __all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
 
@@ -30,15 +32,16 @@ __all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
 
 @dataclass(frozen=True)
 class SubtitleRules:
-    """The style limits a cue is built and checked against (defaults: Netflix English)."""
+    """The style limits a cue is built and checked against (the `subtitles:` section of
+    config.yaml holds their values: Netflix English)."""
 
-    max_line_chars: int = 42
-    max_lines: int = 2
-    min_duration: float = 0.833  # seconds
-    max_duration: float = 7.0
-    min_gap: float = 0.083  # seconds between cues (2 frames at 24 fps)
-    max_cps: float = 20.0  # reading speed target, characters per second (soft)
-    max_pause: float = 1.2  # a cue never spans a silence between words longer than this
+    max_line_chars: int
+    max_lines: int
+    min_duration: float  # seconds
+    max_duration: float
+    min_gap: float  # seconds between cues (2 frames at 24 fps)
+    max_cps: float  # reading speed target, characters per second (soft)
+    max_pause: float  # a cue never spans a silence between words longer than this
 
     def __post_init__(self) -> None:
         # Fail at config load, not deep inside segmentation with a confusing result.
@@ -60,14 +63,8 @@ class SubtitleRules:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
-        """Build rules from a config section; unknown keys are ignored so that the
-        config can carry settings for other stages, and missing keys keep the defaults."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if cfg.get(f.name) is not None:
-                kind = int if f.type in (int, "int") else float  # "int" under PEP 563
-                kwargs[f.name] = kind(cfg[f.name])
-        return cls(**kwargs)
+        """The rules of the `subtitles:` config section (its other keys are ignored)."""
+        return options(cls, cfg, "subtitles")
 
 
 @dataclass

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,26 @@ import numpy as np
 
 from ..audio import BLOCK_SECONDS, SAMPLE_RATE, wav_blocks
 from ..errors import StageError
+from ..settings import options
 
 WINDOW = 512  # samples per Silero window at 16 kHz
 CONTEXT = 64  # samples of the previous window the model sees
 MODEL_FILE = "silero_vad_16k_sequence.onnx"
 MAX_FRAMES = 512  # windows per model call (~16 s), SileroVADSequence's default
+
+
+@dataclass(frozen=True)
+class VadOptions:
+    """The `silero_vad:` config section: how speech probabilities become regions."""
+
+    threshold: float  # a window is speech from this probability on
+    min_speech_ms: int  # shorter speech is dropped
+    min_silence_ms: int  # shorter silence does not end a region
+    speech_pad_ms: int  # added on both sides of each region
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> VadOptions:
+        return options(cls, cfg, "silero_vad")
 
 
 def model_path() -> Path:
@@ -114,11 +130,8 @@ def speech_probs(
 
 def detect_speech(
     audio: np.ndarray | str | os.PathLike[str],
+    opts: VadOptions,
     *,
-    threshold: float = 0.5,
-    min_speech_ms: int = 250,
-    min_silence_ms: int = 300,
-    speech_pad_ms: int = 200,
     threads: int = 1,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[dict[str, float]]:
@@ -143,14 +156,7 @@ def detect_speech(
             progress(done / n, f"{done / SAMPLE_RATE:.0f} of {seconds:.0f} s")
 
     probs = speech_probs(session, blocks, n, on_progress)
-    stamps = regions_from_probs(
-        probs.tolist(),
-        n,
-        threshold=threshold,
-        min_speech_ms=min_speech_ms,
-        min_silence_ms=min_silence_ms,
-        speech_pad_ms=speech_pad_ms,
-    )
+    stamps = regions_from_probs(probs.tolist(), n, opts)
     return [
         {"start": round(s["start"] / SAMPLE_RATE, 3), "end": round(s["end"] / SAMPLE_RATE, 3)}
         for s in stamps
@@ -158,13 +164,7 @@ def detect_speech(
 
 
 def regions_from_probs(
-    probs: Sequence[float],
-    n_samples: int,
-    *,
-    threshold: float = 0.5,
-    min_speech_ms: int = 250,
-    min_silence_ms: int = 300,
-    speech_pad_ms: int = 200,
+    probs: Sequence[float], n_samples: int, opts: VadOptions
 ) -> list[dict[str, int]]:
     """Speech regions in samples from per-window probabilities.
 
@@ -172,9 +172,10 @@ def regions_from_probs(
     for everything we do not set (max_speech_duration_s=inf, so it never cuts long
     speech; neg_threshold = threshold - 0.15), step for step, without importing torch.
     """
-    min_speech = SAMPLE_RATE * min_speech_ms / 1000
-    pad = SAMPLE_RATE * speech_pad_ms / 1000
-    min_silence = SAMPLE_RATE * min_silence_ms / 1000
+    threshold = opts.threshold
+    min_speech = SAMPLE_RATE * opts.min_speech_ms / 1000
+    pad = SAMPLE_RATE * opts.speech_pad_ms / 1000
+    min_silence = SAMPLE_RATE * opts.min_silence_ms / 1000
     neg_threshold = max(threshold - 0.15, 0.01)
     speeches: list[dict[str, int]] = []
     start: int | None = None  # the current speech's start while in speech
