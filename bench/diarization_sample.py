@@ -16,8 +16,6 @@ import importlib.util
 import time
 from pathlib import Path
 
-import yaml
-
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -47,14 +45,18 @@ def main() -> None:
     from pyannote.metrics.detection import DetectionErrorRate
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from subsmith import diarization, pyannote_vad, vad
+    from subsmith import diarization
+    from subsmith.audio import SAMPLE_RATE, read_wav
+    from subsmith.settings import load
+    from subsmith.vad import pyannote as pyannote_vad
+    from subsmith.vad import silero
 
     torch.set_num_threads(args.threads)
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = load()
     wav, rttm = sample()
     reference = next(iter(load_rttm(rttm).values()))
-    samples = vad.read_wav(wav)
-    seconds = len(samples) / vad.SAMPLE_RATE
+    samples = read_wav(wav)
+    seconds = len(samples) / SAMPLE_RATE
     default = diarization.DiarizationOptions.from_config(config["diarization"])
     steps = args.step or [default.segmentation_step]
 
@@ -73,21 +75,14 @@ def main() -> None:
         found = len({t["speaker"] for t in turns})
         print(f"| {step:g} | {der:.1%} | {found} | {took:.1f} | {seconds / took:.1f} |")
 
-    s = config["vad"]
-    silero = vad.detect_speech(
-        str(wav),
-        threshold=s["threshold"],
-        min_speech_ms=s["min_speech_ms"],
-        min_silence_ms=s["min_silence_ms"],
-        speech_pad_ms=s["speech_pad_ms"],
-        threads=args.threads,
-    )
+    silero_opts = silero.VadOptions.from_config(config["silero_vad"])
+    silero_regions = silero.detect_speech(str(wav), silero_opts, threads=args.threads)
     pyannote = pyannote_vad.detect_speech(pyannote_vad.load_pipeline(), samples)
     print()
     print("| ASR regions (pyannote_vad.combine) | detection error | missed | false alarm |")
     print("|---|---|---|---|")
     for mode in pyannote_vad.COMBINE:
-        regions = pyannote_vad.combine(silero, pyannote, mode)
+        regions = pyannote_vad.combine(silero_regions, pyannote, mode)
         d = DetectionErrorRate(collar=0.0)(reference, annotation(regions, "speech"), detailed=True)
         print(
             f"| {mode} | {d['detection error rate']:.1%} | {d['miss'] / d['total']:.1%} "

@@ -6,14 +6,14 @@ rule silero_vad:
     log:
         **stage_log("silero_vad"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["silero_vad"]
     resources:
         mem_mb=config["mem_mb"]["silero_vad"],
         runtime=runtime_min("silero_vad"),
     params:
         timeout=config["timeouts"]["silero_vad"],
-        vad=config["vad"],
+        silero_vad=config["silero_vad"],
     script:
         "../scripts/silero_vad.py"
 
@@ -26,14 +26,14 @@ rule pyannote_vad:
     log:
         **stage_log("pyannote_vad"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["pyannote_vad"]
     resources:
         mem_mb=config["mem_mb"]["pyannote_vad"],
         runtime=runtime_min("pyannote_vad"),
     params:
         timeout=config["timeouts"]["pyannote_vad"],
-        vad=config["pyannote_vad"],
+        pyannote_vad=config["pyannote_vad"],
     script:
         "../scripts/pyannote_vad.py"
 
@@ -48,7 +48,7 @@ rule diarization:
     log:
         **stage_log("diarization"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["diarization"]
     resources:
         mem_mb=config["mem_mb"]["diarization"],
@@ -72,7 +72,7 @@ rule asr:
     log:
         **stage_log("asr"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["asr"]
     resources:
         mem_mb=config["mem_mb"]["asr"],

@@ -1,12 +1,13 @@
 """asr: faster-whisper on the speech regions, with word timestamps."""
 
-from subsmith import asr, pyannote_vad, speakers
+from subsmith import asr, speakers
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.vad import pyannote as pyannote_vad
 
 
 def body(ctx):
-    p = ctx.params.asr
+    opts = asr.AsrOptions.from_config(ctx.params.asr)
     regions = read_json(ctx.input.segments)["speech"]
     if ctx.params.combine != "silero":
         other = read_json(ctx.input.pyannote_segments)
@@ -14,21 +15,18 @@ def body(ctx):
             ctx.note(f"pyannote_vad skipped: Silero's regions alone, not {ctx.params.combine}")
         else:
             regions = pyannote_vad.combine(regions, other["speech"], ctx.params.combine)
-    model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
+    model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
     ctx.log.info("model: %s", about)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
         ctx.input.wav,
         regions,
+        opts,
         language=ctx.params.language,
-        beam_size=p["beam_size"],
-        chunk_seconds=p["chunk_seconds"],
-        initial_prompt=p["initial_prompt"],
-        batch_size=p["batch_size"],
         progress=ctx.progress,
     )
-    result.update(about, batch_size=p["batch_size"])
+    result.update(about, batch_size=opts.batch_size)
     turns = read_json(ctx.input.speakers).get("turns", [])
     result = speakers.assign_speakers(result, turns)
     write_json_atomic(ctx.output.transcript, result)

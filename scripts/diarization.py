@@ -3,10 +3,10 @@
 from pathlib import Path
 
 from subsmith import diarization
+from subsmith.audio import read_wav
 from subsmith.errors import SkipStage
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
-from subsmith.vad import read_wav
 
 
 def body(ctx):

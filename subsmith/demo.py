@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-RATE = 16000
+from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
 # Two people: espeak-ng's en-us voice and its female variant "+f3" (en-us and en-gb are
 # one voice to a speaker-embedding model: CAM++ puts them 0.08 apart in cosine distance,

@@ -21,14 +21,15 @@ import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from .audio import SAMPLE_RATE
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 OFFLINE = "offline"  # diarization.pipeline value for the embedded models
 
 
@@ -50,7 +51,7 @@ class DiarizationOptions:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> DiarizationOptions:
-        return cls(**{f.name: section[f.name] for f in fields(cls)})
+        return options(cls, section, "diarization")
 
     def speaker_bounds(self) -> dict[str, int]:
         """The speaker-count keywords pyannote's pipeline takes, only those set."""

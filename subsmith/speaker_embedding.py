@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from .audio import SAMPLE_RATE
 from .errors import StageError
 
-SAMPLE_RATE = 16000
 FBANK_BINS = 80
 DIMENSION = 192
 # Under half a second of a speaker's frames gives an embedding not worth clustering.

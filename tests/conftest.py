@@ -17,6 +17,11 @@ os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# config.yaml as the workflow reads it: the one place the tests take a default from.
+from subsmith import settings  # noqa: E402
+
+CONFIG = settings.load()
+
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
@@ -29,16 +34,17 @@ def env() -> dict[str, str]:
 # Diarization costs seconds of CPU per movie; runs that test other things turn it off
 # (recorded skipped). The runs about speakers pass speakers=True. Every run of one
 # work folder must pass the same: Snakemake reruns a rule whose params changed.
-SPEAKERS_OFF = "diarization={enabled: false}"
+# (A file, not --config: Snakemake's --config reads a nested `false` as the text 'false'.)
+SPEAKERS_OFF = str(REPO / "tests" / "speakers_off.yaml")
 
 
 def snakemake_cmd(workdir: Path, *args: str, speakers: bool = False) -> list[str]:
     args = list(args)
     if not speakers:
-        if "--config" in args:  # one --config takes many items; a second would replace it
-            args.insert(args.index("--config") + 1, SPEAKERS_OFF)
+        if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
+            args.insert(args.index("--configfile") + 1, SPEAKERS_OFF)
         else:
-            args += ["--config", SPEAKERS_OFF]
+            args += ["--configfile", SPEAKERS_OFF]
     return [
         str(BIN / "snakemake"),
         "-s",
@@ -109,3 +115,15 @@ def short_dialogue():
     from subsmith import demo
 
     return demo.dialogue(demo.DIALOGUE[:2], lead_in=0.5, tail=0.5)
+
+
+@pytest.fixture(scope="session")
+def regions(dialogue):
+    """Silero's speech regions of the demo dialogue, with config.yaml's settings (the VAD
+    and ASR tests share them)."""
+    from subsmith.vad import silero
+
+    audio, _ = dialogue
+    return silero.detect_speech(
+        audio, silero.VadOptions.from_config(CONFIG["silero_vad"]), threads=2
+    )

@@ -8,16 +8,14 @@ import shutil
 from collections import Counter
 
 import pytest
-import yaml
 
-from conftest import REPO
-from subsmith import demo, diarization, speaker_embedding
+from subsmith import demo, diarization, settings, speaker_embedding
 from subsmith.errors import StageError
 
 
 @pytest.fixture(scope="module")
 def opts():
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = settings.load()
     return diarization.DiarizationOptions.from_config(config["diarization"])
 
 

