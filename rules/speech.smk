@@ -21,6 +21,8 @@ rule silero_vad:
 rule pyannote_vad:
     input:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
+        # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
+        silero=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
         segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
     log:

@@ -32,19 +32,21 @@ def env() -> dict[str, str]:
 
 
 # Diarization costs seconds of CPU per movie; runs that test other things turn it off
-# (recorded skipped). The runs about speakers pass speakers=True. Every run of one
+# (recorded skipped). The runs about speakers pass speakers=True (and run at the faster
+# step of tests/speakers_fast.yaml). Every run of one
 # work folder must pass the same: Snakemake reruns a rule whose params changed.
 # (A file, not --config: Snakemake's --config reads a nested `false` as the text 'false'.)
 SPEAKERS_OFF = str(REPO / "tests" / "speakers_off.yaml")
+SPEAKERS_FAST = str(REPO / "tests" / "speakers_fast.yaml")
 
 
 def snakemake_cmd(workdir: Path, *args: str, speakers: bool = False) -> list[str]:
     args = list(args)
-    if not speakers:
-        if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
-            args.insert(args.index("--configfile") + 1, SPEAKERS_OFF)
-        else:
-            args += ["--configfile", SPEAKERS_OFF]
+    ours = SPEAKERS_FAST if speakers else SPEAKERS_OFF
+    if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
+        args.insert(args.index("--configfile") + 1, ours)
+    else:
+        args += ["--configfile", ours]
     return [
         str(BIN / "snakemake"),
         "-s",
