@@ -14,7 +14,10 @@ rule demux:
         runtime=runtime_min("demux"),
     params:
         timeout=config["timeouts"]["demux"],
-        audio_language=config["demux"]["audio_language"],
+        demux=config["demux"],
+        language=config["language"],
+        # Read only if the tmdb stage has written it: it breaks ties between tracks.
+        metadata=f"{MOVIE_DIR}/metadata/tmdb_data.json",
     script:
         "../scripts/demux.py"
 

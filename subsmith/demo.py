@@ -114,8 +114,9 @@ def make_movie(
 ) -> Path:
     """Mux a test picture and audio tracks into `path` (container from its extension).
 
-    Each audio track is {"audio": ndarray, "language": "eng"?, "default": bool?,
-    "offset": seconds the track starts after the picture?}.
+    Each audio track is {"audio": ndarray (frames, or frames x channels), "language": "eng"?,
+    "default": bool?, "offset": seconds the track starts after the picture?, "title": str?,
+    "disposition": extra ffmpeg flags such as "comment"?, "layout": "5.1"?}.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,6 +134,8 @@ def make_movie(
         for i, track in enumerate(audio_tracks):
             wav = os.path.join(tmp, f"a{i}.wav")
             write_wav(wav, track["audio"])
+            if track.get("layout"):
+                args += ["-ch_layout", track["layout"]]
             if track.get("offset"):
                 args += ["-itsoffset", str(track["offset"])]
             args += ["-i", "file:" + wav]
@@ -140,7 +143,12 @@ def make_movie(
             n += 1
             if track.get("language"):
                 meta += [f"-metadata:s:a:{i}", f"language={track['language']}"]
-            meta += [f"-disposition:a:{i}", "default" if track.get("default") else "0"]
+            if track.get("title"):
+                meta += [f"-metadata:s:a:{i}", f"title={track['title']}"]
+            flags = [f for f in ("default",) if track.get(f)] + (
+                [track["disposition"]] if track.get("disposition") else []
+            )
+            meta += [f"-disposition:a:{i}", "+".join(flags) or "0"]
         if subtitle_srt:
             srt = os.path.join(tmp, "s.srt")
             Path(srt).write_text(subtitle_srt, encoding="utf-8")

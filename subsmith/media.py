@@ -12,12 +12,13 @@ import logging
 import os
 import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
-from . import languages
+from . import languages, tracks
 from .errors import StageError
 
 SAMPLE_RATE = 16000
@@ -58,21 +59,6 @@ def _last_line(stderr: bytes | str | None) -> str:
 
 def audio_streams(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
-
-
-def choose_audio_stream(info: dict[str, Any], language: str | None = None) -> dict[str, Any]:
-    """The stream in `language` if asked and present, else the default one, else the first."""
-    streams = audio_streams(info)
-    if not streams:
-        raise StageError("the movie has no audio stream: there is no speech to subtitle")
-    if language:
-        for s in streams:
-            if languages.same_language((s.get("tags") or {}).get("language"), language):
-                return s
-    for s in streams:
-        if (s.get("disposition") or {}).get("default"):
-            return s
-    return streams[0]
 
 
 def _float(value: Any) -> float | None:
@@ -185,23 +171,62 @@ def wav_duration(path: str | os.PathLike[str]) -> float:
     return float(soundfile.info(str(path)).duration)
 
 
+@dataclass(frozen=True)
+class DemuxOptions:
+    """Which audio stream to take (config `demux:`, with the top-level `language`)."""
+
+    audio_language: str | None  # None: any language
+    audio_stream: int | None  # forces one stream by index
+
+    @classmethod
+    def from_config(cls, demux: dict[str, Any], language: str) -> DemuxOptions:
+        spoken = None if language == "auto" else language
+        return cls(
+            audio_language=demux["audio_language"] or spoken,
+            audio_stream=demux["audio_stream"],
+        )
+
+
+def original_language(metadata: str | os.PathLike[str] | None) -> str | None:
+    """The movie's original language from metadata/tmdb_data.json, when the tmdb stage
+    has already written it (demux does not wait for it: it only breaks ties)."""
+    if not metadata or not Path(metadata).is_file():
+        return None
+    import json
+
+    try:
+        data = json.loads(Path(metadata).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    lang = data.get("original_language") if isinstance(data, dict) else None
+    return lang if isinstance(lang, str) and lang else None
+
+
 def demux(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
     audio_language: str | None,
     log: logging.Logger,
     progress: Progress | None = None,
+    *,
+    audio_stream: int | None = None,
+    original_language: str | None = None,
 ) -> dict[str, Any]:
-    """Probe `src`, extract its speech audio to `wav`, and return the facts for media.json."""
+    """Probe `src`, extract its speech audio to `wav`, and return the facts for media.json.
+
+    `audio_language` None means any language; `audio_stream` forces a stream by index."""
     info = probe(src)
     try:
-        stream = choose_audio_stream(info, audio_language)
+        choice = tracks.choose(
+            audio_streams(info),
+            audio_language,
+            original_language=original_language,
+            forced_index=audio_stream,
+        )
     except StageError as exc:
         raise StageError(f"{src}: {exc}") from None
-    if audio_language and not languages.same_language(
-        (stream.get("tags") or {}).get("language"), audio_language
-    ):
-        log.warning("no audio stream in %r; using stream #%s", audio_language, stream["index"])
+    stream = choice.stream
+    log.info("audio stream: %s", choice.line())
     offset = movie_clock_offset(info, stream)
     extract_audio(src, wav, info, stream, log, progress)
     decoded = wav_duration(wav)
@@ -230,6 +255,9 @@ def demux(
                 "language": (s.get("tags") or {}).get("language"),
                 "start_time": s.get("start_time"),
                 "default": bool((s.get("disposition") or {}).get("default")),
+                "channels": s.get("channels"),
+                "title": tracks.title_of(s) or None,
+                "extra": tracks.extra_kind(s) if s.get("codec_type") == "audio" else None,
             }
             for s in info.get("streams", [])
         ],
@@ -238,7 +266,10 @@ def demux(
             "codec": stream.get("codec_name"),
             "language": (stream.get("tags") or {}).get("language"),
             "channels": stream.get("channels"),
+            "layout": tracks.layout_of(stream),
+            "title": tracks.title_of(stream) or None,
             "sample_rate": stream.get("sample_rate"),
+            "choice": choice.line(),
         },
         "movie_clock_offset": round(offset, 3),
         "wav": {"path": str(wav), "sample_rate": SAMPLE_RATE, "duration": round(decoded, 3)},
