@@ -14,11 +14,13 @@ def body(ctx):
         ctx.log,
         ctx.progress,
         audio_stream=opts.audio_stream,
+        downmix=opts.downmix,
         original_language=media.original_language(ctx.params.metadata),
     )
     write_json_atomic(ctx.output.media, facts)
     ctx.note(
-        f"audio {facts['audio_stream']['choice']}, {facts['wav']['duration']:.1f} s"
+        f"audio {facts['audio_stream']['choice']}, {facts['audio_stream']['downmix']}, "
+        f"{facts['wav']['duration']:.1f} s"
         + (
             f", padded {facts['movie_clock_offset']} s to the movie's clock"
             if facts["movie_clock_offset"]

@@ -95,3 +95,12 @@ def short_dialogue():
     from subsmith import demo
 
     return demo.dialogue(demo.DIALOGUE[:2], lead_in=0.5, tail=0.5)
+
+
+@pytest.fixture(scope="session")
+def tiny_en():
+    """The embedded English model, loaded once for every test that transcribes."""
+    from subsmith import asr
+
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    return model

@@ -146,9 +146,15 @@ def test_audio_stream_forces_even_a_commentary(tmp_path):
 
 
 def test_options_from_config():
-    opts = media.DemuxOptions.from_config({"audio_language": None, "audio_stream": None}, "de")
+    opts = media.DemuxOptions.from_config(
+        {"audio_language": None, "audio_stream": None, "downmix": "auto"}, "de"
+    )
     assert opts.audio_language == "de"
-    auto = media.DemuxOptions.from_config({"audio_language": None, "audio_stream": 2}, "auto")
+    auto = media.DemuxOptions.from_config(
+        {"audio_language": None, "audio_stream": 2, "downmix": "all"}, "auto"
+    )
     assert auto.audio_language is None and auto.audio_stream == 2
-    both = media.DemuxOptions.from_config({"audio_language": "eng", "audio_stream": None}, "auto")
+    both = media.DemuxOptions.from_config(
+        {"audio_language": "eng", "audio_stream": None, "downmix": "auto"}, "auto"
+    )
     assert both.audio_language == "eng"
