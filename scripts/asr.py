@@ -1,7 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
 from subsmith import asr, spoken
-from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
@@ -15,21 +14,17 @@ def body(ctx):
         if name not in loaded:
             loaded[name] = asr.load_model(name, p["device"], p["compute_type"], ctx.threads)
             ctx.log.info("model: %s", loaded[name][1])
-        return loaded[name]
+        return loaded[name][0]
 
-    language, detection = ctx.params.language, None
-    if language is None and regions:
-        detector, _ = load(spoken.detector_for(p["model"]))
-        detection = spoken.detect(detector, asr.WavSlices(ctx.input.wav), regions)
-        language = detection["language"]
+    language, detection, name = spoken.settle(
+        p["model"], ctx.params.language, regions, asr.WavSlices(ctx.input.wav), load
+    )
+    if detection:
         ctx.note(
             f"language {language} (p={detection['probability']}, detected over "
             f"{len(detection['windows'])} speech windows)"
         )
-    refused = spoken.refusal(p["model"], language)
-    if refused:
-        raise StageError(refused)
-    model, about = load(spoken.model_for(p["model"], language))
+    model, about = load(name), loaded[name][1]
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,

@@ -12,6 +12,7 @@ through the movie, not the first 30 s, which are often music and credits.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +156,25 @@ def detect(
         "probability": round(sum(votes[language]) / len(votes[language]), 3),
         "windows": found,
     }
+
+
+def settle(
+    model: str,
+    language: str | None,
+    regions: list[dict[str, float]],
+    audio: Any,
+    load: Callable[[str], Any],
+) -> tuple[str | None, dict[str, Any] | None, str]:
+    """(the words' language, the detection when it was detected, the model to transcribe
+    with), or a StageError when the configured model cannot write that language.
+
+    `load(name)` gives a loaded model (the asr stage caches them, so a movie detected with
+    base and transcribed with base loads it once)."""
+    detection = None
+    if language is None and regions:
+        detection = detect(load(detector_for(model)), audio, regions)
+        language = detection["language"]
+    refused = refusal(model, language)
+    if refused:
+        raise StageError(refused)
+    return language, detection, model_for(model, language)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from subsmith import asr, demo, models, preflight, spoken, vad
+from subsmith.errors import StageError
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,3 +97,21 @@ def test_models_are_assembled_once_into_the_cache(tmp_path, monkeypatch):
     assert models.whisper_base() == folder
     assert os.stat(folder / "model.bin").st_mtime_ns == stamp
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_a_movie_detected_as_german_is_refused_to_an_english_only_model(base_model):
+    audio, _ = demo.dialogue(demo.GERMAN, lead_in=0.3, gap=0.5, tail=0.3)
+    regions = vad.detect_speech(audio, threads=2)
+    asked = []
+
+    def load(name):
+        asked.append(name)
+        return base_model
+
+    language, detection, model = spoken.settle("auto", None, regions, audio, load)
+    assert (language, model, asked) == ("de", "base", ["base"])
+    assert detection["windows"][0]["language"] == "de"
+    with pytest.raises(StageError, match="'tiny.en' is English-only and cannot transcribe German"):
+        spoken.settle("tiny.en", None, regions, audio, load)
+    assert asked[-1] == "base"  # detected with the multilingual model, then refused
+    assert spoken.settle("tiny.en", "en", regions, audio, load)[2] == "tiny.en"
