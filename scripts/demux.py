@@ -18,9 +18,11 @@ def body(ctx):
         original_language=media.original_language(ctx.params.metadata),
     )
     write_json_atomic(ctx.output.media, facts)
+    a = facts["audio_stream"]
     ctx.note(
-        f"audio {facts['audio_stream']['choice']}, {facts['audio_stream']['downmix']}, "
-        f"{facts['wav']['duration']:.1f} s"
+        f"audio {a['choice']}, "
+        + (f"{a['downmix']}, " if (a["channels"] or 0) > 2 else "")
+        + f"{facts['wav']['duration']:.1f} s"
         + (
             f", padded {facts['movie_clock_offset']} s to the movie's clock"
             if facts["movie_clock_offset"]

@@ -158,3 +158,14 @@ def test_options_from_config():
         {"audio_language": "eng", "audio_stream": None, "downmix": "auto"}, "auto"
     )
     assert both.audio_language == "eng"
+
+
+def test_original_language_is_read_only_when_the_tmdb_stage_wrote_it(tmp_path):
+    meta = tmp_path / "tmdb_data.json"
+    assert media.original_language(meta) is None  # not there (yet): no tie-break
+    meta.write_text('{"status": "success", "original_language": "fr"}', encoding="utf-8")
+    assert media.original_language(meta) == "fr"
+    meta.write_text('{"status": "skipped", "reason": "no API key"}', encoding="utf-8")
+    assert media.original_language(meta) is None
+    meta.write_text("{half a file", encoding="utf-8")
+    assert media.original_language(meta) is None
