@@ -23,7 +23,12 @@ from pathlib import Path
 
 import jiwer
 
-from subsmith import asr, demo, spoken, vad
+from subsmith import asr, demo, settings, spoken
+from subsmith.vad import silero
+
+CONFIG = settings.load()
+VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
+ASR = asr.AsrOptions.from_config(CONFIG["asr"])
 
 
 def words(text: str) -> str:
@@ -42,7 +47,7 @@ def main() -> int:
         ("Spanish", demo.SPANISH * 2, "es"),
     ):
         audio, refs = demo.dialogue(lines, lead_in=0.5, tail=0.5)
-        regions = vad.detect_speech(audio, threads=2)
+        regions = silero.detect_speech(audio, VAD, threads=2)
         clips[name] = (audio, regions, lang, words(" ".join(r["text"] for r in refs)))
     print("| model | disk MB | load s | clip | audio s | decode s | RTF | WER |")
     print("|---|---|---|---|---|---|---|---|")
@@ -55,7 +60,7 @@ def main() -> int:
             audio, regions, lang, ref = clips[name]
             for _ in range(2):
                 t = time.perf_counter()
-                result = asr.transcribe(model, audio, regions, language=lang, batch_size=4)
+                result = asr.transcribe(model, audio, regions, ASR, language=lang)
                 took = time.perf_counter() - t
             said = words(" ".join(s["text"] for s in result["segments"]))
             seconds = len(audio) / demo.RATE

@@ -28,9 +28,14 @@ from pathlib import Path
 import jiwer
 import numpy as np
 
-from subsmith import asr, demo, media, vad
+from subsmith import asr, demo, media, settings
+from subsmith.audio import read_wav
+from subsmith.vad import silero
 
 LOG = logging.getLogger("bench")
+CONFIG = settings.load()
+VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
+ASR = asr.AsrOptions.from_config(CONFIG["asr"])
 CANDIDATES = {"centre": media.CENTRE, "weighted": "mono|c0=FC+0.3*FL+0.3*FR", "all": None}
 
 
@@ -41,11 +46,11 @@ def words(text: str) -> str:
 def score(model, movie: Path, wav: Path, pan: str | None, reference: str) -> tuple[float, int]:
     info = media.probe(movie)
     media.extract_audio(movie, wav, info, media.audio_streams(info)[0], LOG, pan=pan)
-    audio = vad.read_wav(wav)
-    regions = vad.detect_speech(audio, threads=2)
+    audio = read_wav(wav)
+    regions = silero.detect_speech(audio, VAD, threads=2)
     said = ""
     if regions:
-        result = asr.transcribe(model, audio, regions, language="en")
+        result = asr.transcribe(model, audio, regions, ASR, language="en")
         said = " ".join(s["text"] for s in result["segments"])
     return jiwer.wer(reference, words(said) or "-"), len(regions)
 

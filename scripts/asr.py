@@ -1,23 +1,24 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
 from subsmith import asr, spoken
+from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
 
 def body(ctx):
-    p = ctx.params.asr
+    opts = asr.AsrOptions.from_config(ctx.params.asr)
     regions = read_json(ctx.input.segments)["speech"]
     loaded = {}
 
     def load(name):
         if name not in loaded:
-            loaded[name] = asr.load_model(name, p["device"], p["compute_type"], ctx.threads)
+            loaded[name] = asr.load_model(name, opts.device, opts.compute_type, ctx.threads)
             ctx.log.info("model: %s", loaded[name][1])
         return loaded[name][0]
 
     language, detection, name = spoken.settle(
-        p["model"], ctx.params.language, regions, asr.WavSlices(ctx.input.wav), load
+        opts.model, ctx.params.language, regions, WavSlices(ctx.input.wav), load
     )
     if detection:
         ctx.note(
@@ -30,14 +31,11 @@ def body(ctx):
         model,
         ctx.input.wav,
         regions,
+        opts,
         language=language,
-        beam_size=p["beam_size"],
-        chunk_seconds=p["chunk_seconds"],
-        initial_prompt=p["initial_prompt"],
-        batch_size=p["batch_size"],
         progress=ctx.progress,
     )
-    result.update(about, batch_size=p["batch_size"], language_detection=detection)
+    result.update(about, batch_size=opts.batch_size, language_detection=detection)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     ctx.note(

@@ -6,11 +6,11 @@ from subsmith.jsonio import write_json_atomic
 
 
 def body(ctx):
-    opts = media.DemuxOptions.from_config(ctx.params.demux, ctx.params.language)
+    opts = media.DemuxOptions.from_config(ctx.params.demux)
     facts = media.demux(
         ctx.input.video,
         ctx.output.wav,
-        opts.audio_language,
+        opts.track_language(ctx.params.language),
         ctx.log,
         ctx.progress,
         audio_stream=opts.audio_stream,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,10 +19,27 @@ from typing import Any
 import ffmpeg
 
 from . import languages, tracks
+from .audio import SAMPLE_RATE, wav_duration, wav_rms
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class MuxOptions:
+    """The `mux:` config section: how the new subtitle track is labelled."""
+
+    title: str  # a template: {language_name} ("English") and {language} ("en")
+    default: bool  # players show the track without being asked
+    forced: bool
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> MuxOptions:
+        return options(cls, cfg, "mux")
+
+    def track_title(self, language: str) -> str:
+        return self.title.format(language_name=languages.name(language), language=language)
 
 
 def ffmpeg_path(path: str | os.PathLike[str]) -> str:
@@ -225,18 +242,6 @@ def extract_audio(
         ) from None
 
 
-def wav_rms(path: str | os.PathLike[str]) -> float:
-    """RMS of a whole WAV, read in blocks (a feature-length track never sits in memory)."""
-    import numpy as np
-    import soundfile
-
-    total, n = 0.0, 0
-    for block in soundfile.blocks(str(path), blocksize=SAMPLE_RATE * 60, dtype="float32"):
-        total += float(np.dot(block, block))
-        n += len(block)
-    return (total / n) ** 0.5 if n else 0.0
-
-
 def extract_dialogue(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
@@ -269,28 +274,22 @@ def extract_dialogue(
     return "all channels (the centre channel is silent)"
 
 
-def wav_duration(path: str | os.PathLike[str]) -> float:
-    import soundfile
-
-    return float(soundfile.info(str(path)).duration)
-
-
 @dataclass(frozen=True)
 class DemuxOptions:
-    """Which audio stream to take (config `demux:`, with the top-level `language`)."""
+    """The `demux:` config section: which audio stream, and how a surround mix is folded."""
 
-    audio_language: str | None  # None: any language
+    audio_language: str | None  # the track's language when it differs from `language`
     audio_stream: int | None  # forces one stream by index
     downmix: str  # auto | center | all (extract_dialogue)
 
     @classmethod
-    def from_config(cls, demux: dict[str, Any], language: str) -> DemuxOptions:
-        spoken = None if language == "auto" else language
-        return cls(
-            audio_language=demux["audio_language"] or spoken,
-            audio_stream=demux["audio_stream"],
-            downmix=demux["downmix"],
-        )
+    def from_config(cls, cfg: Mapping[str, Any]) -> DemuxOptions:
+        return options(cls, cfg, "demux")
+
+    def track_language(self, language: str) -> str | None:
+        """The language to rank tracks by: audio_language, else the top-level `language`
+        (None, any language, when that is auto)."""
+        return self.audio_language or (None if language == "auto" else language)
 
 
 def original_language(metadata: str | os.PathLike[str] | None) -> str | None:

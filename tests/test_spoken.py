@@ -9,10 +9,13 @@ import numpy as np
 import pytest
 import yaml
 
-from subsmith import asr, demo, models, preflight, spoken, vad
+from conftest import CONFIG
+from subsmith import asr, demo, models, preflight, spoken
 from subsmith.errors import StageError
+from subsmith.vad import silero
 
 REPO = Path(__file__).resolve().parent.parent
+VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
 
 
 def test_english_only_models_are_known():
@@ -76,7 +79,7 @@ def test_language_is_detected_over_the_movie_not_its_opening(base_model):
     opening, _ = demo.dialogue(demo.DIALOGUE[:1], lead_in=0.3, gap=0.3, tail=0.3)
     film, _ = demo.dialogue(demo.GERMAN * 2, lead_in=0.3, gap=0.5, tail=0.3)
     audio = np.concatenate([opening, film])
-    regions = vad.detect_speech(audio, threads=2)
+    regions = silero.detect_speech(audio, VAD, threads=2)
     # What faster-whisper does by default (the first 30 s) hears the English first.
     first = audio[: int(5 * demo.RATE)]
     assert base_model.detect_language(audio=first)[0] == "en"
@@ -101,7 +104,7 @@ def test_models_are_assembled_once_into_the_cache(tmp_path, monkeypatch):
 
 def test_a_movie_detected_as_german_is_refused_to_an_english_only_model(base_model):
     audio, _ = demo.dialogue(demo.GERMAN, lead_in=0.3, gap=0.5, tail=0.3)
-    regions = vad.detect_speech(audio, threads=2)
+    regions = silero.detect_speech(audio, VAD, threads=2)
     asked = []
 
     def load(name):

@@ -8,9 +8,14 @@ import jiwer
 import numpy as np
 import pytest
 
-from subsmith import asr, demo, media, vad
+from conftest import CONFIG
+from subsmith import asr, demo, media
+from subsmith.audio import read_wav, wav_rms
+from subsmith.vad import silero
 
 LOG = logging.getLogger("test")
+VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
+ASR = asr.AsrOptions.from_config(CONFIG["asr"])
 # Each of the five non-centre channels carries a score twice as loud (RMS) as the speech.
 LOUD = 0.2
 
@@ -21,11 +26,11 @@ def words(text: str) -> str:
 
 def wer(model, wav, refs) -> float:
     """Word error rate of the pipeline's path (VAD regions, then ASR) on a demuxed WAV."""
-    audio = vad.read_wav(wav)
-    regions = vad.detect_speech(audio, threads=2)
+    audio = read_wav(wav)
+    regions = silero.detect_speech(audio, VAD, threads=2)
     said = ""
     if regions:
-        result = asr.transcribe(model, audio, regions, language="en")
+        result = asr.transcribe(model, audio, regions, ASR, language="en")
         said = " ".join(s["text"] for s in result["segments"])
     return jiwer.wer(words(" ".join(r["text"] for r in refs)), words(said) or "-")
 
@@ -59,12 +64,12 @@ def test_a_silent_centre_falls_back_to_every_channel(short_dialogue, tmp_path):
     movie = demo.make_movie(tmp_path / "m.mkv", [{"audio": mix, "layout": "5.1"}], video=False)
     facts = media.demux(movie, tmp_path / "a.wav", None, LOG)
     assert facts["audio_stream"]["downmix"] == "all channels (the centre channel is silent)"
-    regions = vad.detect_speech(vad.read_wav(tmp_path / "a.wav"), threads=2)
+    regions = silero.detect_speech(read_wav(tmp_path / "a.wav"), VAD, threads=2)
     assert regions and regions[0]["start"] == pytest.approx(refs[0]["start"], abs=0.3)
     # Asked for the centre alone, it is taken as asked (and is silent).
     facts = media.demux(movie, tmp_path / "c.wav", None, LOG, downmix="center")
     assert facts["audio_stream"]["downmix"] == "centre channel"
-    assert media.wav_rms(tmp_path / "c.wav") < media.SILENT_RMS
+    assert wav_rms(tmp_path / "c.wav") < media.SILENT_RMS
 
 
 def test_stereo_is_downmixed_exactly_as_ffmpeg_does(short_dialogue, tiny_en, tmp_path):
@@ -81,5 +86,5 @@ def test_stereo_is_downmixed_exactly_as_ffmpeg_does(short_dialogue, tiny_en, tmp
         + ["-ar", "16000", "-c:a", "pcm_s16le", f"file:{plain}"],
         check=True,
     )
-    assert np.array_equal(vad.read_wav(tmp_path / "a.wav"), vad.read_wav(plain))
+    assert np.array_equal(read_wav(tmp_path / "a.wav"), read_wav(plain))
     assert wer(tiny_en, tmp_path / "a.wav", refs) < 0.15

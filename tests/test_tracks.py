@@ -5,7 +5,8 @@ import logging
 import numpy as np
 import pytest
 
-from subsmith import demo, media, tracks, vad
+from subsmith import demo, media, tracks
+from subsmith.audio import read_wav
 from subsmith.errors import StageError
 
 LOG = logging.getLogger("test")
@@ -29,7 +30,7 @@ def chosen(path, language=None, **kwargs) -> tracks.Choice:
 
 
 def peak_hz(wav) -> int:
-    audio = vad.read_wav(wav)
+    audio = read_wav(wav)
     return int(np.argmax(np.abs(np.fft.rfft(audio[: demo.RATE]))))
 
 
@@ -145,19 +146,13 @@ def test_audio_stream_forces_even_a_commentary(tmp_path):
         media.demux(path, tmp_path / "a.wav", "en", LOG, audio_stream=7)
 
 
-def test_options_from_config():
-    opts = media.DemuxOptions.from_config(
-        {"audio_language": None, "audio_stream": None, "downmix": "auto"}, "de"
-    )
-    assert opts.audio_language == "de"
-    auto = media.DemuxOptions.from_config(
-        {"audio_language": None, "audio_stream": 2, "downmix": "all"}, "auto"
-    )
-    assert auto.audio_language is None and auto.audio_stream == 2
-    both = media.DemuxOptions.from_config(
-        {"audio_language": "eng", "audio_stream": None, "downmix": "auto"}, "auto"
-    )
-    assert both.audio_language == "eng"
+def test_the_track_language_follows_the_spoken_language_unless_set():
+    section = {"audio_language": None, "audio_stream": None, "downmix": "auto"}
+    opts = media.DemuxOptions.from_config(section)
+    assert opts.track_language("de") == "de"
+    assert opts.track_language("auto") is None  # any language
+    dub = media.DemuxOptions.from_config({**section, "audio_language": "eng"})
+    assert dub.track_language("auto") == "eng" and dub.track_language("de") == "eng"
 
 
 def test_original_language_is_read_only_when_the_tmdb_stage_wrote_it(tmp_path):
