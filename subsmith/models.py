@@ -47,12 +47,21 @@ def _parts() -> tuple[Path, Path, str]:
     return one, two, version
 
 
+def _complete(folder: Path, size: int) -> bool:
+    model = folder / "model.bin"
+    return (
+        model.is_file()
+        and model.stat().st_size == size
+        and all((folder / name).is_file() for name in _FILES)
+    )
+
+
 def whisper_base() -> Path:
     """The folder of the assembled multilingual Whisper base model (assembled if needed)."""
     one, two, version = _parts()
     target = cache_dir() / f"whisper-base-{version}"
     size = (one / "model.bin.part1").stat().st_size + (two / "model.bin.part2").stat().st_size
-    if (target / "model.bin").is_file() and (target / "model.bin").stat().st_size == size:
+    if _complete(target, size):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
@@ -64,14 +73,16 @@ def whisper_base() -> Path:
                     shutil.copyfileobj(src, out, 1 << 20)
         for name in _FILES:
             shutil.copyfile(two / name, tmp / name)
-        if (tmp / "model.bin").stat().st_size != size:
+        if not _complete(tmp, size):
             raise StageError(f"{tmp}: assembling the Whisper base model came out short")
-        if target.exists():  # a stale or partial one (another version's files)
+        if _complete(target, size):  # another job finished first: use its copy
+            return target
+        if target.exists():  # a broken leftover (never a finished copy: checked above)
             shutil.rmtree(target, ignore_errors=True)
         try:
             tmp.rename(target)
         except OSError:
-            if not (target / "model.bin").is_file():  # not another job's finished copy
+            if not _complete(target, size):  # not another job's finished copy
                 raise
     except OSError as exc:
         raise StageError(

@@ -152,9 +152,10 @@ def choose(
             pool = untagged
             why.append(f"no stream tagged {language}, untagged")
         else:
-            found = sorted({language_of(s) or "und" for s in streams})
+            found = sorted({language_of(s) or "und" for s in main})
+            extras = f"; skipped {', '.join(skipped)}" if skipped else ""
             raise StageError(
-                f"no audio stream in {language!r} (the movie has: {', '.join(found)}); "
+                f"no audio stream in {language!r} (the movie has: {', '.join(found)}{extras}); "
                 "set demux.audio_language (or language) to one of them, "
                 "or demux.audio_stream to a stream's index"
             )

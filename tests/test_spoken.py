@@ -3,6 +3,7 @@ windows spread through the movie, and the multilingual model assembled from pack
 
 import copy
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,10 @@ def test_language_is_detected_over_the_movie_not_its_opening(base_model):
 
 def test_models_are_assembled_once_into_the_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("SUBSMITH_CACHE", str(tmp_path))
+    # Two asr jobs needing it at once on a fresh machine: one copy wins, both use it.
+    with ThreadPoolExecutor(2) as pool:
+        folders = list(pool.map(lambda _: models.whisper_base(), range(2)))
+    assert folders[0] == folders[1]
     folder = models.whisper_base()
     assert folder.parent == tmp_path
     names = sorted(p.name for p in folder.iterdir())

@@ -128,6 +128,14 @@ def test_no_track_in_the_language_is_one_clear_line(tmp_path):
     assert "\n" not in message and str(path) in message
     assert "fre, ger" in message and "demux.audio_language" in message
     assert not (tmp_path / "a.wav").exists()
+    # An English commentary is no English track: the message says it was skipped.
+    only_commentary = movie(
+        tmp_path / "c.mkv",
+        {"audio": tone(300), "language": "eng", "title": "Commentary"},
+        {"audio": tone(400), "language": "ger", "default": True},
+    )
+    with pytest.raises(StageError, match=r"has: ger; skipped #0: commentary\); set"):
+        chosen(only_commentary, "en")
     # Untagged streams may be in any language: they are taken, and the reason says so.
     untagged = movie(tmp_path / "u.mkv", {"audio": tone(300)})
     assert "untagged" in chosen(untagged, "en").line()
