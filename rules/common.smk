@@ -36,6 +36,7 @@ def movie_products(movie):
     d = f"{OUT}/{movie}"
     return [
         f"{d}/media.json",
+        f"{d}/metadata/tmdb_data.json",
         f"{d}/vad/silero_segments.json",
         f"{d}/asr/transcript.json",
         *subtitle_files(movie).values(),
