@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import time
+import traceback
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -201,6 +202,10 @@ class TmdbClient:
             "body": body,
         }
         self._saw(entry["fetched_at"])
+        text = json.dumps(entry)
+        if self.credentials.redact(text) != text:  # an answer that echoes the key: not kept
+            self.log.warning("tmdb: %s: the answer holds the key; not cached", label)
+            return body
         try:
             write_json_atomic(self._cache_file(label), entry)
         except OSError as exc:  # a read-only or full cache slows the next run, nothing more
@@ -454,9 +459,9 @@ def lookup(
     tmdb_id = name.tmdb_id or hints.get("tmdb_id")
     how = "id from the name" if name.tmdb_id else "id from the sidecar"
     imdb_id = name.imdb_id or hints.get("imdb_id")
-    if tmdb_id is None and imdb_id and kind == "movie":
+    if tmdb_id is None and imdb_id:
         found = client.get(f"/find/{imdb_id}", external_source="imdb_id")
-        hits = found.get("movie_results") or []
+        hits = found.get(f"{kind}_results") or []
         if hits:
             tmdb_id, how = int(hits[0]["id"]), f"IMDb id {imdb_id}"
     if tmdb_id is None:
@@ -541,6 +546,13 @@ def gather(
             found, how = lookup(client, name, hints)
         except TmdbError as exc:
             found, how = None, credentials.redact(str(exc))
+        except Exception as exc:  # noqa: BLE001 - an answer we did not expect: the sidecars
+            log.error("%s", credentials.redact(traceback.format_exc()))
+            text = " ".join(str(exc).split())
+            found, how = (
+                None,
+                credentials.redact(f"TMDB lookup failed: {type(exc).__name__}: {text}"),
+            )
         if found is not None:
             cache = "hit" if client.requests_made == 0 else "miss"
             notes.append(f"tmdb id {found['tmdb_id']}, {len(found['cast'])} cast ({how})")

@@ -177,6 +177,15 @@ def test_a_500_then_success(tmp_path, fake):
     assert "HTTP 500" in log
 
 
+def test_an_answer_of_an_unexpected_shape_is_a_note(tmp_path, fake):
+    fake.faults = [("json", {"status_message": f"echo {KEY}"})]
+    data, notes, log = run(movie(tmp_path, "The Matrix [tmdbid-603].mkv"), options(tmp_path, fake))
+    assert data["status"] == "skipped"
+    assert data["reason"].startswith("TMDB lookup failed: KeyError: 'id'")
+    assert KEY not in log and KEY not in data["reason"]
+    assert not list((tmp_path / "cache").rglob("*.json"))  # it echoed the key: not cached
+
+
 def test_the_second_run_is_served_by_the_cache(tmp_path, fake):
     path = movie(tmp_path, "Sense and Sensibility (1995).mkv")
     first, _, _ = run(path, options(tmp_path, fake))
