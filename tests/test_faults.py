@@ -293,8 +293,9 @@ OPTIONAL_JOB = textwrap.dedent(
 
 
 def test_an_optional_stage_past_its_timeout_is_skipped_and_its_tree_stopped(tmp_path):
-    """Every workflow stage is critical today, so the optional path is driven at the job
-    level (subsmith.job.run_stage, as the stage scripts call it)."""
+    """The optional path driven at the job level (subsmith.job.run_stage, as the stage
+    scripts call it), with a stage that hangs on purpose: no optional workflow stage
+    (tmdb) can be made to hang without a fault hook of its own."""
     (tmp_path / "out").mkdir()
     sf = tmp_path / ".status" / "opt.json"
     proc = subprocess.Popen(
