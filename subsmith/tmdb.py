@@ -32,7 +32,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ from typing import Any
 from . import ratelimit, release_name, sidecars
 from .jsonio import read_json, write_json_atomic
 from .release_name import ReleaseName
+from .settings import options
 
 USER_AGENT = "subsmith/0.1 (+https://github.com/subsmith)"
 # How close (difflib ratio, 0-1) a result's normalised title must be to the name's
@@ -69,10 +70,10 @@ class TmdbOptions:
     def from_config(cls, cfg: Mapping[str, Any], language: str | None = None) -> TmdbOptions:
         """Build from the `tmdb:` section; `language` is the workflow's spoken language,
         used when `tmdb.language` is null ("auto" leaves TMDB's own default)."""
-        kwargs = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
-        if kwargs.get("language") is None:
-            kwargs["language"] = None if language in (None, "auto") else language
-        return cls(**kwargs)
+        opts = options(cls, cfg, "tmdb")
+        if opts.language is None and language not in (None, "auto"):
+            opts = replace(opts, language=language)
+        return opts
 
 
 @dataclass(frozen=True)
