@@ -509,6 +509,16 @@ def _sidecar_data(
         except sidecars.SidecarError as exc:
             notes.append(str(exc))
             js = None
+    # A sidecar with another TMDB id than the name's describes another film (a copied or
+    # stale .nfo): its cast would be wrong names, so it is not used.
+    if name.tmdb_id is not None:
+        for i, (data, path) in enumerate(((nfo, nfo_file), (js, js_file))):
+            other = (data or {}).get("tmdb_id")
+            if other is not None and str(other) != str(name.tmdb_id):
+                notes.append(
+                    f"{path}: about tmdb id {other}, the name says {name.tmdb_id}; not used"
+                )
+                nfo, js = (None, js) if i == 0 else (nfo, None)
     return nfo, nfo_file, js, js_file
 
 
@@ -554,6 +564,11 @@ def gather(
                 None,
                 credentials.redact(f"TMDB lookup failed: {type(exc).__name__}: {text}"),
             )
+        sidecar_cast = any(d and d.get("cast") for d in (nfo, js))
+        if found is not None and not found["cast"] and sidecar_cast:
+            # TMDB knows the film but lists nobody (it happens for small films): the
+            # sidecar's cast is worth more than an empty one.
+            found, how = None, f"tmdb id {found['tmdb_id']} lists no cast"
         if found is not None:
             cache = "hit" if client.requests_made == 0 else "miss"
             notes.append(f"tmdb id {found['tmdb_id']}, {len(found['cast'])} cast ({how})")
@@ -566,7 +581,7 @@ def gather(
                 "fetched_at": client.oldest,
                 "cache": cache,
             }, notes
-        notes.append(how if how.startswith("TMDB") else f"TMDB: {how}")
+        notes.append(how if how.startswith(("TMDB", "tmdb")) else f"TMDB: {how}")
     else:
         notes.append("no TMDB key")
 
