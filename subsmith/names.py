@@ -200,11 +200,12 @@ def initial_prompt(title: str | None, entities: list[dict[str, Any]], max_names:
     return " ".join(parts)
 
 
-def pre_ner(tmdb: dict[str, Any], nlp: Any, opts: PreNerOptions) -> dict[str, Any]:
-    """entities/pre_ner.json from metadata/tmdb_data.json (SkipStage when tmdb was)."""
+def pre_ner(tmdb: dict[str, Any], opts: PreNerOptions, nlp: Any = None) -> dict[str, Any]:
+    """entities/pre_ner.json from metadata/tmdb_data.json (SkipStage when tmdb was
+    skipped; the spaCy model is loaded only when there is something to read)."""
     if tmdb.get("status") != "success":
         raise SkipStage(f"no metadata: tmdb {tmdb.get('status', 'missing')}: {tmdb.get('reason')}")
-    entities = extract_entities(tmdb, nlp, opts)
+    entities = extract_entities(tmdb, nlp or load_nlp(opts.model), opts)
     if not entities:
         raise SkipStage("the metadata names nobody (no cast, no names in the overview)")
     return {
@@ -218,7 +219,16 @@ def pre_ner(tmdb: dict[str, Any], nlp: Any, opts: PreNerOptions) -> dict[str, An
     }
 
 
-BIAS_STYLES = ("off", "hotwords", "prompt")
+def summary(doc: dict[str, Any]) -> str:
+    """The manifest's note: how many names, of which kinds."""
+    kinds: dict[str, int] = {}
+    for e in doc["entities"]:
+        kinds[e["label"]] = kinds.get(e["label"], 0) + 1
+    return (
+        f"{len(doc['entities'])} names ("
+        + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+        + ")"
+    )
 
 
 def window_prompt(entities_doc: dict[str, Any] | None, bias: str) -> str | None:
@@ -232,8 +242,11 @@ def window_prompt(entities_doc: dict[str, Any] | None, bias: str) -> str | None:
     return entities_doc.get(key) or None
 
 
-def biased_names(entities_doc: dict[str, Any] | None, text: str | None) -> int:
-    """How many entity names the window text holds (for the manifest's notes)."""
-    if not text or not entities_doc:
-        return 0
-    return sum(1 for e in entities_doc.get("entities", []) if e["forms"][0] in text)
+def asr_bias(entities_doc: dict[str, Any] | None, bias: str) -> tuple[str | None, str]:
+    """(the text asr puts before every window, the manifest's note about it)."""
+    text = window_prompt(entities_doc, bias)
+    if not text:
+        why = "off" if bias == "off" else "pre_ner found no names"
+        return None, f"no name biasing ({why})"
+    count = sum(1 for e in entities_doc.get("entities", []) if e["forms"][0] in text)
+    return text, f"{count} names biased ({bias} before every window)"

@@ -18,8 +18,10 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie"),
+    Stage("pre_ner", False, "the names the metadata expects, in the forms people say"),
     Stage("silero_vad", True, "speech regions (Silero VAD)"),
     Stage("asr", True, "transcript with word times (faster-whisper)"),
+    Stage("post_ner", False, "names ASR misspelled, respelled with evidence"),
     Stage("srt_generation", True, "readable, well-timed subtitle cues"),
     Stage("mux", True, "final.mkv: original streams + the subtitle track"),
 )

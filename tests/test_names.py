@@ -43,7 +43,7 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def doc(nlp):
-    return names.pre_ner(TMDB, nlp, names.PreNerOptions.from_config(CONFIG["pre_ner"]))
+    return names.pre_ner(TMDB, names.PreNerOptions.from_config(CONFIG["pre_ner"]), nlp)
 
 
 def test_forms_people_say():
@@ -92,9 +92,9 @@ def test_pre_ner_entities_sources_and_prompts(doc):
 def test_pre_ner_skips_without_metadata(nlp):
     opts = names.PreNerOptions.from_config(CONFIG["pre_ner"])
     with pytest.raises(SkipStage, match="no TMDB key"):
-        names.pre_ner({"status": "skipped", "reason": "no TMDB key"}, nlp, opts)
+        names.pre_ner({"status": "skipped", "reason": "no TMDB key"}, opts, nlp)
     with pytest.raises(SkipStage, match="names nobody"):
-        names.pre_ner({"status": "success", "cast": [], "overview": ""}, nlp, opts)
+        names.pre_ner({"status": "success", "cast": [], "overview": ""}, opts, nlp)
 
 
 def words(text: str, probs: dict[str, float] | None = None, t0: float = 10.0) -> list[dict]:
@@ -213,7 +213,7 @@ def test_names_reach_every_window(tiny, doc, batch_size):
         "cast": [*TMDB["cast"], {"name": "Meryl Streep", "character": "Hester Prynne", "order": 3}],
     }
     opts = names.PreNerOptions.from_config(CONFIG["pre_ner"])
-    biased_doc = names.pre_ner(meta, names.load_nlp(opts.model), opts)
+    biased_doc = names.pre_ner(meta, opts)
 
     def text(prompt):
         out = asr.transcribe(
