@@ -118,6 +118,11 @@ def render(
 
     media = read_json(movie_dir / "media.json") or {}
     title, year = library.title_and_year(movie)
+    # Once the tmdb stage ran, its parse of the name (guessit, folders, Plex/Jellyfin
+    # tags) is the better one: "Film (2001) {edition-...} [tmdbid-1]" has a year too.
+    query = (read_json(movie_dir / "metadata" / "tmdb_data.json") or {}).get("query") or {}
+    if isinstance(query, dict) and query.get("title"):
+        title, year = query["title"], query.get("year")
     return {
         "input": {
             "path": input_path or media.get("input") or (last.get("input") or {}).get("path"),

@@ -18,6 +18,7 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie"),
+    Stage("tmdb", False, "title, year and cast from TMDB or the .nfo/.json beside the movie"),
     Stage("pre_ner", False, "the names the metadata expects, in the forms people say"),
     Stage("silero_vad", True, "speech regions (Silero VAD)"),
     Stage("asr", True, "transcript with word times (faster-whisper)"),
