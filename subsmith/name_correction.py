@@ -20,6 +20,8 @@ from typing import Any
 
 from .names import TITLES
 
+# Words before a common noun, hardly ever before a person's name ("the foster family").
+DETERMINERS = frozenset("the a an this that these those my your his her its our their".split())
 PUNCT_AFTER = re.compile(r"(['’]s)?([\"'’”.,!?;:)\]]*)$")
 PUNCT_BEFORE = re.compile(r"^([\"'‘“(\[]*)")
 
@@ -250,11 +252,50 @@ def _respell(
     return out
 
 
+def _lowered_commons(
+    words: list[dict[str, Any]], tokens: list[Token], forms: list[Form], opts: PostNerOptions
+) -> list[dict[str, Any]]:
+    """Biasing's side effect undone: a common word that is also part of a cast name
+    ("Foster" of "Birket Foster") written with a capital after a determiner, doubted by
+    the model and away from the rest of the name ("The Foster family") -> lower case."""
+    parts = {f.text: f for f in forms if " " not in f.text and " " in f.entity}
+    out = []
+    for i, (w, t) in enumerate(zip(words, tokens, strict=True)):
+        form = parts.get(t.core)
+        if form is None or i == 0 or tokens[i - 1].core.lower() not in DETERMINERS:
+            continue
+        p = float(w.get("probability", 1.0))
+        if p >= opts.low_probability or not is_known_word(t.core, opts.common_zipf):
+            continue
+        beside = {tokens[k].core for k in (i - 1, i + 1) if 0 <= k < len(tokens)}
+        if beside & set(form.entity.split()):
+            continue
+        out.append(
+            {
+                "i": i,
+                "word": t.lead + t.core.lower() + t.possessive + t.trail,
+                "entity": form.entity,
+                "evidence": [
+                    f"a common word after {tokens[i - 1].core!r}",
+                    f"low word probability {p:.2f}",
+                    f"away from the rest of {form.entity!r}",
+                ],
+            }
+        )
+    return out
+
+
 def correct_words(
     words: list[dict[str, Any]], forms: list[Form], opts: PostNerOptions
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(the words with names respelled, the corrections made)."""
     tokens = [Token.parse(w["word"]) for w in words]
+    lowered = _lowered_commons(words, tokens, forms, opts)
+    if lowered:
+        words = [dict(w) for w in words]
+        for c in lowered:
+            words[c["i"]]["word"] = c["word"]
+        tokens = [Token.parse(w["word"]) for w in words]
     candidates, exact = _candidates(tokens, words, forms, opts)
     candidates.sort(key=lambda c: (-c["score"], -len(c["form"].text), c["i"]))
     taken: set[int] = set(exact)
@@ -289,6 +330,20 @@ def correct_words(
             }
         )
     out += words[k:]
+    for c in lowered:
+        w = words[c["i"]]
+        corrections.append(
+            {
+                "from": c["word"].strip()[:1].upper() + c["word"].strip()[1:],
+                "to": c["word"].strip(),
+                "start": w["start"],
+                "end": w["end"],
+                "entity": c["entity"],
+                "score": None,
+                "evidence": c["evidence"],
+            }
+        )
+    corrections.sort(key=lambda c: c["start"])
     return out, corrections
 
 

@@ -229,3 +229,17 @@ def test_names_reach_every_window(tiny, doc, batch_size):
 
     assert "Hester Prynne" not in text(None)  # the test means something only if plain fails
     assert "Hester Prynne" in text(names.window_prompt(biased_doc, CONFIG["pre_ner"]["bias"]))
+
+
+def test_biased_capital_on_a_common_word_undone(doc):
+    # Biasing with "Birket Foster" made the model write "The Foster family" (doubted):
+    # the common word goes back to lower case; the real name beside its given name stays.
+    text, made, _ = correct(doc, "The Foster family lives here.", {"Foster": 0.06})
+    assert text == "The foster family lives here."
+    assert made[0]["from"] == "Foster" and made[0]["to"] == "foster"
+    for sentence, probs in (
+        ("The Foster family lives here.", {"Foster": 0.9}),  # the model was sure
+        ("A print by Birket Foster hangs here.", {"Foster": 0.06}),  # the name, whole
+        ("Ask Foster about it.", {"Foster": 0.06}),  # no determiner: a name
+    ):
+        assert correct(doc, sentence, probs)[:2] == (sentence, []), sentence

@@ -98,8 +98,11 @@ def test_run_subtitles_every_movie(library):
         assert m["pipeline"]["completed_stages"] == list(STAGE_NAMES)
         assert m["pipeline"]["next_stage"] is None
         for name, step in m["pipeline"]["steps"].items():
-            expected = "skipped" if name == "tmdb" else "success"  # no key, no .nfo here
-            assert step["status"] == expected and step["duration"] > 0, name
+            # no key, no .nfo here: no metadata, so no names to bias or correct
+            expected = "skipped" if name in ("tmdb", "pre_ner", "post_ner") else "success"
+            assert step["status"] == expected, name
+            # a stage that skips at once (no metadata to read) may round to 0.0 s
+            assert step["duration"] > 0 or expected == "skipped", name
         assert m["pipeline"]["steps"]["tmdb"]["notes"] == (
             "skipped: no TMDB key, no .nfo or .json beside the movie"
         )
