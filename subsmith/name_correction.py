@@ -21,7 +21,8 @@ from typing import Any
 from .names import TITLES
 
 # Words before a common noun, hardly ever before a person's name ("the foster family").
-DETERMINERS = frozenset("the a an this that these those my your his her its our their".split())
+# Not "that" or "her", which as often come before a name ("tell her that Brandon ...").
+DETERMINERS = frozenset("the a an my your his our their".split())
 PUNCT_AFTER = re.compile(r"(['’]s)?([\"'’”.,!?;:)\]]*)$")
 PUNCT_BEFORE = re.compile(r"^([\"'‘“(\[]*)")
 

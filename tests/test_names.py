@@ -241,5 +241,6 @@ def test_biased_capital_on_a_common_word_undone(doc):
         ("The Foster family lives here.", {"Foster": 0.9}),  # the model was sure
         ("A print by Birket Foster hangs here.", {"Foster": 0.06}),  # the name, whole
         ("Ask Foster about it.", {"Foster": 0.06}),  # no determiner: a name
+        ("Tell her that Foster is here.", {"Foster": 0.06}),  # "that" introduces a clause
     ):
         assert correct(doc, sentence, probs)[:2] == (sentence, []), sentence

@@ -180,6 +180,7 @@ def test_deleting_the_transcript_reruns_only_what_follows(library):
     dry = run_snakemake(work, "--dry-run")
     assert planned_jobs(dry.stdout + dry.stderr) == {
         "asr": 1,
+        "post_ner": 1,
         "srt_generation": 1,
         "mux": 1,
         "all": 1,
@@ -235,7 +236,13 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
     unlock = run_snakemake(tmp_path, "--unlock")
     assert unlock.returncode == 0, unlock.stderr[-2000:]
     dry = run_snakemake(tmp_path, "--dry-run")
-    assert set(planned_jobs(dry.stdout + dry.stderr)) == {"asr", "srt_generation", "mux", "all"}
+    assert set(planned_jobs(dry.stdout + dry.stderr)) == {
+        "asr",
+        "post_ner",
+        "srt_generation",
+        "mux",
+        "all",
+    }
     rerun = run_snakemake(tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     m = read_manifest(tmp_path, movie)
