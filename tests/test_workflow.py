@@ -248,7 +248,8 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
     m = read_manifest(tmp_path, movie)
     assert m["pipeline"]["status"] == "completed"
     steps = m["pipeline"]["steps"]
-    assert all(steps[s]["status"] == "success" for s in STAGE_NAMES if s != "tmdb")
+    no_metadata = ("tmdb", "pre_ner", "post_ner")  # skipped: no key, no .nfo here
+    assert all(steps[s]["status"] == "success" for s in STAGE_NAMES if s not in no_metadata)
     assert steps["demux"]["runs"] == 1 and steps["silero_vad"]["runs"] == 1
     assert steps["asr"]["runs"] == 2
     assert "interrupted" in steps["asr"]["previous"][-1]["error"]
