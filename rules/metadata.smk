@@ -12,7 +12,7 @@ rule tmdb:
     log:
         **stage_log("tmdb"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/metadata.yaml"
     threads: config["threads"]["tmdb"]
     resources:
         mem_mb=config["mem_mb"]["tmdb"],

@@ -10,7 +10,7 @@ rule pre_ner:
     log:
         **stage_log("pre_ner"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/names.yaml"
     threads: config["threads"]["pre_ner"]
     resources:
         mem_mb=config["mem_mb"]["pre_ner"],
@@ -31,7 +31,7 @@ rule post_ner:
     log:
         **stage_log("post_ner"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/names.yaml"
     threads: config["threads"]["post_ner"]
     resources:
         mem_mb=config["mem_mb"]["post_ner"],

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .names import TITLES
+from .settings import options
 
 # Words before a common noun, hardly ever before a person's name ("the foster family").
 # Not "that" or "her", which as often come before a name ("tell her that Brandon ...").
@@ -39,13 +40,7 @@ class PostNerOptions:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> PostNerOptions:
-        return cls(
-            max_span_words=int(section["max_span_words"]),
-            min_phonetic=float(section["min_phonetic"]),
-            min_spelling=float(section["min_spelling"]),
-            low_probability=float(section["low_probability"]),
-            common_zipf=float(section["common_zipf"]),
-        )
+        return options(cls, section, "post_ner")
 
 
 @dataclass

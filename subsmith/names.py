@@ -17,10 +17,11 @@ people that the cast list lacks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import SkipStage, StageError
+from .settings import options
 
 # Forms of address that come before a name and are dropped in the short forms people use
 # ("Colonel Brandon" -> "Brandon"). Kept whole in the full form, which is also said.
@@ -52,12 +53,8 @@ class PreNerOptions:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> PreNerOptions:
-        return cls(
-            model=section["model"],
-            labels=tuple(section["labels"]),
-            actors=bool(section["actors"]),
-            max_names=int(section["max_names"]),
-        )
+        opts = options(cls, section, "pre_ner")
+        return replace(opts, labels=tuple(opts.labels))
 
 
 def load_nlp(model: str) -> Any:

@@ -3,17 +3,15 @@ post_ner (respelling only with evidence; never a common word into a name)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 import pytest
-import yaml
 
+from conftest import CONFIG
 from subsmith import demo, name_correction, names
 from subsmith.errors import SkipStage
 
-REPO = Path(__file__).resolve().parent.parent
-CONFIG = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
 POST = name_correction.PostNerOptions.from_config(CONFIG["post_ner"])
 
 TMDB = {
@@ -216,15 +214,10 @@ def test_names_reach_every_window(tiny, doc, batch_size):
     biased_doc = names.pre_ner(meta, opts)
 
     def text(prompt):
-        out = asr.transcribe(
-            tiny,
-            audio,
-            regions,
-            language="en",
-            chunk_seconds=5,
-            batch_size=batch_size,
-            hotwords=prompt,
+        opts = replace(
+            asr.AsrOptions.from_config(CONFIG["asr"]), chunk_seconds=5, batch_size=batch_size
         )
+        out = asr.transcribe(tiny, audio, regions, opts, language="en", hotwords=prompt)
         return " ".join(s["text"] for s in out["segments"])
 
     assert "Hester Prynne" not in text(None)  # the test means something only if plain fails
