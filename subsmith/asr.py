@@ -132,6 +132,7 @@ def transcribe(
     language: str | None,
     progress: Callable[[float, str], None] | None = None,
     no_speech_threshold: float | None = 0.6,
+    hotwords: str | None = None,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
 
@@ -143,7 +144,11 @@ def transcribe(
     more decodes that many windows at a time (BatchedInferencePipeline).
 
     no_speech_threshold is Whisper's own silence check (its default); None turns it
-    off, which the tests use to make the model invent text over music on any CPU."""
+    off, which the tests use to make the model invent text over music on any CPU.
+
+    hotwords is text put before EVERY window, in both decoders (faster-whisper's
+    `initial_prompt` reaches only the first window of the one-stream decoder): the names
+    pre_ner expects (subsmith.names.window_prompt)."""
     from faster_whisper.transcribe import restore_speech_timestamps
     from faster_whisper.vad import collect_chunks
 
@@ -172,6 +177,7 @@ def transcribe(
         "condition_on_previous_text": False,
         "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
+        "hotwords": hotwords or None,
     }
     if opts.batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
