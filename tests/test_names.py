@@ -41,7 +41,8 @@ def nlp():
 
 @pytest.fixture(scope="module")
 def doc(nlp):
-    return names.pre_ner(TMDB, names.PreNerOptions.from_config(CONFIG["pre_ner"]), nlp)
+    opts = replace(names.PreNerOptions.from_config(CONFIG["pre_ner"]), actors=True)
+    return names.pre_ner(TMDB, opts, nlp)
 
 
 def test_forms_people_say():
