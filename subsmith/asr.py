@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from . import coverage
 from .errors import StageError
 
 SAMPLE_RATE = 16000
@@ -124,6 +125,59 @@ class WavSlices:
         return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
 
 
+def _decode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    chunks: list[dict[str, int]],
+    windows: list[dict[str, float]] | None,
+    batch_size: int,
+    chunk_seconds: float,
+    options: dict[str, Any],
+) -> tuple[list[Any], Any, float]:
+    """Decode the chunks (samples of `audio`) packed end to end: (segments on the movie
+    clock, faster-whisper's info, seconds of speech). `windows` (seconds of the packed
+    speech) are the batched path's clips; None packs the chunks into windows of at most
+    chunk_seconds, as faster-whisper's vad_filter does."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+    from faster_whisper.vad import collect_chunks
+
+    if windows is None:
+        pieces, packed = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
+        windows = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in packed]
+    else:
+        pieces = [audio[c["start"] : c["end"]] for c in chunks]
+    speech = np.concatenate(pieces).astype(np.float32, copy=False)
+    del pieces
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        segments, info = BatchedInferencePipeline(model).transcribe(
+            speech, clip_timestamps=windows, batch_size=batch_size, **options
+        )
+    else:
+        segments, info = model.transcribe(speech, **options)
+    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
+
+
+def _segment(seg: Any) -> dict[str, Any]:
+    return {
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text.strip(),
+        "avg_logprob": round(seg.avg_logprob, 3),
+        "no_speech_prob": round(seg.no_speech_prob, 3),
+        "words": [
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "word": w.word,
+                "probability": round(w.probability, 3),
+            }
+            for w in (seg.words or [])
+        ],
+    }
+
+
 def transcribe(
     model: Any,
     audio: np.ndarray | str | os.PathLike[str],
@@ -136,6 +190,7 @@ def transcribe(
     progress: Callable[[float, str], None] | None = None,
     batch_size: int = 0,
     no_speech_threshold: float | None = 0.6,
+    redecode_min_seconds: float | None = coverage.MIN_SECONDS,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
 
@@ -145,11 +200,13 @@ def transcribe(
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
     more decodes that many windows at a time (BatchedInferencePipeline).
 
+    After decoding, speech of the regions that no word covers for redecode_min_seconds
+    or more is decoded again, each stretch as its own window (subsmith.coverage says
+    why); None skips that check (the bench's "before" figure). The result's `coverage`
+    says how much was decoded again and how much speech stayed without words.
+
     no_speech_threshold is Whisper's own silence check (its default); None turns it
     off, which the tests use to make the model invent text over music on any CPU."""
-    from faster_whisper.transcribe import restore_speech_timestamps
-    from faster_whisper.vad import collect_chunks
-
     if not isinstance(audio, np.ndarray):
         audio = WavSlices(audio)
     n = len(audio)
@@ -163,10 +220,6 @@ def transcribe(
             "no speech found in the audio: nothing to subtitle "
             "(wrong audio track? set demux.audio_language)"
         )
-    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
-    speech = np.concatenate(pieces).astype(np.float32, copy=False)
-    del pieces
-    total = len(speech) / SAMPLE_RATE
     options: dict[str, Any] = {
         "language": language,
         "beam_size": beam_size,
@@ -176,46 +229,54 @@ def transcribe(
         "initial_prompt": initial_prompt,
         "no_speech_threshold": no_speech_threshold,
     }
-    if batch_size > 1:
-        from faster_whisper import BatchedInferencePipeline
-
-        clips = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in windows]
-        segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **options
-        )
-    else:
-        segments, info = model.transcribe(speech, **options)
+    segments, info, total = _decode(model, audio, chunks, None, batch_size, chunk_seconds, options)
     out_segments = []
-    for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
-        words = [
-            {
-                "start": round(w.start, 3),
-                "end": round(w.end, 3),
-                "word": w.word,
-                "probability": round(w.probability, 3),
-            }
-            for w in (seg.words or [])
-        ]
-        out_segments.append(
-            {
-                "id": len(out_segments),
-                "start": round(seg.start, 3),
-                "end": round(seg.end, 3),
-                "text": seg.text.strip(),
-                "avg_logprob": round(seg.avg_logprob, 3),
-                "no_speech_prob": round(seg.no_speech_prob, 3),
-                "words": words,
-            }
-        )
+    for seg in segments:
+        out_segments.append(_segment(seg))
         if progress:
             done = speech_before(chunks, seg.end)
             progress(
                 min(0.99, done / total),
                 f"{seg.end:.0f} s of the movie, {len(out_segments)} segments",
             )
+    found = {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0}
+    if redecode_min_seconds is not None:
+        seconds = [
+            {"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in chunks
+        ]
+        words = [w for s in out_segments for w in s["words"]]
+        gaps = coverage.split_long(
+            coverage.uncovered(seconds, words, redecode_min_seconds), chunk_seconds
+        )
+        if gaps:
+            if progress:
+                progress(0.99, f"decoding again {coverage.seconds(gaps):.1f} s without words")
+            again = [
+                {"start": int(g["start"] * SAMPLE_RATE), "end": int(g["end"] * SAMPLE_RATE)}
+                for g in gaps
+            ]
+            own_windows, at = [], 0.0
+            for c in again:
+                d = (c["end"] - c["start"]) / SAMPLE_RATE
+                own_windows.append({"start": at, "end": at + d})
+                at += d
+            more, _, _ = _decode(
+                model, audio, again, own_windows, batch_size, chunk_seconds, options
+            )
+            out_segments += [_segment(seg) for seg in more]
+            out_segments.sort(key=lambda s: (s["start"], s["end"]))
+            words = [w for s in out_segments for w in s["words"]]
+            found = {
+                "redecoded_seconds": round(coverage.seconds(gaps), 3),
+                "redecoded_spans": len(gaps),
+                "uncovered_seconds": round(
+                    coverage.seconds(coverage.uncovered(seconds, words, redecode_min_seconds)), 3
+                ),
+            }
     return {
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),
         "speech_seconds": round(total, 3),
-        "segments": out_segments,
+        "segments": [{"id": i, **s} for i, s in enumerate(out_segments)],
+        "coverage": found,
     }
