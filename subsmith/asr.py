@@ -219,7 +219,9 @@ def transcribe(
     says how much was decoded again and how much speech stayed without words.
 
     no_speech_threshold is Whisper's own silence check (its default); None turns it
-    off, which the tests use to make the model invent text over music on any CPU."""
+    off, which the tests use to make the model invent text over music on any CPU.
+
+    No speech regions (a film without dialogue): a result without segments."""
     if not isinstance(audio, np.ndarray):
         audio = WavSlices(audio)
     n = len(audio)
@@ -228,11 +230,14 @@ def transcribe(
         for r in regions
     ]
     chunks = [c for c in chunks if c["end"] > c["start"]]
-    if not chunks:
-        raise StageError(
-            "no speech found in the audio: nothing to subtitle "
-            "(wrong audio track? set demux.audio_language)"
-        )
+    if not chunks:  # a movie without dialogue: nothing to decode, no cue later
+        return {
+            "language": language,
+            "language_probability": None,
+            "speech_seconds": 0.0,
+            "segments": [],
+            "coverage": {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0},
+        }
     options: dict[str, Any] = {
         "language": language,
         "beam_size": beam_size,
