@@ -39,6 +39,7 @@ import soundfile
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
+sys.path.insert(0, str(ROOT))
 RATE = 16000
 
 
@@ -216,35 +217,27 @@ def worker(mode: str, wav: str, threads: int) -> dict:
     """One path on one movie, in this (fresh) process: load, VAD, decode. The WAV is read
     before the clock starts. Settings from config.yaml, model tiny.en int8 on CPU."""
     import time
+    from dataclasses import replace
 
-    import yaml
+    from subsmith import asr, coverage, settings
+    from subsmith.vad import silero
 
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    v, a = cfg.get("silero_vad") or cfg["vad"], cfg["asr"]
+    cfg = settings.load()
+    v = silero.VadOptions.from_config(cfg["silero_vad"])
+    a = asr.AsrOptions.from_config(cfg["asr"])
     audio, rate = soundfile.read(wav, dtype="float32")
     assert rate == RATE
     t0, c0 = time.perf_counter(), time.process_time()
     cover: dict = {}
     if mode.startswith("ours"):
-        from subsmith import asr, coverage, vad
-
         model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
-        regions = vad.detect_speech(
-            audio,
-            threshold=v["threshold"],
-            min_speech_ms=v["min_speech_ms"],
-            min_silence_ms=v["min_silence_ms"],
-            speech_pad_ms=v["speech_pad_ms"],
-            threads=threads,
-        )
+        regions = silero.detect_speech(audio, v, threads=threads)
         result = asr.transcribe(
             model,
             audio,
             regions,
+            replace(a, batch_size=0) if mode == "ours_one" else a,
             language="en",
-            beam_size=a["beam_size"],
-            chunk_seconds=a["chunk_seconds"],
-            batch_size=0 if mode == "ours_one" else a["batch_size"],
             redecode_min_seconds=None if mode.endswith("nocheck") else coverage.MIN_SECONDS,
         )
         text = " ".join(s["text"] for s in result["segments"])
@@ -262,22 +255,22 @@ def worker(mode: str, wav: str, threads: int) -> dict:
         )
         options = {
             "language": "en",
-            "beam_size": a["beam_size"],
+            "beam_size": a.beam_size,
             "word_timestamps": True,
             "condition_on_previous_text": False,
             "vad_filter": True,
             "vad_parameters": {
-                "threshold": v["threshold"],
-                "min_speech_duration_ms": v["min_speech_ms"],
-                "min_silence_duration_ms": v["min_silence_ms"],
-                "speech_pad_ms": v["speech_pad_ms"],
+                "threshold": v.threshold,
+                "min_speech_duration_ms": v.min_speech_ms,
+                "min_silence_duration_ms": v.min_silence_ms,
+                "speech_pad_ms": v.speech_pad_ms,
             },
         }
         if mode == "bare_one":
             segments, _ = model.transcribe(audio, **options)
         else:
             segments, _ = BatchedInferencePipeline(model).transcribe(
-                audio, batch_size=a["batch_size"], chunk_length=a["chunk_seconds"], **options
+                audio, batch_size=a.batch_size, chunk_length=int(a.chunk_seconds), **options
             )
         text = " ".join(s.text.strip() for s in segments)
     return {
@@ -488,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--worker":
         print(json.dumps(worker(argv[1], argv[2], int(argv[3]))))
         return 0
-    import yaml
+    from subsmith import settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="folder of WAVs with transcripts.tsv")
@@ -499,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=BENCH / "speech_dev.md")
     ap.add_argument("--results", type=Path, default=BENCH / "results.md")
     a = ap.parse_args(argv)
-    batch = yaml.safe_load((ROOT / "config.yaml").read_text())["asr"]["batch_size"]
+    batch = settings.load()["asr"]["batch_size"]
     modes = a.modes.split(",")
     movies = build_movies(load_clips(a.data), a.movies)
     a.work.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from subsmith.jsonio import read_json
 
 
 def body(ctx):
+    opts = media.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
     # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
     srt = ctx.input.srt if os.path.getsize(ctx.input.srt) else None
@@ -17,9 +18,9 @@ def body(ctx):
         srt,
         ctx.output.mkv,
         language=lang,
-        title=ctx.params.mux["title"].format(language_name=languages.name(lang), language=lang),
-        default=ctx.params.mux["default"],
-        forced=ctx.params.mux["forced"],
+        title=opts.track_title(lang),
+        default=opts.default,
+        forced=opts.forced,
         log=ctx.log,
         progress=ctx.progress,
     )

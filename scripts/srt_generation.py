@@ -2,19 +2,17 @@
 
 from pathlib import Path
 
-from subsmith import checker, hallucination, manifest, subformats, subtitles
+from subsmith import manifest, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
-
-WRITERS = {"srt": subtitles.to_srt, "vtt": subformats.to_vtt, "ass": subformats.to_ass}
+from subsmith.subtitles import hallucination
 
 
 def body(ctx):
-    p = ctx.params.rules
-    rules = subtitles.SubtitleRules.from_config(p)
+    rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
     segments = read_json(ctx.input.transcript)["segments"]
-    if p.get("drop_hallucinations", True):
+    if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
         for line in dropped:
@@ -30,9 +28,9 @@ def body(ctx):
         ctx.note(f"{manifest.NO_SPEECH} (empty sidecar files)")
         return
     for fmt, path in ctx.output.items():
-        Path(path).write_text(WRITERS[fmt](cues), encoding="utf-8")
+        Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
     # The gate: the file as written must pass the same checker as `subsmith check-srt`.
-    report = checker.check_file(ctx.output.srt, rules)
+    report = subtitles.check_file(ctx.output.srt, rules)
     for line in report.errors + report.warnings:
         ctx.log.warning("%s", line)
     if not report.ok:

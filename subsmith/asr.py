@@ -8,23 +8,45 @@ With `batch_size` > 1 the same windows go through faster-whisper's
 BatchedInferencePipeline instead (each window decoded on its own, several at a time,
 as `clip_timestamps` on the packed speech); the result has the same shape, with one
 segment or more per window.
+
+After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
+decoder can stop after the first passage of a window and drop the rest.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import coverage
+from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
-ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 EMBEDDED = ("tiny.en",)
+ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """The `asr:` config section: which model, where it runs, how it decodes."""
+
+    model: str  # a faster-whisper name, a local CTranslate2 folder, or "tiny.en" (embedded)
+    device: str  # auto | cpu | cuda
+    compute_type: str  # auto: int8 on CPU, float16 on CUDA
+    beam_size: int
+    chunk_seconds: float  # speech regions are packed into windows of at most this
+    initial_prompt: str | None
+    batch_size: int  # windows decoded at a time; 0 or 1: the packed speech as one stream
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> AsrOptions:
+        return options(cls, cfg, "asr")
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -80,7 +102,7 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(name: str, device: str = "auto", compute_type: str = "auto", threads: int = 1):
+def load_model(name: str, device: str, compute_type: str, threads: int):
     from faster_whisper import WhisperModel
 
     target, desc = resolve_model(name)
@@ -106,26 +128,6 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
-class WavSlices:
-    """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
-    regions of a long movie are decoded without loading the whole track."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from .vad import wav_frames
-
-        self.path = str(path)
-        self.frames = wav_frames(path)
-
-    def __len__(self) -> int:
-        return self.frames
-
-    def __getitem__(self, index: slice) -> np.ndarray:
-        import soundfile
-
-        start, stop, _ = index.indices(self.frames)
-        return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
-
-
 def pack(chunks: list[dict[str, int]], max_samples: float) -> list[list[dict[str, int]]]:
     """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
     collect_chunks rule (a chunk longer than that is a window of its own)."""
@@ -146,7 +148,7 @@ def _decode(
     audio: np.ndarray | WavSlices,
     windows: list[list[dict[str, int]]],
     batch_size: int,
-    options: dict[str, Any],
+    decode: dict[str, Any],
 ) -> tuple[list[Any], Any, float]:
     """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
     movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
@@ -165,10 +167,10 @@ def _decode(
             clips.append({"start": at, "end": at + d})
             at += d
         segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **options
+            speech, clip_timestamps=clips, batch_size=batch_size, **decode
         )
     else:
-        segments, info = model.transcribe(speech, **options)
+        segments, info = model.transcribe(speech, **decode)
     return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
 
 
@@ -195,13 +197,10 @@ def transcribe(
     model: Any,
     audio: np.ndarray | str | os.PathLike[str],
     regions: list[dict[str, float]],
+    opts: AsrOptions,
     *,
     language: str | None,
-    beam_size: int = 5,
-    chunk_seconds: float = 30.0,
-    initial_prompt: str | None = None,
     progress: Callable[[float, str], None] | None = None,
-    batch_size: int = 0,
     no_speech_threshold: float | None = 0.6,
     redecode_min_seconds: float | None = coverage.MIN_SECONDS,
 ) -> dict[str, Any]:
@@ -210,6 +209,7 @@ def transcribe(
     `audio` is the 16 kHz mono samples, or the path of a 16 kHz mono WAV, of which only
     the speech regions are then read.
 
+    opts.model, device and compute_type are load_model's; the others are used here.
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
     more decodes that many windows at a time (BatchedInferencePipeline).
 
@@ -238,17 +238,17 @@ def transcribe(
             "segments": [],
             "coverage": {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0},
         }
-    options: dict[str, Any] = {
+    decode: dict[str, Any] = {
         "language": language,
-        "beam_size": beam_size,
+        "beam_size": opts.beam_size,
         "word_timestamps": True,
         "vad_filter": False,
         "condition_on_previous_text": False,
-        "initial_prompt": initial_prompt,
+        "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
     }
-    windows = pack(chunks, chunk_seconds * SAMPLE_RATE)
-    segments, info, total = _decode(model, audio, windows, batch_size, options)
+    windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE)
+    segments, info, total = _decode(model, audio, windows, opts.batch_size, decode)
     out_segments = []
     for seg in segments:
         out_segments.append(_segment(seg))
@@ -261,7 +261,7 @@ def transcribe(
     found = {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0}
     if redecode_min_seconds is not None:
         out_segments, found = _redecode(
-            model, audio, windows, out_segments, redecode_min_seconds, batch_size, options
+            model, audio, windows, out_segments, redecode_min_seconds, opts.batch_size, decode
         )
         if progress and found["redecoded_spans"]:
             progress(0.99, f"decoded again {found['redecoded_seconds']:.1f} s without words")
@@ -281,7 +281,7 @@ def _redecode(
     segments: list[dict[str, Any]],
     min_seconds: float,
     batch_size: int,
-    options: dict[str, Any],
+    decode: dict[str, Any],
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """The coverage check (subsmith.coverage): speech without words is decoded again from
     where the words stop to the end of its window, that window's speech on its own, and
@@ -305,7 +305,7 @@ def _redecode(
             ]
             for span in spans
         ]
-        more, _, speech = _decode(model, audio, again, batch_size, options)
+        more, _, speech = _decode(model, audio, again, batch_size, decode)
         segments = coverage.merge(segments, [_segment(s) for s in more], spans)
         redecoded += speech
         spans_done += len(spans)

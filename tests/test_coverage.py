@@ -6,15 +6,20 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import soundfile
 from test_hallucination import music
 
-from subsmith import asr, coverage, demo, vad
+from conftest import CONFIG
+from subsmith import asr, coverage, demo
+from subsmith.vad import silero
 
 RATE = demo.RATE
+SHIPPED = asr.AsrOptions.from_config(CONFIG["asr"])
+BATCHED = replace(SHIPPED, batch_size=4)
 
 # Four passages of two sentences, four voices, each passage recorded differently
 # (sox: reverb, a quiet band-limited line, a thin one, a plain one), separated by
@@ -73,7 +78,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def regions(movie):
-    return vad.detect_speech(movie[0], threads=2)
+    return silero.detect_speech(movie[0], silero.VadOptions.from_config(CONFIG["silero_vad"]))
 
 
 def heard(result, refs) -> list[str]:
@@ -91,16 +96,15 @@ def test_the_layout_rebuilds_the_failure(movie, regions, model):
     """Without the check the batched decoder drops whole passages here, so the two
     tests below test something."""
     audio, refs = movie
-    old = asr.transcribe(
-        model, audio, regions, language="en", batch_size=4, redecode_min_seconds=None
-    )
+    old = asr.transcribe(model, audio, regions, BATCHED, language="en", redecode_min_seconds=None)
     assert len(heard(old, refs)) >= 2
 
 
 @pytest.mark.parametrize("batch_size", [4, 0])
 def test_every_passage_reaches_the_transcript(movie, regions, model, batch_size):
     audio, refs = movie
-    result = asr.transcribe(model, audio, regions, language="en", batch_size=batch_size)
+    opts = replace(SHIPPED, batch_size=batch_size)
+    result = asr.transcribe(model, audio, regions, opts, language="en")
     assert heard(result, refs) == []
     assert result["coverage"]["uncovered_seconds"] < coverage.MIN_SECONDS
     if batch_size:
