@@ -29,6 +29,9 @@ FINISHED = "finished"  # the run ended: a stage still `running` was interrupted
 HISTORY_KEEP = 10
 _ATTEMPT_KEYS = ("status", "started_at", "finished_at", "duration", "error")
 
+# A movie without speech completes without a subtitle track; its manifest says so.
+NO_SPEECH = "no speech found: no subtitle track added"
+
 
 def _previous_attempts(old: dict[str, Any], current: dict[str, Any] | None) -> list[dict]:
     """Earlier attempts of a stage: those in the last manifest, plus the last manifest's
@@ -133,6 +136,7 @@ def render(
     query = meta.get("query") if isinstance(meta, dict) else None
     if isinstance(query, dict) and query.get("title"):
         title, year = query["title"], query.get("year")
+    notes = [s["notes"] for s in steps.values() if NO_SPEECH in (s.get("notes") or "")]
     return {
         "input": {
             "path": input_path or media.get("input") or (last.get("input") or {}).get("path"),
@@ -148,6 +152,9 @@ def render(
             "current_stage": next((s for s, v in steps.items() if v["status"] == "running"), None),
             "completed_stages": completed,
             "next_stage": first_open,
+            # What a reader must know about the result: a movie without dialogue gets no
+            # subtitle track (srt_generation and mux say so in their notes).
+            "note": NO_SPEECH if notes and overall == "completed" else "",
             "steps": steps,
         },
     }
