@@ -1,6 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, spoken
+from subsmith import asr, names, spoken
 from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
@@ -17,6 +17,7 @@ def body(ctx):
             ctx.log.info("model: %s", loaded[name][1])
         return loaded[name][0]
 
+    # The words' language (detected with language: auto) and the model that may write it.
     language, detection, name = spoken.settle(
         opts.model, ctx.params.language, regions, WavSlices(ctx.input.wav), load
     )
@@ -26,6 +27,8 @@ def body(ctx):
             f"{len(detection['windows'])} speech windows)"
         )
     model, about = load(name), loaded[name][1]
+    # The cast's names before every window (pre_ner; none when it was skipped).
+    bias, bias_note = names.asr_bias(read_json(ctx.input.entities), ctx.params.bias)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
@@ -34,13 +37,30 @@ def body(ctx):
         opts,
         language=language,
         progress=ctx.progress,
+        hotwords=bias,
     )
+    ctx.log.info("coverage check: %s", result["coverage"])
     result.update(about, batch_size=opts.batch_size, language_detection=detection)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
+    if not regions:
+        ctx.note(f"{about['model']}: no speech found by the VAD, nothing decoded")
+        return
+    again = result["coverage"]
     ctx.note(
         f"{about['model']}, {result['language']}: {len(result['segments'])} segments, {words} words"
+        + (
+            f"; {again['redecoded_seconds']:.1f} s of speech without words decoded again"
+            if again["redecoded_spans"]
+            else ""
+        )
+        + (
+            f"; {again['uncovered_seconds']:.1f} s of speech still without words"
+            if again["uncovered_seconds"]
+            else ""
+        )
     )
+    ctx.note(bias_note)
 
 
 run_stage(snakemake, "asr", body)
