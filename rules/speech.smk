@@ -69,6 +69,7 @@ rule asr:
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
         pyannote_segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
         speakers=f"{MOVIE_DIR}/diarization/speakers.json",
+        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
@@ -85,5 +86,6 @@ rule asr:
         asr=config["asr"],
         combine=config["pyannote_vad"]["combine"],
         language=None if config["language"] == "auto" else config["language"],
+        bias=config["pre_ner"]["bias"],
     script:
         "../scripts/asr.py"

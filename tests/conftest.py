@@ -25,6 +25,10 @@ CONFIG = settings.load()
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
+    # A developer's own TMDB key must not send the tests' movies to TMDB: tests that
+    # want a key set it, with a fake TMDB server on 127.0.0.1 (tests/fake_tmdb.py).
+    for secret in ("TMDB_API_KEY", "TMDB_READ_TOKEN"):
+        e.pop(secret, None)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     e["HF_HUB_OFFLINE"] = "1"
     e["PYANNOTE_METRICS_ENABLED"] = "0"
@@ -129,3 +133,12 @@ def regions(dialogue):
     return silero.detect_speech(
         audio, silero.VadOptions.from_config(CONFIG["silero_vad"]), threads=2
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_en():
+    """The embedded English model, loaded once for every test that transcribes."""
+    from subsmith import asr
+
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    return model
