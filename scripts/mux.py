@@ -19,8 +19,10 @@ def body(ctx):
         progress=ctx.progress,
     )
     ctx.note(
-        f"{result['streams_copied']} streams copied, subtitle track "
+        f"{result['streams_copied']} streams copied, subtitle track as stream "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
+        + (", timestamps generated (the container lacks some)" if result["genpts"] else "")
+        + (f", {result['covers']} cover picture(s) kept" if result["covers"] else "")
     )
 
 
