@@ -15,6 +15,7 @@ rule demux:
     params:
         timeout=config["timeouts"]["demux"],
         audio_language=config["demux"]["audio_language"],
+        input_identity=input_identity,
     script:
         "../scripts/demux.py"
 
@@ -41,3 +42,23 @@ rule mux:
         mux=config["mux"],
     script:
         "../scripts/mux.py"
+
+
+# A library entry that cannot be a movie (REFUSED in rules/common.smk) fails alone, as
+# its demux, with its one-line reason; the rest of the library goes on.
+rule refused_input:
+    output:
+        f"{MOVIE_DIR}/refused",
+    log:
+        **stage_log("demux"),
+    localrule: True
+    conda:
+        "../envs/subsmith.yaml"
+    threads: 1
+    resources:
+        mem_mb=100,
+        runtime=5,
+    params:
+        refused=refusal,
+    script:
+        "../scripts/refused_input.py"

@@ -3,7 +3,7 @@ rule srt_generation:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
-        **subtitle_files("{movie}"),
+        **subtitle_files(MOVIE_DIR, "{movie}"),
     log:
         **stage_log("srt_generation"),
     conda:

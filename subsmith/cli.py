@@ -39,7 +39,7 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
         prog = steps[current].get("progress") if current else None
         rows.append(
             {
-                "movie": d.name,
+                "movie": d.relative_to(out_dir).as_posix(),
                 "status": "running" if current else m["pipeline"]["status"],
                 "stage": stage,
                 "progress": f"{prog * 100:.0f}%" if prog is not None else "",

@@ -117,6 +117,7 @@ def render(
         overall = "incomplete"
 
     media = read_json(movie_dir / "media.json") or {}
+    replaced = (read_json(movie_dir / library.IDENTITY_FILE) or {}).get("replaced")
     title, year = library.title_and_year(movie)
     return {
         "input": {
@@ -124,6 +125,7 @@ def render(
             "title": title,
             "year": year,
             "duration": _seconds((media.get("format") or {}).get("duration")),
+            **({"replaced": replaced} if replaced else {}),
         },
         "output_dir": str(movie_dir),
         "pipeline": {
@@ -164,8 +166,16 @@ def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
-    """Movie folders under out/ that have status files (i.e. something ran)."""
+    """Movie folders under out/ that have status files (i.e. something ran).
+
+    out/ mirrors the library's folders, so a movie may sit at any depth
+    (out/Show/Season 1/Pilot/), even inside another movie's folder."""
     root = Path(output_dir)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if (p / ".status").is_dir())
+    found = []
+    for dirpath, dirnames, _ in os.walk(root):
+        if ".status" in dirnames:
+            found.append(Path(dirpath))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    return sorted(found)
