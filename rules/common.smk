@@ -3,7 +3,7 @@ import math
 import os
 import sys
 
-from subsmith import library, manifest, preflight, scriptcheck, shutdown
+from subsmith import interrupt, library, manifest, preflight, scriptcheck, shutdown
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
@@ -27,6 +27,8 @@ LANG = "und" if config["language"] == "auto" else config["language"]
 # else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
 # simply out/<movie>/, and `{movie}` names its sidecar.
 MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
+# Ctrl-C stops the running stages at once and records them interrupted.
+interrupt.install(OUT)
 
 
 wildcard_constraints:

@@ -193,10 +193,10 @@ def run_stage(
     duration = time.monotonic() - t0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     current = status.read_status(status_file) or {}
-    if current.get("timed_out"):
-        # The watchdog stopped us: its message is the true cause, and it finishes the
-        # job of stopping the whole process group, so leave it running.
-        if critical:
+    if current.get("timed_out") or current.get("interrupted"):
+        # The watchdog stopped us (a timeout, or Ctrl-C): its message is the true cause,
+        # and it finishes the job of stopping the whole process group, so leave it running.
+        if critical or current.get("interrupted"):
             outcome, error = status.FAILED, current.get("error")
         else:
             outcome, error = status.SKIPPED, None
