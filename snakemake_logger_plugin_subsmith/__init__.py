@@ -74,9 +74,12 @@ class LogHandler(LogHandlerBase):
             )
             if sf:
                 msg = " ".join(str(getattr(record, "rule_msg", "") or "").split())
-                status.fail_if_running(
-                    sf, msg or "the job ended without recording its outcome (killed?)"
-                )
+                try:
+                    status.fail_if_running(
+                        sf, msg or "the job ended without recording its outcome (killed?)"
+                    )
+                except OSError as exc:  # a full disk: one line, not a traceback
+                    manifest.unwritable(sf, exc)
                 manifest.write(status.movie_dir_of(sf))
 
     @property

@@ -9,6 +9,7 @@ again is always safe: a crash and a resume leave the manifest true.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -150,18 +151,45 @@ def _seconds(value: Any) -> float | None:
 def write(
     movie_dir: str | os.PathLike[str], run_state: str = LIVE, starting: str | None = None
 ) -> dict[str, Any]:
+    """Render and write the manifest. A disk that is full (or gone read-only) is one
+    line on stderr, not a traceback: the last manifest stays whole, and the next
+    render, once there is room, catches up (rendering is idempotent)."""
     with _lock:
         data = render(movie_dir, run_state, starting)
-        write_json_atomic(Path(movie_dir) / MANIFEST, data)
+        path = Path(movie_dir) / MANIFEST
+        try:
+            write_json_atomic(path, data)
+        except OSError as exc:
+            unwritable(path, exc)
     return data
+
+
+_reported: set[str] = set()
+
+
+def unwritable(path: str | os.PathLike[str], exc: OSError) -> None:
+    """One line per file and process: the main process renders on every job event."""
+    if str(path) in _reported:
+        return
+    _reported.add(str(path))
+    print(
+        f"subsmith: cannot write {path} ({exc.strerror or exc}); "
+        "free some space or fix the output folder",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
     """At the start of a run, stages a killed run left `running` become failed."""
     closed = []
     for stage in STAGES:
-        if status.fail_if_running(status.status_path(movie_dir, stage.name), status.INTERRUPTED):
-            closed.append(stage.name)
+        path = status.status_path(movie_dir, stage.name)
+        try:
+            if status.fail_if_running(path, status.INTERRUPTED):
+                closed.append(stage.name)
+        except OSError as exc:
+            unwritable(path, exc)
     return closed
 
 

@@ -133,9 +133,11 @@ def run_ffmpeg(
     code = proc.wait()
     if stderr.strip():
         log.info("ffmpeg said:\n%s", stderr.strip())
-    if code != 0:
-        # A full disk is the cause even when ffmpeg's last words are "Conversion failed!".
-        full = [ln.strip() for ln in stderr.splitlines() if "No space left on device" in ln]
+    # A full disk is the cause even when ffmpeg's last words are "Conversion failed!",
+    # and a failure even when ffmpeg exits 0: a trailer it could not write leaves a
+    # truncated file that still probes as whole.
+    full = [ln.strip() for ln in stderr.splitlines() if "No space left on device" in ln]
+    if code != 0 or full:
         reason = full[-1] if full else _last_line(stderr) or f"exit code {code}"
         raise StageError(f"ffmpeg failed ({reason})")
 
