@@ -184,7 +184,10 @@ def run_stage(
         status_file=status_file,
     )
     logger.info(
-        "%s: started (movie %r, timeout %s s)", stage, dict(smk.wildcards).get("movie"), timeout
+        "%s: started (movie %r, timeout %s s)",
+        stage,
+        "".join(dict(smk.wildcards).get(k) or "" for k in ("folder", "movie")),
+        timeout,
     )
     t0 = time.monotonic()
     outcome, error = status.SUCCESS, None

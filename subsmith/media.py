@@ -394,7 +394,9 @@ def mux(
     """
     info = probe(src)
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT]
-    folder = tempfile.mkdtemp(prefix=".mux-", dir=os.path.dirname(os.path.abspath(out)))
+    folder = None
+    if any(map(is_cover, kept)):  # the cover pictures wait in a temp folder beside out
+        folder = tempfile.mkdtemp(prefix=".mux-", dir=os.path.dirname(os.path.abspath(out)))
     try:
         covers = {s["index"]: _extract_cover(src, s, folder) for s in kept if is_cover(s)}
         args, new = mux_command(
@@ -419,7 +421,8 @@ def mux(
             ) from None
         raise
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
     made = result["streams"]
     if len(made) != len(kept) + 1 or sum(map(is_cover, made)) != len(covers):
         _remove(out)

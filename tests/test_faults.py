@@ -26,7 +26,7 @@ import pytest
 import srt
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd
-from subsmith import demo, media, status
+from subsmith import demo, manifest, media, status
 from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
@@ -83,7 +83,8 @@ class ManifestReader:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            for m in self.out.glob("**/manifest.json"):
+            # os.walk, not glob: a temp folder that vanishes mid-scan is no error.
+            for m in [d / "manifest.json" for d in manifest.movie_dirs(self.out)]:
                 try:
                     text = m.read_text(encoding="utf-8")
                 except (FileNotFoundError, UnicodeDecodeError) as exc:

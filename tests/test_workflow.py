@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd, subtitle_text
-from subsmith import demo, media, status
+from subsmith import demo, manifest, media, status
 from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +41,8 @@ def planned_jobs(output: str) -> dict[str, int]:
 def watch_manifests(out: Path, stop: threading.Event, seen: list[int], bad: list[str]) -> None:
     """Read every manifest.json in a tight loop: each read must be valid JSON."""
     while not stop.is_set():
-        for m in out.glob("**/manifest.json"):
+        # os.walk, not glob: a temp folder that vanishes mid-scan is no error.
+        for m in [d / "manifest.json" for d in manifest.movie_dirs(out)]:
             try:
                 text = m.read_text(encoding="utf-8")
             except FileNotFoundError:
