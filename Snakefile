@@ -6,17 +6,23 @@ import os
 
 from snakemake.utils import min_version, validate
 
+from subsmith.settings import upgrade as upgrade_config
+
 min_version("9.0")
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+# Deprecated section names (vad:) are read as the new ones, with a warning.
+upgrade_config(config)
 validate(config, "config.schema.yaml")
 
 
 include: "rules/common.smk"
 include: "rules/media.smk"
+include: "rules/metadata.smk"
+include: "rules/names.smk"
 include: "rules/speech.smk"
 include: "rules/subtitles.smk"
 
@@ -25,6 +31,29 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+# A library entry that cannot be a movie (REFUSED in rules/common.smk) fails alone, as
+# its demux, with its one-line reason; the rest of the library goes on. No stage.
+rule refused_input:
+    output:
+        f"{MOVIE_DIR}/refused",
+    log:
+        **stage_log("demux"),
+    localrule: True
+    conda:
+        "envs/media.yaml"
+    threads: 1
+    resources:
+        mem_mb=100,
+        runtime=5,
+    params:
+        refused=refusal,
+    script:
+        "scripts/refused_input.py"
+
+
+check_stage_table(workflow.rules)
 
 
 onstart:

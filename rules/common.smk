@@ -3,7 +3,15 @@ import math
 import os
 import sys
 
-from subsmith import interrupt, library, manifest, preflight, scriptcheck, shutdown
+from subsmith import (
+    interrupt,
+    library,
+    manifest,
+    preflight,
+    scriptcheck,
+    shutdown,
+    stages,
+)
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
@@ -54,8 +62,11 @@ def movie_products(movie):
     d = f"{OUT}/{movie}"
     return [
         f"{d}/media.json",
+        f"{d}/metadata/tmdb_data.json",
+        f"{d}/entities/pre_ner.json",
         f"{d}/vad/silero_segments.json",
         f"{d}/asr/transcript.json",
+        f"{d}/asr/transcript.corrected.json",
         *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
         f"{d}/final.mkv",
     ]
@@ -100,6 +111,13 @@ def stage_log(stage):
 def runtime_min(stage):
     """Cluster runtime request: the stage's own timeout plus a margin to record it."""
     return math.ceil(config["timeouts"][stage] / 60) + 5
+
+
+def check_stage_table(rules):
+    """Every stage of subsmith/stages.py is a rule in its area's file, and every rule a stage."""
+    problems = stages.rule_problems((r.name, r.snakefile) for r in rules)
+    if problems:
+        raise WorkflowError("; ".join(problems))
 
 
 def on_start():

@@ -7,7 +7,7 @@ rule demux:
     log:
         **stage_log("demux"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/media.yaml"
     threads: config["threads"]["demux"]
     resources:
         mem_mb=config["mem_mb"]["demux"],
@@ -30,7 +30,7 @@ rule mux:
     log:
         **stage_log("mux"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/media.yaml"
     threads: config["threads"]["mux"]
     resources:
         mem_mb=config["mem_mb"]["mux"],
@@ -42,23 +42,3 @@ rule mux:
         mux=config["mux"],
     script:
         "../scripts/mux.py"
-
-
-# A library entry that cannot be a movie (REFUSED in rules/common.smk) fails alone, as
-# its demux, with its one-line reason; the rest of the library goes on.
-rule refused_input:
-    output:
-        f"{MOVIE_DIR}/refused",
-    log:
-        **stage_log("demux"),
-    localrule: True
-    conda:
-        "../envs/subsmith.yaml"
-    threads: 1
-    resources:
-        mem_mb=100,
-        runtime=5,
-    params:
-        refused=refusal,
-    script:
-        "../scripts/refused_input.py"

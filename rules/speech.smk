@@ -6,14 +6,14 @@ rule silero_vad:
     log:
         **stage_log("silero_vad"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["silero_vad"]
     resources:
         mem_mb=config["mem_mb"]["silero_vad"],
         runtime=runtime_min("silero_vad"),
     params:
         timeout=config["timeouts"]["silero_vad"],
-        vad=config["vad"],
+        silero_vad=config["silero_vad"],
     script:
         "../scripts/silero_vad.py"
 
@@ -22,12 +22,13 @@ rule asr:
     input:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
         **stage_log("asr"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["asr"]
     resources:
         mem_mb=config["mem_mb"]["asr"],
@@ -37,5 +38,6 @@ rule asr:
         timeout=config["timeouts"]["asr"],
         asr=config["asr"],
         language=None if config["language"] == "auto" else config["language"],
+        bias=config["pre_ner"]["bias"],
     script:
         "../scripts/asr.py"

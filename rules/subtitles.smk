@@ -1,19 +1,20 @@
 rule srt_generation:
     input:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
         **subtitle_files(MOVIE_DIR, "{movie}"),
     log:
         **stage_log("srt_generation"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/subtitles.yaml"
     threads: config["threads"]["srt_generation"]
     resources:
         mem_mb=config["mem_mb"]["srt_generation"],
         runtime=runtime_min("srt_generation"),
     params:
         timeout=config["timeouts"]["srt_generation"],
-        rules=config["subtitles"],
+        subtitles=config["subtitles"],
     script:
         "../scripts/srt_generation.py"

@@ -1,33 +1,49 @@
 """asr: faster-whisper on the speech regions, with word timestamps."""
 
-from subsmith import asr
+from subsmith import asr, names
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
 
 def body(ctx):
-    p = ctx.params.asr
+    opts = asr.AsrOptions.from_config(ctx.params.asr)
     regions = read_json(ctx.input.segments)["speech"]
-    model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
+    model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
     ctx.log.info("model: %s", about)
+    # The cast's names before every window (pre_ner; none when it was skipped).
+    bias, bias_note = names.asr_bias(read_json(ctx.input.entities), ctx.params.bias)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
         ctx.input.wav,
         regions,
+        opts,
         language=ctx.params.language,
-        beam_size=p["beam_size"],
-        chunk_seconds=p["chunk_seconds"],
-        initial_prompt=p["initial_prompt"],
-        batch_size=p["batch_size"],
         progress=ctx.progress,
+        hotwords=bias,
     )
-    result.update(about, batch_size=p["batch_size"])
+    ctx.log.info("coverage check: %s", result["coverage"])
+    result.update(about, batch_size=opts.batch_size)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
+    if not regions:
+        ctx.note(f"{about['model']}: no speech found by the VAD, nothing decoded")
+        return
+    again = result["coverage"]
     ctx.note(
         f"{about['model']}, {result['language']}: {len(result['segments'])} segments, {words} words"
+        + (
+            f"; {again['redecoded_seconds']:.1f} s of speech without words decoded again"
+            if again["redecoded_spans"]
+            else ""
+        )
+        + (
+            f"; {again['uncovered_seconds']:.1f} s of speech still without words"
+            if again["uncovered_seconds"]
+            else ""
+        )
     )
+    ctx.note(bias_note)
 
 
 run_stage(snakemake, "asr", body)

@@ -2,19 +2,19 @@
 
 from pathlib import Path
 
-from subsmith import checker, hallucination, subformats, subtitles
+from subsmith import manifest, name_correction, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
-
-WRITERS = {"srt": subtitles.to_srt, "vtt": subformats.to_vtt, "ass": subformats.to_ass}
+from subsmith.subtitles import hallucination
 
 
 def body(ctx):
-    p = ctx.params.rules
-    rules = subtitles.SubtitleRules.from_config(p)
-    segments = read_json(ctx.input.transcript)["segments"]
-    if p.get("drop_hallucinations", True):
+    rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
+    # post_ner's corrected transcript when it ran, else asr's own.
+    transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
+    segments = transcript["segments"]
+    if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
         for line in dropped:
@@ -24,11 +24,15 @@ def body(ctx):
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
     cues = subtitles.build_cues(words, rules)
     if not cues:
-        raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
+        # A film without dialogue: empty sidecars (Snakemake's outputs), no track in mux.
+        for _, path in ctx.output.items():
+            Path(path).write_text("", encoding="utf-8")
+        ctx.note(f"{manifest.NO_SPEECH} (empty sidecar files)")
+        return
     for fmt, path in ctx.output.items():
-        Path(path).write_text(WRITERS[fmt](cues), encoding="utf-8")
+        Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
     # The gate: the file as written must pass the same checker as `subsmith check-srt`.
-    report = checker.check_file(ctx.output.srt, rules)
+    report = subtitles.check_file(ctx.output.srt, rules)
     for line in report.errors + report.warnings:
         ctx.log.warning("%s", line)
     if not report.ok:

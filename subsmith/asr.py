@@ -8,21 +8,45 @@ With `batch_size` > 1 the same windows go through faster-whisper's
 BatchedInferencePipeline instead (each window decoded on its own, several at a time,
 as `clip_timestamps` on the packed speech); the result has the same shape, with one
 segment or more per window.
+
+After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
+decoder can stop after the first passage of a window and drop the rest.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from . import coverage
+from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 EMBEDDED = ("tiny.en",)
+ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """The `asr:` config section: which model, where it runs, how it decodes."""
+
+    model: str  # a faster-whisper name, a local CTranslate2 folder, or "tiny.en" (embedded)
+    device: str  # auto | cpu | cuda
+    compute_type: str  # auto: int8 on CPU, float16 on CUDA
+    beam_size: int
+    chunk_seconds: float  # speech regions are packed into windows of at most this
+    initial_prompt: str | None
+    batch_size: int  # windows decoded at a time; 0 or 1: the packed speech as one stream
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> AsrOptions:
+        return options(cls, cfg, "asr")
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -78,7 +102,7 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(name: str, device: str = "auto", compute_type: str = "auto", threads: int = 1):
+def load_model(name: str, device: str, compute_type: str, threads: int):
     from faster_whisper import WhisperModel
 
     target, desc = resolve_model(name)
@@ -104,52 +128,105 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
-class WavSlices:
-    """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
-    regions of a long movie are decoded without loading the whole track."""
+def pack(chunks: list[dict[str, int]], max_samples: float) -> list[list[dict[str, int]]]:
+    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
+    collect_chunks rule (a chunk longer than that is a window of its own)."""
+    windows: list[list[dict[str, int]]] = []
+    size = max_samples + 1
+    for c in chunks:
+        n = c["end"] - c["start"]
+        if size + n > max_samples:
+            windows.append([])
+            size = 0
+        windows[-1].append(c)
+        size += n
+    return windows
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from .vad import wav_frames
 
-        self.path = str(path)
-        self.frames = wav_frames(path)
+def _decode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[list[Any], Any, float]:
+    """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
+    movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
+    window as a clip of its own; one stream decodes the packed speech from start to end."""
+    from faster_whisper.transcribe import restore_speech_timestamps
 
-    def __len__(self) -> int:
-        return self.frames
+    chunks = [c for w in windows for c in w]
+    speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
+    speech = speech.astype(np.float32, copy=False)
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
 
-    def __getitem__(self, index: slice) -> np.ndarray:
-        import soundfile
+        clips, at = [], 0.0
+        for w in windows:
+            d = sum(c["end"] - c["start"] for c in w) / SAMPLE_RATE
+            clips.append({"start": at, "end": at + d})
+            at += d
+        segments, info = BatchedInferencePipeline(model).transcribe(
+            speech, clip_timestamps=clips, batch_size=batch_size, **decode
+        )
+    else:
+        segments, info = model.transcribe(speech, **decode)
+    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
 
-        start, stop, _ = index.indices(self.frames)
-        return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
+
+def _segment(seg: Any) -> dict[str, Any]:
+    return {
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text.strip(),
+        "avg_logprob": round(seg.avg_logprob, 3),
+        "no_speech_prob": round(seg.no_speech_prob, 3),
+        "words": [
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "word": w.word,
+                "probability": round(w.probability, 3),
+            }
+            for w in (seg.words or [])
+        ],
+    }
 
 
 def transcribe(
     model: Any,
     audio: np.ndarray | str | os.PathLike[str],
     regions: list[dict[str, float]],
+    opts: AsrOptions,
     *,
     language: str | None,
-    beam_size: int = 5,
-    chunk_seconds: float = 30.0,
-    initial_prompt: str | None = None,
     progress: Callable[[float, str], None] | None = None,
-    batch_size: int = 0,
     no_speech_threshold: float | None = 0.6,
+    hotwords: str | None = None,
+    redecode_min_seconds: float | None = coverage.MIN_SECONDS,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
 
     `audio` is the 16 kHz mono samples, or the path of a 16 kHz mono WAV, of which only
     the speech regions are then read.
 
+    opts.model, device and compute_type are load_model's; the others are used here.
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
     more decodes that many windows at a time (BatchedInferencePipeline).
 
-    no_speech_threshold is Whisper's own silence check (its default); None turns it
-    off, which the tests use to make the model invent text over music on any CPU."""
-    from faster_whisper.transcribe import restore_speech_timestamps
-    from faster_whisper.vad import collect_chunks
+    After decoding, speech of the regions that no word covers for redecode_min_seconds
+    or more is decoded again, each stretch as its own window (subsmith.coverage says
+    why); None skips that check (the bench's "before" figure). The result's `coverage`
+    says how much was decoded again and how much speech stayed without words.
 
+    hotwords is text put before EVERY window, in both decoders (faster-whisper's
+    `initial_prompt` reaches only the first window of the one-stream decoder): the names
+    pre_ner expects (subsmith.names.window_prompt).
+
+    no_speech_threshold is Whisper's own silence check (its default); None turns it
+    off, which the tests use to make the model invent text over music on any CPU.
+
+    No speech regions (a film without dialogue): a result without segments."""
     if not isinstance(audio, np.ndarray):
         audio = WavSlices(audio)
     n = len(audio)
@@ -158,64 +235,91 @@ def transcribe(
         for r in regions
     ]
     chunks = [c for c in chunks if c["end"] > c["start"]]
-    if not chunks:
-        raise StageError(
-            "no speech found in the audio: nothing to subtitle "
-            "(wrong audio track? set demux.audio_language)"
-        )
-    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
-    speech = np.concatenate(pieces).astype(np.float32, copy=False)
-    del pieces
-    total = len(speech) / SAMPLE_RATE
-    options: dict[str, Any] = {
+    if not chunks:  # a movie without dialogue: nothing to decode, no cue later
+        return {
+            "language": language,
+            "language_probability": None,
+            "speech_seconds": 0.0,
+            "segments": [],
+            "coverage": {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0},
+        }
+    decode: dict[str, Any] = {
         "language": language,
-        "beam_size": beam_size,
+        "beam_size": opts.beam_size,
         "word_timestamps": True,
         "vad_filter": False,
         "condition_on_previous_text": False,
-        "initial_prompt": initial_prompt,
+        "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
+        "hotwords": hotwords or None,
     }
-    if batch_size > 1:
-        from faster_whisper import BatchedInferencePipeline
-
-        clips = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in windows]
-        segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **options
-        )
-    else:
-        segments, info = model.transcribe(speech, **options)
+    windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE)
+    segments, info, total = _decode(model, audio, windows, opts.batch_size, decode)
     out_segments = []
-    for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
-        words = [
-            {
-                "start": round(w.start, 3),
-                "end": round(w.end, 3),
-                "word": w.word,
-                "probability": round(w.probability, 3),
-            }
-            for w in (seg.words or [])
-        ]
-        out_segments.append(
-            {
-                "id": len(out_segments),
-                "start": round(seg.start, 3),
-                "end": round(seg.end, 3),
-                "text": seg.text.strip(),
-                "avg_logprob": round(seg.avg_logprob, 3),
-                "no_speech_prob": round(seg.no_speech_prob, 3),
-                "words": words,
-            }
-        )
+    for seg in segments:
+        out_segments.append(_segment(seg))
         if progress:
             done = speech_before(chunks, seg.end)
             progress(
                 min(0.99, done / total),
                 f"{seg.end:.0f} s of the movie, {len(out_segments)} segments",
             )
+    found = {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0}
+    if redecode_min_seconds is not None:
+        out_segments, found = _redecode(
+            model, audio, windows, out_segments, redecode_min_seconds, opts.batch_size, decode
+        )
+        if progress and found["redecoded_spans"]:
+            progress(0.99, f"decoded again {found['redecoded_seconds']:.1f} s without words")
     return {
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),
         "speech_seconds": round(total, 3),
-        "segments": out_segments,
+        "segments": [{"id": i, **s} for i, s in enumerate(out_segments)],
+        "coverage": found,
+    }
+
+
+def _redecode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    segments: list[dict[str, Any]],
+    min_seconds: float,
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The coverage check (subsmith.coverage): speech without words is decoded again from
+    where the words stop to the end of its window, that window's speech on its own, and
+    replaces the first pass there when it holds more words. Two rounds at most."""
+    seconds_windows = [
+        [{"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in w]
+        for w in windows
+    ]
+    regions = [c for w in seconds_windows for c in w]
+    redecoded, spans_done = 0.0, 0
+    for _ in range(ROUNDS):
+        words = [w for s in segments for w in s["words"]]
+        gaps = coverage.uncovered(regions, words, min_seconds)
+        spans = coverage.spans_to_redecode(seconds_windows, gaps)
+        if not spans:
+            break
+        again = [
+            [
+                {"start": int(r["start"] * SAMPLE_RATE), "end": int(r["end"] * SAMPLE_RATE)}
+                for r in span
+            ]
+            for span in spans
+        ]
+        more, _, speech = _decode(model, audio, again, batch_size, decode)
+        segments = coverage.merge(segments, [_segment(s) for s in more], spans)
+        redecoded += speech
+        spans_done += len(spans)
+    words = [w for s in segments for w in s["words"]]
+    return segments, {
+        "redecoded_seconds": round(redecoded, 3),
+        "redecoded_spans": spans_done,
+        "uncovered_seconds": round(
+            coverage.seconds(coverage.uncovered(regions, words, min_seconds)), 3
+        ),
     }

@@ -77,6 +77,7 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
                     for s in STAGE_NAMES
                 ),
                 "error": (steps[failed].get("error") or "") if failed else "",
+                "note": m["pipeline"].get("note") or "",
             }
         )
     return rows
@@ -99,6 +100,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         if r["error"]:
             print(f"{r['movie']}: {r['stage']} failed: {r['error']}")
+        elif r["note"]:
+            print(f"{r['movie']}: {r['note']}")
 
 
 def output_dir(args: argparse.Namespace) -> Path:
@@ -183,17 +186,15 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
 
 def cmd_check_srt(args: argparse.Namespace) -> int:
     """Report every cue that breaks a rule; exit 1 when any file has errors."""
-    from .checker import check_file
-    from .subtitles import SubtitleRules
+    from . import settings
+    from .subtitles import SubtitleRules, check_file
 
-    cfg: dict[str, Any] = {}
-    if args.config:
-        import yaml
-
-        cfg = (yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}).get(
-            "subtitles", {}
-        )
-    rules = SubtitleRules.from_config(cfg)
+    try:
+        # config.yaml's rules, with the given file's over them (as the workflow merges it).
+        rules = SubtitleRules.from_config(settings.load(args.config)["subtitles"])
+    except Exception as exc:  # noqa: BLE001 - a bad config file is one line, not a traceback
+        print(f"{args.config}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     failed = False
     for path in args.files:
         report = check_file(path, rules)

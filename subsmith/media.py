@@ -14,17 +14,35 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
 from . import languages
+from .audio import SAMPLE_RATE, wav_duration
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class MuxOptions:
+    """The `mux:` config section: how the new subtitle track is labelled."""
+
+    title: str  # a template: {language_name} ("English") and {language} ("en")
+    default: bool  # players show the track without being asked
+    forced: bool
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> MuxOptions:
+        return options(cls, cfg, "mux")
+
+    def track_title(self, language: str) -> str:
+        return self.title.format(language_name=languages.name(language), language=language)
 
 
 def ffmpeg_path(path: str | os.PathLike[str]) -> str:
@@ -184,12 +202,6 @@ def extract_audio(
         ) from None
 
 
-def wav_duration(path: str | os.PathLike[str]) -> float:
-    import soundfile
-
-    return float(soundfile.info(str(path)).duration)
-
-
 def demux(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
@@ -318,7 +330,7 @@ def _extract_cover(src: str | os.PathLike[str], stream: dict[str, Any], folder: 
 
 def mux_command(
     src: str | os.PathLike[str],
-    srt: str | os.PathLike[str],
+    srt: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
     info: dict[str, Any],
     covers: dict[int, str],
@@ -327,12 +339,13 @@ def mux_command(
     title: str,
     default: bool,
     forced: bool,
-) -> tuple[list[str], int]:
+) -> tuple[list[str], int | None]:
     """The ffmpeg argument list for mux, and the output index of the new track.
 
     Built by hand: every output stream gets its own `-disposition:N` (ffmpeg would
     otherwise reset flags it thinks it knows better), which ffmpeg-python cannot
     order. `covers` maps an attached picture's input index to its extracted file.
+    With `srt` None (a movie without speech) there is no new track, and no index.
     """
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT and not is_cover(s)]
     # Matroska lists tracks before attachments, so the output is in that order: the
@@ -343,10 +356,13 @@ def mux_command(
     cmd = ["ffmpeg"]
     if needs_genpts(info):
         cmd += ["-fflags", "+genpts"]
-    cmd += ["-i", ffmpeg_path(src), "-f", "srt", "-i", ffmpeg_path(srt)]
+    cmd += ["-i", ffmpeg_path(src)]
+    if srt is not None:
+        cmd += ["-f", "srt", "-i", ffmpeg_path(srt)]
     for s in tracks:
         cmd += ["-map", f"0:{s['index']}"]
-    cmd += ["-map", "1:0"]
+    if srt is not None:
+        cmd += ["-map", "1:0"]
     for s in attachments:
         cmd += ["-map", f"0:{s['index']}"]
     cmd += ["-map_metadata", "0", "-map_chapters", "0", "-c", "copy"]
@@ -355,13 +371,14 @@ def mux_command(
         if s.get("codec_type") == "subtitle":
             if s.get("codec_name") in _TO_SRT:
                 cmd += [f"-c:{i}", "srt"]
-            if default:  # the new track is the default one: no other subtitle is
+            if default and srt is not None:  # the new track is the default: no other is
                 flags = [f for f in flags if f != "default"]
         cmd += [f"-disposition:{i}", "+".join(flags) or "0"]
-    flags = [f for f, on in (("default", default), ("forced", forced)) if on]
-    cmd += [f"-c:{new}", "srt", f"-disposition:{new}", "+".join(flags) or "0"]
-    cmd += [f"-metadata:s:{new}", f"language={languages.to_639_2(language)}"]
-    cmd += [f"-metadata:s:{new}", f"title={title}"]
+    if srt is not None:
+        flags = [f for f, on in (("default", default), ("forced", forced)) if on]
+        cmd += [f"-c:{new}", "srt", f"-disposition:{new}", "+".join(flags) or "0"]
+        cmd += [f"-metadata:s:{new}", f"language={languages.to_639_2(language)}"]
+        cmd += [f"-metadata:s:{new}", f"title={title}"]
     for k, (index, path) in enumerate(sorted(covers.items())):
         stream = next(s for s in info["streams"] if s["index"] == index)
         tags = stream.get("tags") or {}
@@ -371,12 +388,12 @@ def mux_command(
         cmd += [f"-metadata:s:t:{k}", f"mimetype={tags.get('mimetype') or mime}"]
         cmd += [f"-metadata:s:t:{k}", f"filename={tags.get('filename') or f'cover.{ext}'}"]
     cmd += ["-f", "matroska", "-y", ffmpeg_path(out)]
-    return cmd, new
+    return cmd, (new if srt is not None else None)
 
 
 def mux(
     src: str | os.PathLike[str],
-    srt: str | os.PathLike[str],
+    srt: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
     *,
     language: str,
@@ -386,7 +403,8 @@ def mux(
     log: logging.Logger,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track.
+    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track
+    (srt None: no new track, for a movie without speech).
 
     Every original stream keeps its flags (a forced track stays forced), attachments
     and chapters are kept, cover art stays cover art. A failed mux leaves no partial
@@ -424,9 +442,12 @@ def mux(
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
     made = result["streams"]
-    if len(made) != len(kept) + 1 or sum(map(is_cover, made)) != len(covers):
+    added = 0 if srt is None else 1
+    if len(made) != len(kept) + added or sum(map(is_cover, made)) != len(covers):
         _remove(out)
-        raise StageError(f"{out}: muxing produced {len(made)} streams, expected {len(kept) + 1}")
+        raise StageError(
+            f"{out}: muxing produced {len(made)} streams, expected {len(kept) + added}"
+        )
     return {
         "streams_copied": len(kept),
         "subtitle_track": new,

@@ -19,6 +19,7 @@ import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd
 from subsmith import demo
+from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
 
@@ -81,8 +82,22 @@ def test_ctrl_c_stops_the_running_stage_and_the_next_run_redoes_it(tmp_path):
     assert "subsmith asr failed: interrupted (Ctrl-C)" in text
     st = json.loads(status_file.read_text())
     assert st["status"] == "failed" and st["error"].startswith("interrupted (Ctrl-C)")
-    for pid in st["fault_tree"]:  # the whole tree, the escaped grandchild included
-        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie", pid
+
+    # The whole tree, the escaped grandchild included; the child that ignores SIGTERM is
+    # killed by the watchdog after its grace period (3 s from the Ctrl-C).
+    def gone(pid):
+        try:
+            return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return True
+
+    def tree_gone():
+        return all(gone(p) for p in st["fault_tree"])
+
+    end = time.monotonic() + max(0.0, 6 - took)
+    while not tree_gone() and time.monotonic() < end:
+        time.sleep(0.1)
+    assert tree_gone(), [p for p in st["fault_tree"] if not gone(p)]
     m = read_manifest(tmp_path, "clip")
     assert m["pipeline"]["status"] == "failed"
     assert m["pipeline"]["steps"]["asr"]["status"] == "failed"
@@ -91,11 +106,8 @@ def test_ctrl_c_stops_the_running_stage_and_the_next_run_redoes_it(tmp_path):
     again = run_snakemake(tmp_path)  # no fault this time
     assert again.returncode == 0, again.stderr[-3000:]
     steps = read_manifest(tmp_path, "clip")["pipeline"]["steps"]
+    # Every stage ran once, asr twice: nothing before it was redone.
     assert {s: v["runs"] for s, v in steps.items()} == {
-        "demux": 1,
-        "silero_vad": 1,
-        "asr": 2,
-        "srt_generation": 1,
-        "mux": 1,
+        s: 2 if s == "asr" else 1 for s in STAGE_NAMES
     }
-    assert all(v["status"] == "success" for v in steps.values())
+    assert all(v["completed"] for v in steps.values())
