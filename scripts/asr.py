@@ -1,6 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps."""
 
-from subsmith import asr
+from subsmith import asr, names
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
@@ -10,6 +10,8 @@ def body(ctx):
     regions = read_json(ctx.input.segments)["speech"]
     model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
     ctx.log.info("model: %s", about)
+    # The cast's names before every window (pre_ner; none when it was skipped).
+    bias, bias_note = names.asr_bias(read_json(ctx.input.entities), ctx.params.bias)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
@@ -18,6 +20,7 @@ def body(ctx):
         opts,
         language=ctx.params.language,
         progress=ctx.progress,
+        hotwords=bias,
     )
     ctx.log.info("coverage check: %s", result["coverage"])
     result.update(about, batch_size=opts.batch_size)
@@ -40,6 +43,7 @@ def body(ctx):
             else ""
         )
     )
+    ctx.note(bias_note)
 
 
 run_stage(snakemake, "asr", body)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import manifest, subtitles
+from subsmith import manifest, name_correction, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -11,7 +11,9 @@ from subsmith.subtitles import hallucination
 
 def body(ctx):
     rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
-    segments = read_json(ctx.input.transcript)["segments"]
+    # post_ner's corrected transcript when it ran, else asr's own.
+    transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
+    segments = transcript["segments"]
     if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)

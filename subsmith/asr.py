@@ -202,6 +202,7 @@ def transcribe(
     language: str | None,
     progress: Callable[[float, str], None] | None = None,
     no_speech_threshold: float | None = 0.6,
+    hotwords: str | None = None,
     redecode_min_seconds: float | None = coverage.MIN_SECONDS,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
@@ -217,6 +218,10 @@ def transcribe(
     or more is decoded again, each stretch as its own window (subsmith.coverage says
     why); None skips that check (the bench's "before" figure). The result's `coverage`
     says how much was decoded again and how much speech stayed without words.
+
+    hotwords is text put before EVERY window, in both decoders (faster-whisper's
+    `initial_prompt` reaches only the first window of the one-stream decoder): the names
+    pre_ner expects (subsmith.names.window_prompt).
 
     no_speech_threshold is Whisper's own silence check (its default); None turns it
     off, which the tests use to make the model invent text over music on any CPU.
@@ -246,6 +251,7 @@ def transcribe(
         "condition_on_previous_text": False,
         "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
+        "hotwords": hotwords or None,
     }
     windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE)
     segments, info, total = _decode(model, audio, windows, opts.batch_size, decode)

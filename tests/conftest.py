@@ -25,6 +25,10 @@ CONFIG = settings.load()
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
+    # A developer's own TMDB key must not send the tests' movies to TMDB: tests that
+    # want a key set it, with a fake TMDB server on 127.0.0.1 (tests/fake_tmdb.py).
+    for secret in ("TMDB_API_KEY", "TMDB_READ_TOKEN"):
+        e.pop(secret, None)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     e["HF_HUB_OFFLINE"] = "1"
     e["PYANNOTE_METRICS_ENABLED"] = "0"

@@ -17,6 +17,7 @@ from subsmith.asr import AsrOptions
 from subsmith.media import MuxOptions
 from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
 from subsmith.subtitles import SubtitleRules
+from subsmith.tmdb import TmdbOptions
 from subsmith.vad.silero import VadOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ def test_every_schema_key_has_a_description():
         (AsrOptions, "asr"),
         (SubtitleRules, "subtitles"),
         (MuxOptions, "mux"),
+        (TmdbOptions, "tmdb"),
     ],
 )
 def test_each_options_class_is_built_from_its_section_and_defaults_nothing(cls, section):
@@ -180,7 +182,7 @@ def test_rule_problems_names_each_mismatch_with_the_stage_table():
     assert rule_problems(good) == []
     moved = [(n, "/x/rules/media.smk" if n == "asr" else f) for n, f in good]
     assert rule_problems(moved) == ["rule asr is in media.smk, its area's file is rules/speech.smk"]
-    assert rule_problems([*good[1:], ("tmdb", "/x/rules/metadata.smk")]) == [
+    assert rule_problems([*good[1:], ("diarization", "/x/rules/speech.smk")]) == [
         "stage demux (subsmith/stages.py) has no rule",
-        "rule tmdb is no stage of subsmith/stages.py: add it there",
+        "rule diarization is no stage of subsmith/stages.py: add it there",
     ]
