@@ -86,6 +86,15 @@ def test_pre_ner_entities_sources_and_prompts(doc):
     assert names.window_prompt(doc, "hotwords") == doc["hotwords"]
     assert names.window_prompt(doc, "off") is None
     assert names.window_prompt({"status": "skipped", "reason": "x"}, "prompt") is None
+    text, note = names.asr_bias(doc, "prompt", 4)
+    assert text == doc["initial_prompt"] and note.endswith(
+        "names biased (prompt before every window)"
+    )
+    assert names.asr_bias(doc, "prompt", 0) == (
+        None,
+        pytest.approx(names.asr_bias(doc, "prompt", 1)[1]),
+    )
+    assert "one-stream" in names.asr_bias(doc, "prompt", 0)[1]
 
 
 def test_pre_ner_skips_without_metadata(nlp):
