@@ -90,11 +90,9 @@ def test_pre_ner_entities_sources_and_prompts(doc):
     assert text == doc["initial_prompt"] and note.endswith(
         "names biased (prompt before every window)"
     )
-    assert names.asr_bias(doc, "prompt", 0) == (
-        None,
-        pytest.approx(names.asr_bias(doc, "prompt", 1)[1]),
-    )
-    assert "one-stream" in names.asr_bias(doc, "prompt", 0)[1]
+    # the one-stream decoder is not biased (it lost speech with it in the bench)
+    text, note = names.asr_bias(doc, "prompt", 0)
+    assert text is None and "one-stream" in note
 
 
 def test_pre_ner_skips_without_metadata(nlp):
