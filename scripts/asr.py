@@ -24,11 +24,26 @@ def body(ctx):
         progress=ctx.progress,
         hotwords=bias,
     )
+    ctx.log.info("coverage check: %s", result["coverage"])
     result.update(about, batch_size=opts.batch_size)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
+    if not regions:
+        ctx.note(f"{about['model']}: no speech found by the VAD, nothing decoded")
+        return
+    again = result["coverage"]
     ctx.note(
         f"{about['model']}, {result['language']}: {len(result['segments'])} segments, {words} words"
+        + (
+            f"; {again['redecoded_seconds']:.1f} s of speech without words decoded again"
+            if again["redecoded_spans"]
+            else ""
+        )
+        + (
+            f"; {again['uncovered_seconds']:.1f} s of speech still without words"
+            if again["uncovered_seconds"]
+            else ""
+        )
     )
     ctx.note(bias_note)
 

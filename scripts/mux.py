@@ -1,6 +1,9 @@
-"""mux: final.mkv = every original stream, copied, + the new subtitle track."""
+"""mux: final.mkv = every original stream, copied, + the new subtitle track (none when
+there was no speech)."""
 
-from subsmith import languages, media
+import os
+
+from subsmith import languages, manifest, media
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
 
@@ -8,9 +11,11 @@ from subsmith.jsonio import read_json
 def body(ctx):
     opts = media.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
+    # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
+    srt = ctx.input.srt if os.path.getsize(ctx.input.srt) else None
     result = media.mux(
         ctx.input.video,
-        ctx.input.srt,
+        srt,
         ctx.output.mkv,
         language=lang,
         title=opts.track_title(lang),
@@ -19,6 +24,9 @@ def body(ctx):
         log=ctx.log,
         progress=ctx.progress,
     )
+    if srt is None:
+        ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
+        return
     ctx.note(
         f"{result['streams_copied']} streams copied, subtitle track "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import name_correction, subtitles
+from subsmith import manifest, name_correction, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -24,7 +24,11 @@ def body(ctx):
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
     cues = subtitles.build_cues(words, rules)
     if not cues:
-        raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
+        # A film without dialogue: empty sidecars (Snakemake's outputs), no track in mux.
+        for _, path in ctx.output.items():
+            Path(path).write_text("", encoding="utf-8")
+        ctx.note(f"{manifest.NO_SPEECH} (empty sidecar files)")
+        return
     for fmt, path in ctx.output.items():
         Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
     # The gate: the file as written must pass the same checker as `subsmith check-srt`.

@@ -266,7 +266,7 @@ _TO_SRT = {"mov_text"}
 
 def mux(
     src: str | os.PathLike[str],
-    srt: str | os.PathLike[str],
+    srt: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
     *,
     language: str,
@@ -276,41 +276,47 @@ def mux(
     log: logging.Logger,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track."""
+    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track
+    (srt None: no new track, for a movie without speech)."""
     info = probe(src)
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT]
     subs = [s for s in kept if s.get("codec_type") == "subtitle"]
     movie = ffmpeg.input(ffmpeg_path(src))
-    sub_in = ffmpeg.input(ffmpeg_path(srt), f="srt")
-    streams = [movie[str(s["index"])] for s in kept] + [sub_in["0"]]
+    streams = [movie[str(s["index"])] for s in kept]
+    if srt is not None:
+        streams.append(ffmpeg.input(ffmpeg_path(srt), f="srt")["0"])
     n = len(subs)  # index of the new track among the output's subtitle streams
-    kwargs: dict[str, Any] = {"c": "copy", f"c:s:{n}": "srt", "f": "matroska"}
+    added = 0 if srt is None else 1
+    kwargs: dict[str, Any] = {"c": "copy", "f": "matroska"}
     for i, s in enumerate(subs):
         if s.get("codec_name") in _TO_SRT:
             kwargs[f"c:s:{i}"] = "srt"
-        if default:
+        if default and added:
             kwargs[f"disposition:s:{i}"] = "0"
-    flags = [f for f, on in (("default", default), ("forced", forced)) if on]
-    kwargs[f"disposition:s:{n}"] = "+".join(flags) if flags else "0"
+    if added:
+        kwargs[f"c:s:{n}"] = "srt"
+        flags = [f for f, on in (("default", default), ("forced", forced)) if on]
+        kwargs[f"disposition:s:{n}"] = "+".join(flags) if flags else "0"
     args = ffmpeg.output(*streams, ffmpeg_path(out), **kwargs).overwrite_output().compile()
-    # Two values for one option: ffmpeg-python cannot express that, so splice them in
-    # just before the output path.
-    at = args.index(ffmpeg_path(out))
-    args[at:at] = [
-        f"-metadata:s:s:{n}",
-        f"language={languages.to_639_2(language)}",
-        f"-metadata:s:s:{n}",
-        f"title={title}",
-    ]
+    if added:
+        # Two values for one option: ffmpeg-python cannot express that, so splice them
+        # in just before the output path.
+        at = args.index(ffmpeg_path(out))
+        args[at:at] = [
+            f"-metadata:s:s:{n}",
+            f"language={languages.to_639_2(language)}",
+            f"-metadata:s:s:{n}",
+            f"title={title}",
+        ]
     run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
     result = probe(out)
     n_sub = sum(1 for s in result["streams"] if s.get("codec_type") == "subtitle")
-    if len(result["streams"]) != len(kept) + 1 or n_sub != n + 1:
+    if len(result["streams"]) != len(kept) + added or n_sub != n + added:
         raise StageError(
-            f"{out}: muxing produced {len(result['streams'])} streams, expected {len(kept) + 1}"
+            f"{out}: muxing produced {len(result['streams'])} streams, expected {len(kept) + added}"
         )
     return {
         "streams_copied": len(kept),
-        "subtitle_track": n,
+        "subtitle_track": n if added else None,
         "dropped": [s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT],
     }

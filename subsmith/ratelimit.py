@@ -14,6 +14,8 @@ import os
 import time
 from pathlib import Path
 
+STALE_S = 600.0
+
 
 def wait_for_slot(path: str | os.PathLike[str], per_second: float) -> float:
     """Block until this process may send one request; returns the seconds waited."""
@@ -31,8 +33,9 @@ def wait_for_slot(path: str | os.PathLike[str], per_second: float) -> float:
         except ValueError:
             booked = 0.0
         now = time.time()
-        # A slot far in the future is a clock jump or a stale file: not a reason to wait.
-        if booked > now + 60 * interval + 60:
+        # A slot more than STALE_S ahead is a clock that jumped back, not a queue (the
+        # tmdb stage times out long before): not a reason to wait.
+        if booked > now + STALE_S:
             booked = 0.0
         slot = max(now, booked + interval)
         data = f"{slot:.6f}".encode("ascii")

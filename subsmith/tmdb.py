@@ -26,12 +26,13 @@ import logging
 import os
 import re
 import time
+import traceback
 import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ from typing import Any
 from . import ratelimit, release_name, sidecars
 from .jsonio import read_json, write_json_atomic
 from .release_name import ReleaseName
+from .settings import options
 
 USER_AGENT = "subsmith/0.1 (+https://github.com/subsmith)"
 # How close (difflib ratio, 0-1) a result's normalised title must be to the name's
@@ -68,10 +70,10 @@ class TmdbOptions:
     def from_config(cls, cfg: Mapping[str, Any], language: str | None = None) -> TmdbOptions:
         """Build from the `tmdb:` section; `language` is the workflow's spoken language,
         used when `tmdb.language` is null ("auto" leaves TMDB's own default)."""
-        kwargs = {f.name: cfg[f.name] for f in fields(cls) if f.name in cfg}
-        if kwargs.get("language") is None:
-            kwargs["language"] = None if language in (None, "auto") else language
-        return cls(**kwargs)
+        opts = options(cls, cfg, "tmdb")
+        if opts.language is None and language not in (None, "auto"):
+            opts = replace(opts, language=language)
+        return opts
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,10 @@ class TmdbClient:
             "body": body,
         }
         self._saw(entry["fetched_at"])
+        text = json.dumps(entry)
+        if self.credentials.redact(text) != text:  # an answer that echoes the key: not kept
+            self.log.warning("tmdb: %s: the answer holds the key; not cached", label)
+            return body
         try:
             write_json_atomic(self._cache_file(label), entry)
         except OSError as exc:  # a read-only or full cache slows the next run, nothing more
@@ -454,9 +460,9 @@ def lookup(
     tmdb_id = name.tmdb_id or hints.get("tmdb_id")
     how = "id from the name" if name.tmdb_id else "id from the sidecar"
     imdb_id = name.imdb_id or hints.get("imdb_id")
-    if tmdb_id is None and imdb_id and kind == "movie":
+    if tmdb_id is None and imdb_id:
         found = client.get(f"/find/{imdb_id}", external_source="imdb_id")
-        hits = found.get("movie_results") or []
+        hits = found.get(f"{kind}_results") or []
         if hits:
             tmdb_id, how = int(hits[0]["id"]), f"IMDb id {imdb_id}"
     if tmdb_id is None:
@@ -503,6 +509,16 @@ def _sidecar_data(
         except sidecars.SidecarError as exc:
             notes.append(str(exc))
             js = None
+    # A sidecar with another TMDB id than the name's describes another film (a copied or
+    # stale .nfo): its cast would be wrong names, so it is not used.
+    if name.tmdb_id is not None:
+        for i, (data, path) in enumerate(((nfo, nfo_file), (js, js_file))):
+            other = (data or {}).get("tmdb_id")
+            if other is not None and str(other) != str(name.tmdb_id):
+                notes.append(
+                    f"{path}: about tmdb id {other}, the name says {name.tmdb_id}; not used"
+                )
+                nfo, js = (None, js) if i == 0 else (nfo, None)
     return nfo, nfo_file, js, js_file
 
 
@@ -541,6 +557,18 @@ def gather(
             found, how = lookup(client, name, hints)
         except TmdbError as exc:
             found, how = None, credentials.redact(str(exc))
+        except Exception as exc:  # noqa: BLE001 - an answer we did not expect: the sidecars
+            log.error("%s", credentials.redact(traceback.format_exc()))
+            text = " ".join(str(exc).split())
+            found, how = (
+                None,
+                credentials.redact(f"TMDB lookup failed: {type(exc).__name__}: {text}"),
+            )
+        sidecar_cast = any(d and d.get("cast") for d in (nfo, js))
+        if found is not None and not found["cast"] and sidecar_cast:
+            # TMDB knows the film but lists nobody (it happens for small films): the
+            # sidecar's cast is worth more than an empty one.
+            found, how = None, f"tmdb id {found['tmdb_id']} lists no cast"
         if found is not None:
             cache = "hit" if client.requests_made == 0 else "miss"
             notes.append(f"tmdb id {found['tmdb_id']}, {len(found['cast'])} cast ({how})")
@@ -553,7 +581,7 @@ def gather(
                 "fetched_at": client.oldest,
                 "cache": cache,
             }, notes
-        notes.append(how if how.startswith("TMDB") else f"TMDB: {how}")
+        notes.append(how if how.startswith(("TMDB", "tmdb")) else f"TMDB: {how}")
     else:
         notes.append("no TMDB key")
 

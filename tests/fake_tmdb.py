@@ -196,7 +196,9 @@ class FakeTmdb:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.faults: list[tuple] = []  # ("status", 429, {"Retry-After": "1"}) / ("slow", s)
+        # Served to the next requests, one each: ("status", 429, {"Retry-After": "1"}),
+        # ("slow", seconds), ("json", body).
+        self.faults: list[tuple] = []
         self.lock = threading.Lock()
         fake = self
 
@@ -248,6 +250,8 @@ class FakeTmdb:
                 {"path": path, "query": query, "auth": h.headers.get("Authorization")}
             )
             fault = self.faults.pop(0) if self.faults else None
+        if fault and fault[0] == "json":  # a 200 with whatever body the test wants
+            return self._send(h, 200, fault[1])
         if fault and fault[0] == "slow":
             time.sleep(fault[1])
         elif fault and fault[0] == "status":

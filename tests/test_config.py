@@ -17,6 +17,7 @@ from subsmith.asr import AsrOptions
 from subsmith.media import MuxOptions
 from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
 from subsmith.subtitles import SubtitleRules
+from subsmith.tmdb import TmdbOptions
 from subsmith.vad.silero import VadOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -71,6 +72,7 @@ def test_every_schema_key_has_a_description():
         (AsrOptions, "asr"),
         (SubtitleRules, "subtitles"),
         (MuxOptions, "mux"),
+        (TmdbOptions, "tmdb"),
     ],
 )
 def test_each_options_class_is_built_from_its_section_and_defaults_nothing(cls, section):

@@ -109,3 +109,26 @@ def test_stages_after_one_being_redone_are_outdated(tmp_path):
         assert p["steps"][stage]["status"] == "success"
         assert p["steps"][stage]["completed"] is False and p["steps"][stage]["outdated"]
     assert p["status"] == "running"
+
+
+def test_title_and_year_from_the_tmdb_stage_parse(tmp_path):
+    d = tmp_path / "out" / "The Matrix (1999) {edition-Final Cut} [tmdbid-603]"
+    d.mkdir(parents=True)
+    assert manifest.render(d)["input"]["year"] is None  # the plain pattern cannot read it
+    (d / "metadata").mkdir()
+    (d / "metadata" / "tmdb_data.json").write_text(
+        json.dumps({"status": "skipped", "query": {"title": "The Matrix", "year": 1999}})
+    )
+    assert manifest.render(d)["input"]["title"] == "The Matrix"
+    assert manifest.render(d)["input"]["year"] == 1999
+    (d / "metadata" / "tmdb_data.json").write_text("[1, 2]")  # not ours: ignored
+    assert manifest.render(d)["input"]["year"] is None
+
+
+def test_every_started_job_of_a_movie_shows_running(tmp_path):
+    """demux and tmdb start together: a render for one must not show the other pending."""
+    d = _movie(tmp_path)
+    steps = manifest.render(d, starting={"demux", "tmdb"})["pipeline"]["steps"]
+    assert steps["demux"]["status"] == steps["tmdb"]["status"] == "running"
+    assert steps["silero_vad"]["status"] == "pending"
+    assert manifest.render(d, starting="tmdb")["pipeline"]["steps"]["demux"]["status"] == "pending"

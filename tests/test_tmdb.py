@@ -177,6 +177,15 @@ def test_a_500_then_success(tmp_path, fake):
     assert "HTTP 500" in log
 
 
+def test_an_answer_of_an_unexpected_shape_is_a_note(tmp_path, fake):
+    fake.faults = [("json", {"status_message": f"echo {KEY}"})]
+    data, notes, log = run(movie(tmp_path, "The Matrix [tmdbid-603].mkv"), options(tmp_path, fake))
+    assert data["status"] == "skipped"
+    assert data["reason"].startswith("TMDB lookup failed: KeyError: 'id'")
+    assert KEY not in log and KEY not in data["reason"]
+    assert not list((tmp_path / "cache").rglob("*.json"))  # it echoed the key: not cached
+
+
 def test_the_second_run_is_served_by_the_cache(tmp_path, fake):
     path = movie(tmp_path, "Sense and Sensibility (1995).mkv")
     first, _, _ = run(path, options(tmp_path, fake))
@@ -217,7 +226,7 @@ def test_a_bad_key_is_one_line_and_the_stage_skipped(tmp_path, fake):
     )
     assert BAD_KEY not in log and not list((tmp_path / "cache").rglob("*.json"))
     # With an .nfo beside the movie, the .nfo gives the cast and the note says why.
-    path.with_suffix(".nfo").write_text(KODI_MOVIE)
+    path.with_suffix(".nfo").write_text(KODI_MOVIE.replace(">4584<", ">603<"))
     data, notes, _ = run(path, options(tmp_path, fake), Credentials(api_key=BAD_KEY))
     assert data["source"] == "nfo" and notes[-1] == "nfo: 6 cast"
     assert notes[0].startswith("TMDB refused the key")
@@ -237,6 +246,24 @@ def test_an_id_in_the_nfo_is_used_for_tmdb(tmp_path, fake):
     data, notes, _ = run(path, options(tmp_path, fake))
     assert fake.paths() == ["/movie/4584"] and data["source"] == "tmdb"
     assert notes == ["tmdb id 4584, 4 cast (id from the sidecar)"]
+
+
+def test_tmdb_without_cast_leaves_it_to_the_nfo(tmp_path, fake, monkeypatch):
+    import fake_tmdb
+
+    bare = {**fake_tmdb.MOVIES[603], "credits": {"cast": [], "crew": []}}
+    monkeypatch.setitem(fake_tmdb.MOVIES, 603, bare)
+    path = movie(tmp_path, "The Matrix [tmdbid-603].mkv")
+    data, notes, _ = run(path, options(tmp_path, fake))
+    assert data["source"] == "tmdb" and data["cast"] == []  # nothing better: TMDB's answer
+    path.with_suffix(".nfo").write_text(KODI_MOVIE.replace(">4584<", ">603<"))
+    data, notes, _ = run(path, options(tmp_path, fake))
+    assert data["source"] == "nfo" and notes == ["tmdb id 603 lists no cast", "nfo: 6 cast"]
+    # An .nfo about another film (TMDB id 4584, the name says 603) is not used.
+    path.with_suffix(".nfo").write_text(KODI_MOVIE)
+    data, notes, _ = run(path, options(tmp_path, fake))
+    assert data["source"] == "tmdb" and data["cast"] == []
+    assert notes[0].endswith(".nfo: about tmdb id 4584, the name says 603; not used")
 
 
 # ---------------------------------------------------------------- no key

@@ -33,12 +33,24 @@ def _watch_ps(stop: threading.Event, seen: dict) -> None:
         stop.wait(0.1)
 
 
+def _leaks(work: Path) -> list[str]:
+    """Files under the work dir (out/, the cache, logs, .snakemake/) holding a secret."""
+    leaks = []
+    for path in work.rglob("*"):
+        if path.is_file() and path.name != "tmdb.yaml":
+            data = path.read_bytes()
+            leaks += [f"{path}: {s[:6]}..." for s in SECRETS if s.encode() in data]
+    return leaks
+
+
 def _run(work: Path, secrets: dict[str, str], seen: dict, *args: str):
+    """One snakemake run, `ps` watched; the files are searched after it (a rerun of a job
+    deletes its old log, so searching only at the end would miss the first runs)."""
     stop = threading.Event()
     watcher = threading.Thread(target=_watch_ps, args=(stop, seen), daemon=True)
     watcher.start()
     try:
-        return subprocess.run(
+        proc = subprocess.run(
             snakemake_cmd(work, *args, "--configfile", str(work / "tmdb.yaml")),
             cwd=work,
             env={**env(), **secrets},
@@ -49,20 +61,21 @@ def _run(work: Path, secrets: dict[str, str], seen: dict, *args: str):
     finally:
         stop.set()
         watcher.join()
+    seen["leaks"] += _leaks(work)
+    seen["terminal"].append(proc.stdout + proc.stderr)
+    return proc
 
 
 def test_key_in_the_environment_reaches_tmdb_and_nowhere_else(tmp_path, short_dialogue):
     audio, _ = short_dialogue
     demo.make_movie(tmp_path / "in" / f"{MOVIE}.mkv", [{"audio": audio}])
-    seen = {"samples": 0, "snakemake": 0, "hits": []}
+    seen = {"samples": 0, "snakemake": 0, "hits": [], "leaks": [], "terminal": []}
     data_file = tmp_path / "out" / MOVIE / "metadata" / "tmdb_data.json"
-    terminal = []
     with FakeTmdb() as fake:
         (tmp_path / "tmdb.yaml").write_text(f"tmdb:\n  api_url: {fake.url}\n")
 
         # 1. The API key (a query parameter): the whole movie, the cast from TMDB.
         proc = _run(tmp_path, {"TMDB_API_KEY": KEY}, seen)
-        terminal.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert [(r["path"], r["query"].get("api_key")) for r in fake.requests] == [
             ("/movie/603", KEY)
@@ -85,7 +98,6 @@ def test_key_in_the_environment_reaches_tmdb_and_nowhere_else(tmp_path, short_di
         proc = _run(
             tmp_path, {"TMDB_READ_TOKEN": TOKEN}, seen, str(data_file.relative_to(tmp_path))
         )
-        terminal.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert fake.requests[-1]["auth"] == f"Bearer {TOKEN}"
         assert read_json(data_file)["source"] == "tmdb"
@@ -94,7 +106,6 @@ def test_key_in_the_environment_reaches_tmdb_and_nowhere_else(tmp_path, short_di
         data_file.unlink()
         asked = len(fake.requests)
         proc = _run(tmp_path, {"TMDB_API_KEY": BAD_KEY}, seen, str(data_file.relative_to(tmp_path)))
-        terminal.append(proc.stdout + proc.stderr)
         assert proc.returncode == 0, proc.stderr[-3000:]
         assert len(fake.requests) == asked + 1
     m = read_manifest(tmp_path, MOVIE)
@@ -114,11 +125,6 @@ def test_key_in_the_environment_reaches_tmdb_and_nowhere_else(tmp_path, short_di
     # not on the terminal, not in any process's command line.
     assert seen["samples"] > 10 and seen["snakemake"] > 0, seen
     assert seen["hits"] == []
-    leaks = []
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and path.name != "tmdb.yaml":
-            data = path.read_bytes()
-            leaks += [f"{path}: {s[:6]}..." for s in SECRETS if s.encode() in data]
-    assert leaks == []
+    assert seen["leaks"] == []
     assert (tmp_path / "out" / MOVIE / "logs" / "tmdb.log").read_text().count("tmdb:") >= 1
-    assert not any(s in t for s in SECRETS for t in terminal)
+    assert not any(s in t for s in SECRETS for t in seen["terminal"])
