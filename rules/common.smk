@@ -30,7 +30,8 @@ LIBRARY = _FOUND.movies
 REFUSED = _FOUND.refused
 
 OUT = config["output_dir"].rstrip("/")
-LANG = "und" if config["language"] == "auto" else config["language"]
+# None with language: auto (the words' language is known only after asr).
+LANG = None if config["language"] == "auto" else config["language"]
 # out/<folder><movie>/: `folder` is the movie's folder under input_dir ("" at the top,
 # else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
 # simply out/<movie>/, and `{movie}` names its sidecar.
@@ -49,9 +50,19 @@ def movie_key(wildcards):
 
 
 def subtitle_files(movie_dir, name):
-    """The sidecars srt_generation writes: {format: path}, srt first."""
+    """The sidecars srt_generation writes: {format: path}, srt first; `name` is the
+    movie's file name (cut to fit, subsmith/library.py).
+
+    With a set language they are the published <name>.<language>.<fmt>. With
+    language: auto the language is known only after asr, so srt_generation writes
+    subtitles/<name>.<fmt> and mux publishes copies named by the detected language
+    (<name>.de.srt) next to final.mkv (README: "Which language")."""
     return {
-        fmt: f"{movie_dir}/{name}.{LANG}.{fmt}"
+        fmt: (
+            f"{movie_dir}/{name}.{LANG}.{fmt}"
+            if LANG
+            else f"{movie_dir}/subtitles/{name}.{fmt}"
+        )
         for fmt in config["subtitles"]["formats"]
     }
 
