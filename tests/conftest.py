@@ -116,3 +116,12 @@ def regions(dialogue):
     return silero.detect_speech(
         audio, silero.VadOptions.from_config(CONFIG["silero_vad"]), threads=2
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_en():
+    """The embedded English model, loaded once for every test that transcribes."""
+    from subsmith import asr
+
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    return model
