@@ -183,7 +183,7 @@ def test_rule_problems_names_each_mismatch_with_the_stage_table():
     assert rule_problems(good) == []
     moved = [(n, "/x/rules/media.smk" if n == "asr" else f) for n, f in good]
     assert rule_problems(moved) == ["rule asr is in media.smk, its area's file is rules/speech.smk"]
-    assert rule_problems([*good[1:], ("diarization", "/x/rules/speech.smk")]) == [
+    assert rule_problems([*good[1:], ("subtitler", "/x/rules/speech.smk")]) == [
         "stage demux (subsmith/stages.py) has no rule",
-        "rule diarization is no stage of subsmith/stages.py: add it there",
+        "rule subtitler is no stage of subsmith/stages.py: add it there",
     ]
