@@ -19,19 +19,12 @@ import numpy as np
 
 from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
-# Two people: espeak-ng's male variant "+m3" and female variant "+f4" of en-us. Plainer
-# pairs are one voice to the diarization models: pyannote's segmentation-3.0 gives en-us
-# and en-gb+f3 a single local speaker in a shared 10 s window, and CAM++ puts en-us and
-# en-gb 0.08 apart in cosine distance. The last two lines are a quick exchange, which
-# subtitles show in one cue with dialogue dashes.
 DIALOGUE: tuple[tuple[str, str], ...] = (
-    ("en-us+m3", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
-    ("en-us+f4", "Thank you, Doctor Hayes. Where are we going today?"),
-    ("en-us+m3", "We are flying to the northern islands before the storm arrives."),
-    ("en-us+f4", "Then we should leave right now, because the wind is getting stronger."),
-    ("en-us+m3", "I will tell the crew to close the doors and start the engines."),
-    ("en-us+f4", "Are you ready?"),
-    ("en-us+m3", "Yes, I am."),
+    ("en-us", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
+    ("en-gb", "Thank you, Doctor Hayes. Where are we going today?"),
+    ("en-us", "We are flying to the northern islands before the storm arrives."),
+    ("en-gb", "Then we should leave right now, because the wind is getting stronger."),
+    ("en-us", "I will tell the crew to close the doors and start the engines."),
 )
 
 # Lines in other languages (espeak-ng voices), for the language tests.
