@@ -6,12 +6,16 @@ import os
 
 from snakemake.utils import min_version, validate
 
+from subsmith.settings import upgrade as upgrade_config
+
 min_version("9.0")
 
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+# Deprecated section names (vad:) are read as the new ones, with a warning.
+upgrade_config(config)
 validate(config, "config.schema.yaml")
 
 
@@ -25,6 +29,9 @@ rule all:
     default_target: True
     input:
         all_outputs(),
+
+
+check_stage_table(workflow.rules)
 
 
 onstart:

@@ -1,6 +1,6 @@
 """One timed ASR run in a fresh process; prints one JSON line.
 
-    asr_worker.py ours    WAV THREADS   # subsmith.vad.detect_speech + subsmith.asr.transcribe
+    asr_worker.py ours    WAV THREADS   # subsmith.vad.silero.detect_speech + subsmith.asr.transcribe
     asr_worker.py bare    WAV THREADS   # WhisperModel.transcribe(vad_filter=True)
     asr_worker.py batchN  WAV THREADS   # ours with asr batch_size=N (BatchedInferencePipeline)
     asr_worker.py barebatchN WAV THREADS  # BatchedInferencePipeline.transcribe(vad_filter=True,
@@ -19,60 +19,53 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
+from dataclasses import replace
 
 import soundfile
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from subsmith import settings
+from subsmith.asr import AsrOptions
+from subsmith.audio import SAMPLE_RATE
+from subsmith.vad.silero import VadOptions
 
 
 def main() -> None:
     mode, wav, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
-    v, a = cfg["vad"], cfg["asr"]
+    cfg = settings.load()
+    v = VadOptions.from_config(cfg["silero_vad"])
+    a = AsrOptions.from_config(cfg["asr"])
     audio, rate = soundfile.read(wav, dtype="float32")
-    assert rate == 16000
+    assert rate == SAMPLE_RATE
     t0 = time.perf_counter()
     fw_regions = mode.startswith("fwvad")
     batch_size = int(mode.split("batch")[1]) if "batch" in mode else 0
     if mode in ("ours", "fwvad") or mode.startswith(("batch", "fwvadbatch")):
-        from subsmith import asr, vad
+        from subsmith import asr
+        from subsmith.vad import silero
 
         model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
         t1 = time.perf_counter()
         if fw_regions:
-            from faster_whisper.vad import VadOptions, get_speech_timestamps
+            from faster_whisper.vad import VadOptions as FwVadOptions
+            from faster_whisper.vad import get_speech_timestamps
 
-            opts = VadOptions(
-                threshold=v["threshold"],
-                min_speech_duration_ms=v["min_speech_ms"],
-                min_silence_duration_ms=v["min_silence_ms"],
-                speech_pad_ms=v["speech_pad_ms"],
-                max_speech_duration_s=a["chunk_seconds"],
+            fw_opts = FwVadOptions(
+                threshold=v.threshold,
+                min_speech_duration_ms=v.min_speech_ms,
+                min_silence_duration_ms=v.min_silence_ms,
+                speech_pad_ms=v.speech_pad_ms,
+                max_speech_duration_s=a.chunk_seconds,
             )
             regions = [
-                {"start": r["start"] / 16000, "end": r["end"] / 16000}
-                for r in get_speech_timestamps(audio, opts)
+                {"start": r["start"] / SAMPLE_RATE, "end": r["end"] / SAMPLE_RATE}
+                for r in get_speech_timestamps(audio, fw_opts)
             ]
         else:
-            regions = vad.detect_speech(
-                audio,
-                threshold=v["threshold"],
-                min_speech_ms=v["min_speech_ms"],
-                min_silence_ms=v["min_silence_ms"],
-                speech_pad_ms=v["speech_pad_ms"],
-                threads=threads,
-            )
+            regions = silero.detect_speech(audio, v, threads=threads)
         t2 = time.perf_counter()
+        # Only the decoding's own settings: the model is loaded above, as in every mode.
         result = asr.transcribe(
-            model,
-            audio,
-            regions,
-            language="en",
-            beam_size=a["beam_size"],
-            chunk_seconds=a["chunk_seconds"],
-            batch_size=batch_size,
+            model, audio, regions, replace(a, batch_size=batch_size), language="en"
         )
         t3 = time.perf_counter()
         texts = [s["text"] for s in result["segments"]]
@@ -92,15 +85,15 @@ def main() -> None:
         t1 = time.perf_counter()
         options = {
             "language": "en",
-            "beam_size": a["beam_size"],
+            "beam_size": a.beam_size,
             "word_timestamps": True,
             "condition_on_previous_text": False,
             "vad_filter": True,
             "vad_parameters": {
-                "threshold": v["threshold"],
-                "min_speech_duration_ms": v["min_speech_ms"],
-                "min_silence_duration_ms": v["min_silence_ms"],
-                "speech_pad_ms": v["speech_pad_ms"],
+                "threshold": v.threshold,
+                "min_speech_duration_ms": v.min_speech_ms,
+                "min_silence_duration_ms": v.min_silence_ms,
+                "speech_pad_ms": v.speech_pad_ms,
             },
         }
         if mode == "bare":
@@ -109,7 +102,7 @@ def main() -> None:
             # Batched: faster-whisper cuts its VAD regions at chunk_length (30 s), as ours
             # packs windows of at most asr.chunk_seconds.
             segments, info = BatchedInferencePipeline(model).transcribe(
-                audio, batch_size=batch_size, chunk_length=a["chunk_seconds"], **options
+                audio, batch_size=batch_size, chunk_length=a.chunk_seconds, **options
             )
         t2 = time.perf_counter()  # VAD + features happen eagerly inside transcribe()
         segs = list(segments)

@@ -16,16 +16,15 @@ import json
 import logging
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parent.parent
+from subsmith import settings
 
 
 def main() -> None:
     stage = sys.argv[1]
-    cfg = yaml.safe_load((ROOT / "config.yaml").read_text())
+    cfg = settings.load()
     t0 = time.perf_counter()
     out: dict = {"stage": stage}
     if stage == "demux":
@@ -34,48 +33,37 @@ def main() -> None:
         facts = media.demux(sys.argv[2], sys.argv[3], None, logging.getLogger("bench"))
         out["audio_s"] = facts["wav"]["duration"]
     elif stage in ("silero_vad", "silero_vad_path"):
-        from subsmith import vad
+        from subsmith import audio as wav
+        from subsmith.vad import regions as vad_regions
+        from subsmith.vad import silero
 
         if stage == "silero_vad":
-            audio = vad.read_wav(sys.argv[2])
+            audio = wav.read_wav(sys.argv[2])
             out["read_s"] = time.perf_counter() - t0
             n = len(audio)
         else:
             audio = sys.argv[2]
-            n = vad.wav_blocks(audio)[0]
-        p = cfg["vad"]
-        regions = vad.detect_speech(
-            audio,
-            threshold=p["threshold"],
-            min_speech_ms=p["min_speech_ms"],
-            min_silence_ms=p["min_silence_ms"],
-            speech_pad_ms=p["speech_pad_ms"],
-            threads=int(sys.argv[4]),
-        )
-        result = vad.summary(regions, n / vad.SAMPLE_RATE)
+            n = wav.wav_blocks(audio)[0]
+        opts = silero.VadOptions.from_config(cfg["silero_vad"])
+        regions = silero.detect_speech(audio, opts, threads=int(sys.argv[4]))
+        result = vad_regions.summary(regions, n / wav.SAMPLE_RATE)
         Path(sys.argv[3]).write_text(json.dumps(result))
         out["regions"] = len(regions)
         out["speech_s"] = result["speech_seconds"]
     elif stage in ("asr", "asr_path"):
-        from subsmith import asr, vad
+        from subsmith import asr
+        from subsmith.audio import read_wav
 
         regions = json.loads(Path(sys.argv[3]).read_text())["speech"]
         if stage == "asr":
-            audio = vad.read_wav(sys.argv[2])
+            audio = read_wav(sys.argv[2])
             out["read_s"] = time.perf_counter() - t0
         else:
             audio = sys.argv[2]
-        a = cfg["asr"]
-        model, _ = asr.load_model(a["model"], "cpu", "int8", int(sys.argv[5]))
-        result = asr.transcribe(
-            model,
-            audio,
-            regions,
-            language="en",
-            beam_size=a["beam_size"],
-            chunk_seconds=a["chunk_seconds"],
-            initial_prompt=a["initial_prompt"],
-        )
+        # One stream (batch_size 0), as this memory measurement has always decoded.
+        opts = replace(asr.AsrOptions.from_config(cfg["asr"]), batch_size=0)
+        model, _ = asr.load_model(opts.model, "cpu", "int8", int(sys.argv[5]))
+        result = asr.transcribe(model, audio, regions, opts, language="en")
         Path(sys.argv[4]).write_text(json.dumps(result))
         out["segments"] = len(result["segments"])
         out["text"] = " ".join(s["text"] for s in result["segments"])[:300]

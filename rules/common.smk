@@ -2,7 +2,7 @@
 import math
 import sys
 
-from subsmith import library, manifest, preflight, scriptcheck, shutdown
+from subsmith import library, manifest, preflight, scriptcheck, shutdown, stages
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
@@ -68,6 +68,13 @@ def stage_log(stage):
 def runtime_min(stage):
     """Cluster runtime request: the stage's own timeout plus a margin to record it."""
     return math.ceil(config["timeouts"][stage] / 60) + 5
+
+
+def check_stage_table(rules):
+    """Every stage of subsmith/stages.py is a rule in its area's file, and every rule a stage."""
+    problems = stages.rule_problems((r.name, r.snakefile) for r in rules)
+    if problems:
+        raise WorkflowError("; ".join(problems))
 
 
 def on_start():

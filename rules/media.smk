@@ -7,7 +7,7 @@ rule demux:
     log:
         **stage_log("demux"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/media.yaml"
     threads: config["threads"]["demux"]
     resources:
         mem_mb=config["mem_mb"]["demux"],
@@ -29,7 +29,7 @@ rule mux:
     log:
         **stage_log("mux"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/media.yaml"
     threads: config["threads"]["mux"]
     resources:
         mem_mb=config["mem_mb"]["mux"],

@@ -6,14 +6,14 @@ rule silero_vad:
     log:
         **stage_log("silero_vad"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["silero_vad"]
     resources:
         mem_mb=config["mem_mb"]["silero_vad"],
         runtime=runtime_min("silero_vad"),
     params:
         timeout=config["timeouts"]["silero_vad"],
-        vad=config["vad"],
+        silero_vad=config["silero_vad"],
     script:
         "../scripts/silero_vad.py"
 
@@ -27,7 +27,7 @@ rule asr:
     log:
         **stage_log("asr"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/speech.yaml"
     threads: config["threads"]["asr"]
     resources:
         mem_mb=config["mem_mb"]["asr"],

@@ -7,13 +7,13 @@ rule srt_generation:
     log:
         **stage_log("srt_generation"),
     conda:
-        "../envs/subsmith.yaml"
+        "../envs/subtitles.yaml"
     threads: config["threads"]["srt_generation"]
     resources:
         mem_mb=config["mem_mb"]["srt_generation"],
         runtime=runtime_min("srt_generation"),
     params:
         timeout=config["timeouts"]["srt_generation"],
-        rules=config["subtitles"],
+        subtitles=config["subtitles"],
     script:
         "../scripts/srt_generation.py"

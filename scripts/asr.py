@@ -6,23 +6,20 @@ from subsmith.jsonio import read_json, write_json_atomic
 
 
 def body(ctx):
-    p = ctx.params.asr
+    opts = asr.AsrOptions.from_config(ctx.params.asr)
     regions = read_json(ctx.input.segments)["speech"]
-    model, about = asr.load_model(p["model"], p["device"], p["compute_type"], ctx.threads)
+    model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
     ctx.log.info("model: %s", about)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
         ctx.input.wav,
         regions,
+        opts,
         language=ctx.params.language,
-        beam_size=p["beam_size"],
-        chunk_seconds=p["chunk_seconds"],
-        initial_prompt=p["initial_prompt"],
-        batch_size=p["batch_size"],
         progress=ctx.progress,
     )
-    result.update(about, batch_size=p["batch_size"])
+    result.update(about, batch_size=opts.batch_size)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     ctx.note(

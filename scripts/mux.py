@@ -6,15 +6,16 @@ from subsmith.jsonio import read_json
 
 
 def body(ctx):
+    opts = media.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
     result = media.mux(
         ctx.input.video,
         ctx.input.srt,
         ctx.output.mkv,
         language=lang,
-        title=ctx.params.mux["title"].format(language_name=languages.name(lang), language=lang),
-        default=ctx.params.mux["default"],
-        forced=ctx.params.mux["forced"],
+        title=opts.track_title(lang),
+        default=opts.default,
+        forced=opts.forced,
         log=ctx.log,
         progress=ctx.progress,
     )

@@ -1,26 +1,19 @@
 """silero_vad: where people speak, so ASR decodes speech only."""
 
-from subsmith import vad
+from subsmith.audio import SAMPLE_RATE, wav_frames
 from subsmith.job import run_stage
 from subsmith.jsonio import write_json_atomic
+from subsmith.vad import regions, silero
 
 
 def body(ctx):
-    p = ctx.params.vad
+    opts = silero.VadOptions.from_config(ctx.params.silero_vad)
     # A path, not samples: the WAV is read in blocks, so memory does not grow with length.
-    regions = vad.detect_speech(
-        ctx.input.wav,
-        threshold=p["threshold"],
-        min_speech_ms=p["min_speech_ms"],
-        min_silence_ms=p["min_silence_ms"],
-        speech_pad_ms=p["speech_pad_ms"],
-        threads=ctx.threads,
-        progress=ctx.progress,
-    )
-    result = vad.summary(regions, vad.wav_frames(ctx.input.wav) / vad.SAMPLE_RATE)
-    result["model"] = f"silero-vad ({vad.MODEL_FILE})"
+    found = silero.detect_speech(ctx.input.wav, opts, threads=ctx.threads, progress=ctx.progress)
+    result = regions.summary(found, wav_frames(ctx.input.wav) / SAMPLE_RATE)
+    result["model"] = f"silero-vad ({silero.MODEL_FILE})"
     write_json_atomic(ctx.output.segments, result)
-    ctx.note(f"{len(regions)} speech regions, {result['speech_seconds']:.1f} s of speech")
+    ctx.note(f"{len(found)} speech regions, {result['speech_seconds']:.1f} s of speech")
 
 
 run_stage(snakemake, "silero_vad", body)

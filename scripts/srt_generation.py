@@ -2,19 +2,17 @@
 
 from pathlib import Path
 
-from subsmith import checker, hallucination, subformats, subtitles
+from subsmith import subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
-
-WRITERS = {"srt": subtitles.to_srt, "vtt": subformats.to_vtt, "ass": subformats.to_ass}
+from subsmith.subtitles import hallucination
 
 
 def body(ctx):
-    p = ctx.params.rules
-    rules = subtitles.SubtitleRules.from_config(p)
+    rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
     segments = read_json(ctx.input.transcript)["segments"]
-    if p.get("drop_hallucinations", True):
+    if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
         for line in dropped:
@@ -26,9 +24,9 @@ def body(ctx):
     if not cues:
         raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
     for fmt, path in ctx.output.items():
-        Path(path).write_text(WRITERS[fmt](cues), encoding="utf-8")
+        Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
     # The gate: the file as written must pass the same checker as `subsmith check-srt`.
-    report = checker.check_file(ctx.output.srt, rules)
+    report = subtitles.check_file(ctx.output.srt, rules)
     for line in report.errors + report.warnings:
         ctx.log.warning("%s", line)
     if not report.ok:

@@ -13,16 +13,35 @@ segment or more per window.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 EMBEDDED = ("tiny.en",)
+
+
+@dataclass(frozen=True)
+class AsrOptions:
+    """The `asr:` config section: which model, where it runs, how it decodes."""
+
+    model: str  # a faster-whisper name, a local CTranslate2 folder, or "tiny.en" (embedded)
+    device: str  # auto | cpu | cuda
+    compute_type: str  # auto: int8 on CPU, float16 on CUDA
+    beam_size: int
+    chunk_seconds: float  # speech regions are packed into windows of at most this
+    initial_prompt: str | None
+    batch_size: int  # windows decoded at a time; 0 or 1: the packed speech as one stream
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> AsrOptions:
+        return options(cls, cfg, "asr")
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -78,7 +97,7 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(name: str, device: str = "auto", compute_type: str = "auto", threads: int = 1):
+def load_model(name: str, device: str, compute_type: str, threads: int):
     from faster_whisper import WhisperModel
 
     target, desc = resolve_model(name)
@@ -104,37 +123,14 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
-class WavSlices:
-    """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
-    regions of a long movie are decoded without loading the whole track."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        from .vad import wav_frames
-
-        self.path = str(path)
-        self.frames = wav_frames(path)
-
-    def __len__(self) -> int:
-        return self.frames
-
-    def __getitem__(self, index: slice) -> np.ndarray:
-        import soundfile
-
-        start, stop, _ = index.indices(self.frames)
-        return soundfile.read(self.path, start=start, stop=max(start, stop), dtype="float32")[0]
-
-
 def transcribe(
     model: Any,
     audio: np.ndarray | str | os.PathLike[str],
     regions: list[dict[str, float]],
+    opts: AsrOptions,
     *,
     language: str | None,
-    beam_size: int = 5,
-    chunk_seconds: float = 30.0,
-    initial_prompt: str | None = None,
     progress: Callable[[float, str], None] | None = None,
-    batch_size: int = 0,
     no_speech_threshold: float | None = 0.6,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
@@ -142,6 +138,7 @@ def transcribe(
     `audio` is the 16 kHz mono samples, or the path of a 16 kHz mono WAV, of which only
     the speech regions are then read.
 
+    opts.model, device and compute_type are load_model's; the others are used here.
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
     more decodes that many windows at a time (BatchedInferencePipeline).
 
@@ -163,28 +160,28 @@ def transcribe(
             "no speech found in the audio: nothing to subtitle "
             "(wrong audio track? set demux.audio_language)"
         )
-    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=chunk_seconds)
+    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=opts.chunk_seconds)
     speech = np.concatenate(pieces).astype(np.float32, copy=False)
     del pieces
     total = len(speech) / SAMPLE_RATE
-    options: dict[str, Any] = {
+    decode: dict[str, Any] = {
         "language": language,
-        "beam_size": beam_size,
+        "beam_size": opts.beam_size,
         "word_timestamps": True,
         "vad_filter": False,
         "condition_on_previous_text": False,
-        "initial_prompt": initial_prompt,
+        "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
     }
-    if batch_size > 1:
+    if opts.batch_size > 1:
         from faster_whisper import BatchedInferencePipeline
 
         clips = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in windows]
         segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **options
+            speech, clip_timestamps=clips, batch_size=opts.batch_size, **decode
         )
     else:
-        segments, info = model.transcribe(speech, **options)
+        segments, info = model.transcribe(speech, **decode)
     out_segments = []
     for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
         words = [

@@ -134,17 +134,15 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
 
 def cmd_check_srt(args: argparse.Namespace) -> int:
     """Report every cue that breaks a rule; exit 1 when any file has errors."""
-    from .checker import check_file
-    from .subtitles import SubtitleRules
+    from . import settings
+    from .subtitles import SubtitleRules, check_file
 
-    cfg: dict[str, Any] = {}
-    if args.config:
-        import yaml
-
-        cfg = (yaml.safe_load(Path(args.config).read_text(encoding="utf-8")) or {}).get(
-            "subtitles", {}
-        )
-    rules = SubtitleRules.from_config(cfg)
+    try:
+        # config.yaml's rules, with the given file's over them (as the workflow merges it).
+        rules = SubtitleRules.from_config(settings.load(args.config)["subtitles"])
+    except Exception as exc:  # noqa: BLE001 - a bad config file is one line, not a traceback
+        print(f"{args.config}: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
     failed = False
     for path in args.files:
         report = check_file(path, rules)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-RATE = 16000
+from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
 DIALOGUE: tuple[tuple[str, str], ...] = (
     ("en-us", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),

@@ -11,17 +11,35 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
 from . import languages
+from .audio import SAMPLE_RATE, wav_duration
 from .errors import StageError
+from .settings import options
 
-SAMPLE_RATE = 16000
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class MuxOptions:
+    """The `mux:` config section: how the new subtitle track is labelled."""
+
+    title: str  # a template: {language_name} ("English") and {language} ("en")
+    default: bool  # players show the track without being asked
+    forced: bool
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> MuxOptions:
+        return options(cls, cfg, "mux")
+
+    def track_title(self, language: str) -> str:
+        return self.title.format(language_name=languages.name(language), language=language)
 
 
 def ffmpeg_path(path: str | os.PathLike[str]) -> str:
@@ -177,12 +195,6 @@ def extract_audio(
             f"({stream.get('codec_name') or 'unknown codec'}): {exc}; "
             "re-encode or re-rip the file"
         ) from None
-
-
-def wav_duration(path: str | os.PathLike[str]) -> float:
-    import soundfile
-
-    return float(soundfile.info(str(path)).duration)
 
 
 def demux(

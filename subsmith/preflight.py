@@ -14,14 +14,15 @@ from .errors import StageError
 def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
     # Imported here, not at the top: the Snakefile imports this module, and numpy (via
     # asr and vad) would add ~50 ms to every `snakemake --dry-run`, where no check runs.
-    from . import asr, vad
+    from . import asr
+    from .vad import silero
 
     problems: list[str] = []
     for tool in ("ffmpeg", "ffprobe"):
         if shutil.which(tool) is None:
             problems.append(f"{tool} is not on PATH; install it (Debian: apt-get install ffmpeg)")
     try:
-        vad.model_path()
+        silero.model_path()
     except StageError as exc:
         problems.append(str(exc))
     model_issue = asr.model_problem(config["asr"]["model"])

@@ -1,34 +1,65 @@
-"""The stage table: one place that knows the pipeline's order and what is critical.
+"""The stage table: the one place that knows the pipeline's stages, their order, which
+are critical, and which rules/ file (area) holds each.
 
-The manifest, the status command and the Snakefile all read it, so a stage added
-here shows up everywhere in the right place.
+Everything else reads it: the Snakefile (every stage a rule of rules/<area>.smk, with its
+conda env envs/<area>.yaml, and no rule outside the table), the manifest and its logger
+plugin, `subsmith status`, the job harness, the benchmarks and the tests. A stage added
+here shows up everywhere in the right place; a rule added without it stops the workflow
+at parse time.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
 class Stage:
-    name: str
-    critical: bool
+    name: str  # the rule's name, its scripts/<name>.py, its config section (if any)
+    critical: bool  # a failure fails the movie (an optional stage is recorded skipped)
     summary: str
+    area: str  # rules/<area>.smk holds the rule, envs/<area>.yaml is its conda env
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie"),
-    Stage("silero_vad", True, "speech regions (Silero VAD)"),
-    Stage("asr", True, "transcript with word times (faster-whisper)"),
-    Stage("srt_generation", True, "readable, well-timed subtitle cues"),
-    Stage("mux", True, "final.mkv: original streams + the subtitle track"),
+    Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie", "media"),
+    Stage("silero_vad", True, "speech regions (Silero VAD)", "speech"),
+    Stage("asr", True, "transcript with word times (faster-whisper)", "speech"),
+    Stage("srt_generation", True, "readable, well-timed subtitle cues", "subtitles"),
+    Stage("mux", True, "final.mkv: original streams + the subtitle track", "media"),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
+AREAS: tuple[str, ...] = tuple(dict.fromkeys(s.area for s in STAGES))
+
+# Rules that are no stage: the default target.
+NOT_STAGES = frozenset({"all"})
 
 
 def next_stage(name: str) -> str | None:
     """The stage that runs after `name`, or None after the last one."""
     i = STAGE_NAMES.index(name)
     return STAGE_NAMES[i + 1] if i + 1 < len(STAGE_NAMES) else None
+
+
+def rule_problems(rules: Iterable[tuple[str, str]]) -> list[str]:
+    """What is wrong between the workflow's rules, as (name, the file defining it), and
+    this table: a stage without a rule, a rule in another area's file, a rule that is no
+    stage (the manifest would never show it)."""
+    problems = []
+    found = dict(rules)
+    for stage in STAGES:
+        where = found.pop(stage.name, None)
+        if where is None:
+            problems.append(f"stage {stage.name} (subsmith/stages.py) has no rule")
+        elif os.path.basename(where) != f"{stage.area}.smk":
+            problems.append(
+                f"rule {stage.name} is in {os.path.basename(where)}, "
+                f"its area's file is rules/{stage.area}.smk"
+            )
+    for name in sorted(found.keys() - NOT_STAGES):
+        problems.append(f"rule {name} is no stage of subsmith/stages.py: add it there")
+    return problems

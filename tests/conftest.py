@@ -17,6 +17,11 @@ os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+# config.yaml as the workflow reads it: the one place the tests take a default from.
+from subsmith import settings  # noqa: E402
+
+CONFIG = settings.load()
+
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
@@ -95,3 +100,15 @@ def short_dialogue():
     from subsmith import demo
 
     return demo.dialogue(demo.DIALOGUE[:2], lead_in=0.5, tail=0.5)
+
+
+@pytest.fixture(scope="session")
+def regions(dialogue):
+    """Silero's speech regions of the demo dialogue, with config.yaml's settings (the VAD
+    and ASR tests share them)."""
+    from subsmith.vad import silero
+
+    audio, _ = dialogue
+    return silero.detect_speech(
+        audio, silero.VadOptions.from_config(CONFIG["silero_vad"]), threads=2
+    )

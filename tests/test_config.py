@@ -1,6 +1,7 @@
 """config.yaml, its schema, and the environment files agree."""
 
 import copy
+import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -9,6 +10,14 @@ import pytest
 import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
+
+from conftest import run_snakemake
+from subsmith import settings
+from subsmith.asr import AsrOptions
+from subsmith.media import MuxOptions
+from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
+from subsmith.subtitles import SubtitleRules
+from subsmith.vad.silero import VadOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "config.schema.yaml")
@@ -23,6 +32,7 @@ def test_shipped_config_is_valid_and_complete():
     validate(cfg, SCHEMA)
     assert cfg["asr"]["model"] == "tiny.en"
     assert set(cfg["timeouts"]) == set(cfg["threads"]) == set(cfg["mem_mb"])
+    assert set(cfg["timeouts"]) == set(STAGE_NAMES)  # one entry per stage of the table
 
 
 def test_schema_fills_defaults():
@@ -31,6 +41,68 @@ def test_schema_fills_defaults():
     assert cfg["subtitles"]["max_line_chars"] == 42
     assert cfg["timeouts"]["asr"] == 21600
     assert cfg["language"] == "en"
+
+
+def test_config_yaml_and_the_schema_defaults_are_the_same_values():
+    """Two files, one fact: a config that leaves every key out gets config.yaml's values."""
+    filled: dict = {}
+    validate(filled, SCHEMA)
+    assert filled == config()
+
+
+def _keys(node: dict, path: str = ""):
+    for key, sub in node.get("properties", {}).items():
+        yield f"{path}{key}", sub
+        yield from _keys(sub, f"{path}{key}.")
+
+
+def test_every_schema_key_has_a_description():
+    schema = yaml.safe_load(Path(SCHEMA).read_text())
+    keys = list(_keys(schema))
+    assert len(keys) > 40
+    missing = [k for k, sub in keys if not str(sub.get("description", "")).strip()]
+    assert not missing, f"keys without a description: {missing}"
+
+
+@pytest.mark.parametrize(
+    ("cls", "section"),
+    [
+        (VadOptions, "silero_vad"),
+        (AsrOptions, "asr"),
+        (SubtitleRules, "subtitles"),
+        (MuxOptions, "mux"),
+    ],
+)
+def test_each_options_class_is_built_from_its_section_and_defaults_nothing(cls, section):
+    cfg = config()[section]
+    opts = cls.from_config(cfg)
+    for f in dataclasses.fields(cls):
+        assert f.default is dataclasses.MISSING, f"{cls.__name__}.{f.name} has a default in code"
+        assert getattr(opts, f.name) == cfg[f.name]
+    with pytest.raises(ValueError, match=f"config section {section}: missing"):
+        cls.from_config({})
+
+
+def test_the_deprecated_vad_section_is_read_as_silero_vad(capsys):
+    cfg = {"vad": {"threshold": 0.6}, "silero_vad": {"threshold": 0.5, "speech_pad_ms": 200}}
+    assert settings.upgrade(cfg)
+    assert cfg == {"silero_vad": {"threshold": 0.6, "speech_pad_ms": 200}}
+    assert "`vad:` is deprecated, rename it `silero_vad:`" in capsys.readouterr().err
+    assert settings.upgrade(cfg) == []  # the new name: no warning
+
+
+def test_a_config_file_with_vad_still_runs_with_a_warning(tmp_path):
+    """Through Snakemake: the old section reaches silero_vad's options (the schema, which
+    knows only silero_vad, would refuse it otherwise) and the user is told to rename it."""
+    old = tmp_path / "old.yaml"
+    old.write_text("vad:\n  threshold: 0.6\n")
+    assert settings.load(old)["silero_vad"]["threshold"] == 0.6
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "Movie.mkv").write_bytes(b"")  # a dry run reads no movie
+    proc = run_snakemake(tmp_path, "--dry-run", "--configfile", str(old))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "config section `vad:` is deprecated, rename it `silero_vad:`" in proc.stderr
+    assert "silero_vad" in proc.stdout
 
 
 @pytest.mark.parametrize(
@@ -63,12 +135,20 @@ def _pins(lines) -> dict[str, str]:
 
 
 def test_conda_env_pins_match_pyproject():
+    """One env per area, each pinned to pyproject's versions, every dependency in one."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     pyproject = _pins(project["dependencies"])
-    for env in (REPO / "envs").glob("*.yaml"):
+    envs = {env.stem: env for env in (REPO / "envs").glob("*.yaml")}
+    assert sorted(envs) == sorted(AREAS)
+    pinned: dict[str, str] = {}
+    for env in envs.values():
         pins = _pins(env.read_text().splitlines())
         assert pins, env
-        assert pins == pyproject, f"{env.name} and pyproject.toml pin different versions"
+        assert pins.items() <= pyproject.items(), (
+            f"{env.name} and pyproject.toml pin different versions"
+        )
+        pinned |= pins
+    assert pinned == pyproject, "a dependency of pyproject.toml is in no env"
 
 
 def test_every_rule_logs_and_declares_resources():
@@ -79,3 +159,28 @@ def test_every_rule_logs_and_declares_resources():
         name = body.split(":", 1)[0]
         for directive in ("log:", "threads:", "resources:", "mem_mb=", "runtime=", "conda:"):
             assert directive in body, f"rule {name} has no {directive}"
+
+
+def test_each_rule_file_is_one_area_with_its_own_env():
+    """rules/<area>.smk holds that area's stages (as the stage table says), each with
+    conda: envs/<area>.yaml and its script scripts/<rule>.py: one hop from rule to code."""
+    for smk in (REPO / "rules").glob("*.smk"):
+        if smk.stem == "common":
+            continue
+        for body in re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]:
+            name = body.split(":", 1)[0]
+            assert BY_NAME[name].area == smk.stem, f"rule {name} is in {smk.name}"
+            assert f'"../envs/{smk.stem}.yaml"' in body, f"rule {name}: not envs/{smk.stem}.yaml"
+            assert f'"../scripts/{name}.py"' in body, f"rule {name}: not scripts/{name}.py"
+            assert (REPO / "scripts" / f"{name}.py").exists()
+
+
+def test_rule_problems_names_each_mismatch_with_the_stage_table():
+    good = [(s.name, f"/x/rules/{s.area}.smk") for s in STAGES] + [("all", "/x/Snakefile")]
+    assert rule_problems(good) == []
+    moved = [(n, "/x/rules/media.smk" if n == "asr" else f) for n, f in good]
+    assert rule_problems(moved) == ["rule asr is in media.smk, its area's file is rules/speech.smk"]
+    assert rule_problems([*good[1:], ("tmdb", "/x/rules/metadata.smk")]) == [
+        "stage demux (subsmith/stages.py) has no rule",
+        "rule tmdb is no stage of subsmith/stages.py: add it there",
+    ]

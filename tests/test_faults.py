@@ -27,6 +27,7 @@ import srt
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd
 from subsmith import demo, media, status
+from subsmith.audio import wav_duration
 from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
@@ -203,7 +204,7 @@ def test_kill_9_of_the_whole_run_during_each_stage_then_resume(tmp_path, clip_mo
     facts = json.loads((mdir / "media.json").read_text())
     wav = mdir / "audio" / "audio.wav"
     assert wav.stat().st_size >= 44 + 2 * demo.RATE * facts["wav"]["duration"] - 4
-    assert abs(media.wav_duration(wav) - facts["wav"]["duration"]) < 0.01
+    assert abs(wav_duration(wav) - facts["wav"]["duration"]) < 0.01
     assert json.loads((mdir / "vad" / "silero_segments.json").read_text())["speech"]
     assert json.loads((mdir / "asr" / "transcript.json").read_text())["segments"]
     cues = list(srt.parse((mdir / f"{movie}.en.srt").read_text(), ignore_errors=False))
@@ -488,7 +489,7 @@ def test_output_folder_on_a_full_disk_fails_clearly(tmp_path, short_dialogue):
 def test_config_value_of_the_wrong_type_stops_before_anything_runs(tmp_path, clip_movie):
     (tmp_path / "in").mkdir()
     shutil.copy(clip_movie, tmp_path / "in" / "Any.mkv")
-    (tmp_path / "bad.yaml").write_text("vad:\n  threshold: loud\n")
+    (tmp_path / "bad.yaml").write_text("silero_vad:\n  threshold: loud\n")
     proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr

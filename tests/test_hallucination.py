@@ -1,11 +1,20 @@
 """No cue where nobody speaks: VAD gating and the hallucination filter, with the real models."""
 
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from subsmith import asr, demo, hallucination, subtitles, vad
+from conftest import CONFIG
+from subsmith import asr, demo, subtitles
+from subsmith.subtitles import hallucination
+from subsmith.vad import silero
+
+VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
+RULES = subtitles.SubtitleRules.from_config(CONFIG["subtitles"])
+# One stream (batch_size 0) unless a test asks for batches.
+ONE_STREAM = replace(asr.AsrOptions.from_config(CONFIG["asr"]), batch_size=0)
 
 
 def seg(i, start, end, text, words=None, **kw):
@@ -131,10 +140,12 @@ def cues_for(audio, regions, model, **asr_options):
     """The pipeline's path from audio to cues: ASR on regions, filter, segmentation."""
     if not regions:
         return []
-    result = asr.transcribe(model, audio, regions, language="en", **asr_options)
+    result = asr.transcribe(
+        model, audio, regions, replace(ONE_STREAM, **asr_options), language="en"
+    )
     kept, _ = hallucination.filter_segments(result["segments"], regions)
     words = [{**w, "segment": s["id"]} for s in kept for w in s["words"]]
-    return subtitles.build_cues(words, subtitles.SubtitleRules())
+    return subtitles.build_cues(words, RULES)
 
 
 @pytest.fixture(scope="module")
@@ -144,12 +155,12 @@ def model():
 
 def test_thirty_seconds_of_silence_gives_no_cue(model):
     silence = np.zeros(30 * RATE, np.float32)
-    assert cues_for(silence, vad.detect_speech(silence), model) == []
+    assert cues_for(silence, silero.detect_speech(silence, VAD), model) == []
 
 
 def test_music_only_gives_no_cue(model):
     clip = music(30)
-    assert cues_for(clip, vad.detect_speech(clip), model) == []
+    assert cues_for(clip, silero.detect_speech(clip, VAD), model) == []
 
 
 # One stream (WhisperModel.transcribe) and the shipped default, batched decoding
@@ -180,7 +191,12 @@ def test_text_invented_over_music_is_dropped_on_any_cpu(model, batch_size):
         clip = tune(30, seed)
         whole = [{"start": 0.0, "end": 30.0}]
         raw = asr.transcribe(
-            model, clip, whole, language="en", no_speech_threshold=None, batch_size=batch_size
+            model,
+            clip,
+            whole,
+            replace(ONE_STREAM, batch_size=batch_size),
+            language="en",
+            no_speech_threshold=None,
         )
         invented += len(raw["segments"])
         kept, _ = hallucination.filter_segments(raw["segments"], whole)
@@ -196,7 +212,12 @@ def test_dialogue_under_music_is_all_kept(model, batch_size):
     clip = speech + 2 * music(len(speech) / RATE + 1)[: len(speech)]
     whole = [{"start": 0.0, "end": len(clip) / RATE}]
     raw = asr.transcribe(
-        model, clip, whole, language="en", no_speech_threshold=None, batch_size=batch_size
+        model,
+        clip,
+        whole,
+        replace(ONE_STREAM, batch_size=batch_size),
+        language="en",
+        no_speech_threshold=None,
     )
     kept, dropped = hallucination.filter_segments(raw["segments"], whole)
     assert dropped == []

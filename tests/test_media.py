@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from conftest import subtitle_text
-from subsmith import demo, media, vad
+from subsmith import demo, media
+from subsmith.audio import read_wav
 from subsmith.errors import StageError
 
 LOG = logging.getLogger("test")
@@ -65,7 +66,7 @@ def test_demux_picks_the_configured_language(tmp_path):
     assert media.choose_audio_stream(info, "de")["tags"]["language"] == "fre"
     facts = media.demux(movie, tmp_path / "a.wav", "en", LOG)
     assert facts["audio_stream"]["language"] == "eng"
-    audio = vad.read_wav(tmp_path / "a.wav")
+    audio = read_wav(tmp_path / "a.wav")
     # The English track is the 1 kHz tone: its spectrum peaks there.
     spectrum = np.abs(np.fft.rfft(audio[: demo.RATE]))
     assert abs(np.argmax(spectrum) - 1000) < 5
@@ -79,7 +80,7 @@ def test_demux_puts_late_audio_on_the_movie_clock(tmp_path):
     # AAC's encoder priming (1024 samples) shifts the stream's start a little earlier
     # than its first audible sample; the decoded audio below is what must be exact.
     assert facts["movie_clock_offset"] == pytest.approx(2.0, abs=0.1)
-    audio = vad.read_wav(tmp_path / "a.wav")
+    audio = read_wav(tmp_path / "a.wav")
     loud = np.flatnonzero(np.abs(audio) > 0.1)
     assert loud[0] / demo.RATE == pytest.approx(2.0, abs=0.05)
     assert loud[-1] / demo.RATE == pytest.approx(4.0, abs=0.05)

@@ -1,4 +1,4 @@
-"""Turn Whisper word timestamps into subtitle cues, and read/write/check SRT.
+"""Turn Whisper word timestamps into subtitle cues: segmentation and line breaking.
 
 The segmentation follows the conventions professional subtitlers work by (Netflix
 Timed Text Style Guide, BBC subtitle guidelines): short lines, at most two of them,
@@ -8,8 +8,8 @@ that this module can be tested, and reused by the other stages, without the ASR
 stack installed.
 
 All timing work is done in integer milliseconds: SRT has millisecond precision,
-so computing in ms means that what check_cues validates is exactly what
-to_srt writes, with no float drift between the two.
+so computing in ms means that what the checker validates is exactly what
+srt.to_srt writes, with no float drift between the two.
 """
 
 from __future__ import annotations
@@ -17,23 +17,14 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, combinations
 from typing import Any
 
-__all__ = [
-    "Cue",
-    "SrtParseError",
-    "SubtitleRules",
-    "build_cues",
-    "check_cues",
-    "format_timestamp",
-    "layout_lines",
-    "parse_srt",
-    "reading_speed",
-    "to_srt",
-]
+from ..settings import options
+
+__all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
 
 
 # --------------------------------------------------------------------------- data
@@ -41,15 +32,16 @@ __all__ = [
 
 @dataclass(frozen=True)
 class SubtitleRules:
-    """The style limits a cue is built and checked against (defaults: Netflix English)."""
+    """The style limits a cue is built and checked against (the `subtitles:` section of
+    config.yaml holds their values: Netflix English)."""
 
-    max_line_chars: int = 42
-    max_lines: int = 2
-    min_duration: float = 0.833  # seconds
-    max_duration: float = 7.0
-    min_gap: float = 0.083  # seconds between cues (2 frames at 24 fps)
-    max_cps: float = 20.0  # reading speed target, characters per second (soft)
-    max_pause: float = 1.2  # a cue never spans a silence between words longer than this
+    max_line_chars: int
+    max_lines: int
+    min_duration: float  # seconds
+    max_duration: float
+    min_gap: float  # seconds between cues (2 frames at 24 fps)
+    max_cps: float  # reading speed target, characters per second (soft)
+    max_pause: float  # a cue never spans a silence between words longer than this
 
     def __post_init__(self) -> None:
         # Fail at config load, not deep inside segmentation with a confusing result.
@@ -71,14 +63,8 @@ class SubtitleRules:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
-        """Build rules from a config section; unknown keys are ignored so that the
-        config can carry settings for other stages, and missing keys keep the defaults."""
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if cfg.get(f.name) is not None:
-                kind = int if f.type in (int, "int") else float  # "int" under PEP 563
-                kwargs[f.name] = kind(cfg[f.name])
-        return cls(**kwargs)
+        """The rules of the `subtitles:` config section (its other keys are ignored)."""
+        return options(cls, cfg, "subtitles")
 
 
 @dataclass
@@ -92,14 +78,6 @@ class Cue:
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
-
-
-class SrtParseError(ValueError):
-    """An SRT file that cannot be read; the message names the 1-based line to fix."""
-
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message if line is None else f"line {line}: {message}")
-        self.line = line
 
 
 @dataclass
@@ -295,7 +273,7 @@ _MIDLINE_SENTENCE_COST = 3.0  # a sentence ending mid-line in a two-line cue hid
 _MAX_LEAD_IN_MS = 500  # how early a cue may appear before speech just to lower reading speed
 
 
-def _to_ms(seconds: float) -> int:
+def to_ms(seconds: float) -> int:
     """Seconds to whole milliseconds, rounding half up on the decimal value the
     user sees (so 2.0005 -> 2001 although 2.0005 * 1000 is 2000.4999...)."""
     if not math.isfinite(seconds):
@@ -311,8 +289,8 @@ def _normalise_words(words: Sequence[Mapping[str, Any]]) -> list[_Word]:
         if not text:
             continue
         try:
-            start = _to_ms(float(raw["start"]))
-            end = _to_ms(float(raw.get("end", raw["start"])))
+            start = to_ms(float(raw["start"]))
+            end = to_ms(float(raw.get("end", raw["start"])))
         except (KeyError, TypeError, ValueError):
             continue  # a word without a usable time cannot be placed; drop it
         start = max(start, 0, out[-1].start if out else 0)  # keep the text order
@@ -341,10 +319,10 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
     Returns (first word, end word exclusive, lines) triples.
     """
     n = len(words)
-    max_ms = _to_ms(rules.max_duration)
-    min_ms = _to_ms(rules.min_duration)
-    gap_ms = _to_ms(rules.min_gap)
-    pause_ms = _to_ms(rules.max_pause)
+    max_ms = to_ms(rules.max_duration)
+    min_ms = to_ms(rules.min_duration)
+    gap_ms = to_ms(rules.min_gap)
+    pause_ms = to_ms(rules.max_pause)
     capacity = rules.max_lines * rules.max_line_chars + rules.max_lines - 1
     lengths = [len(w.text) for w in words]
     prefix = list(accumulate(lengths, initial=0))
@@ -438,9 +416,9 @@ def _extend(cues: list[_Timed], rules: SubtitleRules) -> None:
     """Give each cue time to be read: first by lingering into the silence after it,
     then (what is still missing) by appearing early in the silence before it.
     Earlier cues are served first, so a cue only takes the silence its predecessor left."""
-    gap_ms = _to_ms(rules.min_gap)
-    max_ms = _to_ms(rules.max_duration)
-    need_min = min(_to_ms(rules.min_duration), max_ms)
+    gap_ms = to_ms(rules.min_gap)
+    max_ms = to_ms(rules.max_duration)
+    need_min = min(to_ms(rules.min_duration), max_ms)
     for k, cue in enumerate(cues):
         chars = sum(len(line) for line in cue.lines)
         need = max(need_min, min(math.ceil(chars * 1000 / rules.max_cps), max_ms))
@@ -468,8 +446,8 @@ def build_cues(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list
     clean = _normalise_words(words)
     if not clean:
         return []
-    max_ms = _to_ms(rules.max_duration)
-    gap_ms = _to_ms(rules.min_gap)
+    max_ms = to_ms(rules.max_duration)
+    gap_ms = to_ms(rules.min_gap)
     timed = []
     for i, j, lines in _segment(clean, rules):
         start = clean[i].start
@@ -479,157 +457,3 @@ def build_cues(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list
     _separate(timed, gap_ms, max_ms)
     _extend(timed, rules)
     return [Cue(t.start / 1000, t.end / 1000, t.lines) for t in timed]
-
-
-# ------------------------------------------------------------------------- SRT
-
-
-def format_timestamp(seconds: float) -> str:
-    """SRT timestamp "HH:MM:SS,mmm"; negative times (ASR jitter at 0) clamp to zero."""
-    ms = max(0, _to_ms(seconds))
-    hours, ms = divmod(ms, 3_600_000)
-    minutes, ms = divmod(ms, 60_000)
-    secs, ms = divmod(ms, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d},{ms:03d}"
-
-
-def to_srt(cues: Sequence[Cue]) -> str:
-    """Serialise cues as SRT. Blank lines inside a cue are dropped because a
-    blank line ends the cue for every SRT reader."""
-    blocks = []
-    for number, cue in enumerate(cues, start=1):
-        lines = [line.rstrip() for line in cue.lines if line.strip()]
-        timing = f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}"
-        blocks.append("\n".join([str(number), timing, *lines]) + "\n")
-    return "\n".join(blocks)
-
-
-_TIMESTAMP = r"(\d+):(\d{1,2}):(\d{1,2})[,.](\d{1,3})"
-_TIMING = re.compile(rf"^{_TIMESTAMP}\s*-->\s*{_TIMESTAMP}(?:\s.*)?$")
-_INDEX = re.compile(r"^\d+$")
-
-
-def _stamp_ms(h: str, m: str, s: str, frac: str) -> int:
-    # "1,5" means 1.5 s: the digits are a decimal fraction, not a count of ms.
-    return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0"))
-
-
-def _parse_timing(line: str) -> tuple[int, int] | None:
-    match = _TIMING.match(line)
-    if match is None:
-        return None
-    g = match.groups()
-    return _stamp_ms(*g[:4]), _stamp_ms(*g[4:])
-
-
-def parse_srt(text: str) -> list[Cue]:
-    """Read SRT as found in the wild (hand-edited, exported by various tools).
-
-    Numbering is ignored, since it is often wrong; a cue is recognised by its
-    timing line. Only what cannot be interpreted raises, naming the line.
-    """
-    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cues: list[Cue] = []
-    current: Cue | None = None  # the cue whose text lines are being read
-    index_line: int | None = None  # line number of a cue number awaiting its timing line
-
-    def start_cue(times: tuple[int, int]) -> Cue:
-        cue = Cue(times[0] / 1000, times[1] / 1000, [])
-        cues.append(cue)
-        return cue
-
-    for number, raw in enumerate(lines, start=1):
-        line = raw.strip()
-        if current is not None:
-            if not line:
-                current = None
-                continue
-            times = _parse_timing(line)
-            if times is not None:  # missing blank line before this cue
-                if current.lines and _INDEX.match(current.lines[-1]):
-                    current.lines.pop()  # that was the next cue's number
-                current = start_cue(times)
-            elif "-->" in line and current.lines and _INDEX.match(current.lines[-1]):
-                raise SrtParseError(f"cannot parse timing line {line!r}", number)
-            else:
-                current.lines.append(raw.rstrip())
-            continue
-        if not line:
-            continue
-        times = _parse_timing(line)
-        if times is not None:
-            current = start_cue(times)
-            index_line = None
-        elif "-->" in line:
-            raise SrtParseError(f"cannot parse timing line {line!r}", number)
-        elif index_line is None and _INDEX.match(line):
-            index_line = number
-        elif index_line is not None:
-            raise SrtParseError(f"expected a timing line after cue number, got {line!r}", number)
-        else:
-            raise SrtParseError(f"text without a timing line: {line!r}", number)
-    if index_line is not None:
-        raise SrtParseError("cue number without a timing line", index_line)
-    return cues
-
-
-# ---------------------------------------------------------------------- checks
-
-
-def reading_speed(cue: Cue) -> float:
-    """Characters per second the viewer must read (line breaks are not read)."""
-    duration = cue.end - cue.start
-    chars = sum(len(line) for line in cue.lines)
-    if duration <= 0:
-        return math.inf if chars else 0.0
-    return chars / duration
-
-
-def check_cues(cues: Sequence[Cue], rules: SubtitleRules) -> list[str]:
-    """List violations of the hard rules, one message per rule per cue.
-
-    Times are compared in whole milliseconds, as written to SRT, with 1 ms of
-    tolerance so that rounding never reports a cue that is fine on screen.
-    Reading speed is deliberately not checked: it is a target (see reading_speed).
-    """
-    min_ms, max_ms = rules.min_duration * 1000, rules.max_duration * 1000
-    gap_ms = rules.min_gap * 1000
-    problems: list[str] = []
-    prev_end: int | None = None
-    for number, cue in enumerate(cues, start=1):
-        start, end = _to_ms(cue.start), _to_ms(cue.end)
-        prefix = f"cue {number} ({format_timestamp(cue.start)}): "
-        found: list[str] = []
-        if not any(line.strip() for line in cue.lines):
-            found.append("empty text")
-        if len(cue.lines) > rules.max_lines:
-            found.append(f"{len(cue.lines)} lines (max {rules.max_lines})")
-        long_lines = [
-            f"{k} ({len(line)})"
-            for k, line in enumerate(cue.lines, start=1)
-            if len(line) > rules.max_line_chars
-        ]
-        if long_lines:
-            found.append(
-                f"line {', '.join(long_lines)} longer than {rules.max_line_chars} characters"
-            )
-        duration = end - start
-        if duration <= 0:
-            found.append(
-                f"start {format_timestamp(cue.start)} is not before end {format_timestamp(cue.end)}"
-            )
-        elif duration < min_ms - 1:
-            found.append(f"duration {duration / 1000:.3f} s below minimum {rules.min_duration} s")
-        if duration > max_ms + 1:
-            found.append(f"duration {duration / 1000:.3f} s above maximum {rules.max_duration} s")
-        if prev_end is not None:
-            if start < prev_end:
-                found.append(f"overlaps the previous cue by {(prev_end - start) / 1000:.3f} s")
-            elif start - prev_end < gap_ms - 1:
-                found.append(
-                    f"gap to the previous cue {(start - prev_end) / 1000:.3f} s "
-                    f"below minimum {rules.min_gap} s"
-                )
-        problems.extend(prefix + message for message in found)
-        prev_end = end
-    return problems

@@ -1,102 +1,41 @@
-"""Tests for subsmith.subtitles: segmentation, line breaking, SRT I/O and checks."""
+"""subsmith.subtitles.cues: the rules, line breaking and segmentation into cues."""
 
 from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
-import pysrt
 import pytest
-import srt
 
+from conftest import CONFIG
+from cue_helpers import ARTICLES, MONOLOGUE, RULES, cue_words, sentences, speak
 from subsmith.subtitles import (
-    Cue,
-    SrtParseError,
     SubtitleRules,
     build_cues,
     check_cues,
-    format_timestamp,
     layout_lines,
-    parse_srt,
     reading_speed,
-    to_srt,
 )
-
-RULES = SubtitleRules()
-ARTICLES = {"a", "an", "the", "this", "my", "your", "his", "our", "their"}
-
-MONOLOGUE = (
-    "I think we should leave the city before it gets dark. The roads out of town will be "
-    "crowded with people going home. Mary Poppins told me that yesterday, and she is rarely "
-    "wrong. Do you remember the summer we spent at the lake? We swam every morning, read books "
-    "in the afternoon, and talked until late at night about everything and nothing. Those were "
-    "good days. Now everything feels different, because the factory closed and most of our "
-    "friends moved away to find work in the big cities. My father says that it will get better, "
-    "but he has said that for years. Still, I want to believe him. Maybe next spring we can go "
-    "back to the lake, rent the old cabin by the water, and see if it still feels the same. "
-    "What do you think? Would you come with me, even if it rains the whole week and the boat "
-    "leaks again like it did last time? I would like that very much. Anyway, we should get "
-    "going now, before the traffic gets any worse. Take your coat, the one with the big "
-    "pockets, because the wind by the river is cold at this time of the year. And do not "
-    "forget the keys this time! Last winter we waited two hours in the snow for your brother, "
-    "who had the only other set. He still laughs about it, but I do not."
-)
-
-
-def sentences(text: str) -> list[str]:
-    return re.split(r"(?<=[.?!])\s+", text.strip())
-
-
-def speak(
-    text: str,
-    *,
-    seed: int = 0,
-    t0: float = 0.5,
-    pauses: tuple[float, float] = (0.3, 1.0),
-    step: float | None = None,
-) -> list[dict]:
-    """Synthetic faster-whisper words: duration grows with word length (or a fixed
-    `step` per word), small gaps inside sentences, longer pauses between them."""
-    rng = random.Random(seed)
-    words, t = [], t0
-    for segment, sentence in enumerate(sentences(text)):
-        for token in sentence.split():
-            if step is None:
-                duration = 0.12 + 0.055 * len(token)
-                advance = duration + rng.uniform(0.02, 0.08)
-            else:
-                duration, advance = step * rng.uniform(0.6, 0.95), step
-            words.append(
-                {
-                    "start": round(t, 3),
-                    "end": round(t + duration, 3),
-                    "word": " " + token,
-                    "segment": segment,
-                }
-            )
-            t += advance
-        t += rng.uniform(*pauses)
-    return words
-
-
-def cue_words(cues: list[Cue]) -> list[str]:
-    return [w for cue in cues for w in cue.text.split()]
-
 
 # --------------------------------------------------------------------- rules
 
 
-def test_rules_from_config_ignores_unknown_and_keeps_defaults():
-    rules = SubtitleRules.from_config({"max_line_chars": "37", "max_cps": 17, "model": "large"})
+def test_rules_from_config_converts_ignores_unknown_and_has_no_defaults_of_its_own():
+    section = {**CONFIG["subtitles"], "max_line_chars": "37", "max_cps": 17, "model": "large"}
+    rules = SubtitleRules.from_config(section)
     assert rules.max_line_chars == 37 and isinstance(rules.max_line_chars, int)
     assert rules.max_cps == 17.0
     assert rules.max_lines == 2 and rules.min_gap == 0.083
-    assert SubtitleRules.from_config({}) == SubtitleRules()
+    # config.yaml holds the values (Netflix English); the code repeats none of them.
+    assert RULES == SubtitleRules(42, 2, 0.833, 7.0, 0.083, 20.0, 1.2)
+    with pytest.raises(ValueError, match="subtitles: missing max_line_chars, max_lines"):
+        SubtitleRules.from_config({"max_cps": 17})
 
 
 def test_rules_reject_nonsense():
     with pytest.raises(ValueError, match="min_duration"):
-        SubtitleRules(min_duration=8.0, max_duration=7.0)
+        replace(RULES, min_duration=8.0, max_duration=7.0)
 
 
 # -------------------------------------------------------------- layout_lines
@@ -146,29 +85,9 @@ def test_layout_overlong_word_goes_alone_on_its_line():
 
 
 def test_layout_respects_custom_limits():
-    rules = SubtitleRules(max_line_chars=20, max_lines=3)
+    rules = replace(RULES, max_line_chars=20, max_lines=3)
     lines = layout_lines("one two three four five six seven eight nine ten", rules)
     assert lines is not None and len(lines) == 3 and all(len(x) <= 20 for x in lines)
-
-
-# --------------------------------------------------------- format_timestamp
-
-
-@pytest.mark.parametrize(
-    ("seconds", "expected"),
-    [
-        (0, "00:00:00,000"),
-        (1.2345, "00:00:01,235"),  # half up on the decimal value
-        (2.0005, "00:00:02,001"),  # 2.0005 * 1000 is 2000.4999... in binary
-        (59.9996, "00:01:00,000"),  # rounding carries into the minutes
-        (3661.5, "01:01:01,500"),
-        (36000 + 62.25, "10:01:02,250"),
-        (123 * 3600.0, "123:00:00,000"),
-        (-0.02, "00:00:00,000"),
-    ],
-)
-def test_format_timestamp(seconds, expected):
-    assert format_timestamp(seconds) == expected
 
 
 # --------------------------------------------------------------- build_cues
@@ -327,139 +246,7 @@ def test_overlong_word_is_alone_and_reported():
     assert len(problems) == 1 and "longer than 42 characters" in problems[0]
 
 
-# ---------------------------------------------------------------------- SRT
-
-
-def sample_cues() -> list[Cue]:
-    return [
-        Cue(1.0, 3.5, ["Hello, world."]),
-        Cue(3.6, 6.0126, ["Two lines,", "with àccents – and “quotes”."]),
-        Cue(3600 * 10 + 1.001, 3600 * 10 + 2.999, ["Ten hours in."]),
-    ]
-
-
-def test_to_srt_format():
-    out = to_srt(sample_cues()[:2])
-    assert out == (
-        "1\n00:00:01,000 --> 00:00:03,500\nHello, world.\n\n"
-        "2\n00:00:03,600 --> 00:00:06,013\nTwo lines,\nwith àccents – and “quotes”.\n"
-    )
-    assert to_srt([]) == ""
-
-
-def test_to_srt_is_read_identically_by_srt_and_pysrt():
-    cues = build_cues(speak(MONOLOGUE, seed=1), RULES) + sample_cues()
-    text = to_srt(cues)
-    by_srt = list(srt.parse(text))
-    by_pysrt = pysrt.from_string(text)
-    assert len(by_srt) == len(by_pysrt) == len(cues)
-    for cue, a, b in zip(cues, by_srt, by_pysrt, strict=True):
-        start_ms, end_ms = round(cue.start * 1000), round(cue.end * 1000)
-        assert a.content == b.text == cue.text
-        assert round(a.start.total_seconds() * 1000) == b.start.ordinal == start_ms
-        assert round(a.end.total_seconds() * 1000) == b.end.ordinal == end_ms
-
-
-def test_parse_srt_round_trip():
-    cues = build_cues(speak(MONOLOGUE, seed=2), RULES) + sample_cues()
-    again = parse_srt(to_srt(cues))
-    assert [c.lines for c in again] == [c.lines for c in cues]
-    assert [(round(c.start * 1000), round(c.end * 1000)) for c in again] == [
-        (round(c.start * 1000), round(c.end * 1000)) for c in cues
-    ]
-    assert to_srt(again) == to_srt(cues)
-
-
-def test_parse_srt_matches_srt_library_on_its_own_output():
-    subs = [
-        srt.Subtitle(1, srt.timedelta(seconds=1.5), srt.timedelta(seconds=2.25), "A\nB"),
-        srt.Subtitle(2, srt.timedelta(seconds=61), srt.timedelta(seconds=62.001), "C"),
-    ]
-    cues = parse_srt(srt.compose(subs))
-    assert [(c.start, c.end, c.text) for c in cues] == [(1.5, 2.25, "A\nB"), (61.0, 62.001, "C")]
-
-
-def test_parse_srt_tolerates_real_world_mess():
-    messy = (
-        "\ufeff\r\n\r\n"
-        "7\r\n"
-        "00:00:01.000 --> 00:00:02,500  X1:40 X2:600 Y1:20 Y2:50\r\n"
-        "First line   \r\n"
-        "second line\r\n"
-        "3\r\n"  # missing blank line, wrong number
-        "0:00:03,000-->0:00:04,000\r\n"
-        "Next\r\n"
-        "\r\n\r\n\r\n"
-        "00:00:05,000 --> 00:00:06,000\r\n"  # no number at all
-        "42\r\n"  # a number that is text (no timing line follows)
-        "\r\n"
-    )
-    cues = parse_srt(messy)
-    assert [(c.start, c.end, c.lines) for c in cues] == [
-        (1.0, 2.5, ["First line", "second line"]),
-        (3.0, 4.0, ["Next"]),
-        (5.0, 6.0, ["42"]),
-    ]
-    assert parse_srt(messy.replace("\r\n", "\r")) == cues
-    assert parse_srt(messy.replace("\r\n", "\n")) == cues
-
-
-def test_parse_srt_empty():
-    assert parse_srt("") == []
-    assert parse_srt("\ufeff\n\n  \n") == []
-
-
-@pytest.mark.parametrize(
-    ("text", "line"),
-    [
-        ("1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n00:00:0x,000 --> soon\nbad\n", 6),
-        ("1\n00:00:01,000 --> 00:00:02,000\nok\n2\n00:00:03 --> 00:00:04\nbad\n", 5),
-        ("\n\nJust some text\n", 3),
-        ("1\nHello\n", 2),
-        ("1\n00:00:01,000 --> 00:00:02,000\nok\n\n2\n", 5),
-    ],
-)
-def test_parse_srt_errors_name_the_line(text, line):
-    with pytest.raises(SrtParseError, match=rf"^line {line}: ") as info:
-        parse_srt(text)
-    assert info.value.line == line
-    assert isinstance(info.value, ValueError)
-
-
-# ------------------------------------------------------------------- checks
-
-
-def test_check_cues_reports_each_rule():
-    cues = [
-        Cue(1.0, 1.5, ["short"]),  # below min duration
-        Cue(1.55, 10.0, ["x" * 43, "two", "three"]),  # gap, too long, lines
-        Cue(9.0, 9.0, [""]),  # overlap, start == end, empty
-    ]
-    problems = check_cues(cues, RULES)
-    assert problems[0].startswith("cue 1 (00:00:01,000): duration 0.500 s below minimum")
-    second = [p for p in problems if p.startswith("cue 2 (00:00:01,550): ")]
-    assert len(second) == 4
-    assert any("3 lines (max 2)" in p for p in second)
-    assert any("line 1 (43) longer than 42" in p for p in second)
-    assert any("above maximum" in p for p in second)
-    assert any("gap to the previous cue 0.050 s" in p for p in second)
-    third = [p for p in problems if p.startswith("cue 3 (00:00:09,000): ")]
-    assert len(third) == 3
-    assert any("empty text" in p for p in third)
-    assert any("not before end" in p for p in third)
-    assert any("overlaps the previous cue" in p for p in third)
-    assert len(problems) == 1 + 4 + 3
-
-
-def test_check_cues_millisecond_tolerance():
-    cues = [Cue(0.0, 0.832, ["ok"]), Cue(0.915, 7.916, ["ok"])]
-    assert check_cues(cues, RULES) == []
-    assert len(check_cues([Cue(0.0, 0.831, ["too short"])], RULES)) == 1
-
-
-def test_reading_speed():
-    assert reading_speed(Cue(0.0, 2.0, ["Hello", "world!"])) == pytest.approx(5.5)
-    assert reading_speed(Cue(1.0, 1.0, ["x"])) == float("inf")
+# ------------------------------------------------------- line layout of spans
 
 
 def _brute_force_layout(tokens: list[str], rules: SubtitleRules) -> tuple[list[int], float] | None:
@@ -467,7 +254,7 @@ def _brute_force_layout(tokens: list[str], rules: SubtitleRules) -> tuple[list[i
     kept: the definition _layout_span's fast two-line loop must agree with."""
     from itertools import combinations, pairwise
 
-    from subsmith.subtitles import _break_cost, _imbalance_cost
+    from subsmith.subtitles.cues import _break_cost, _imbalance_cost
 
     limit, m = rules.max_line_chars, len(tokens)
     for k in range(1, rules.max_lines + 1):
@@ -492,12 +279,12 @@ def test_line_layout_of_any_span_matches_the_brute_force_definition():
     span's layout must be the one the brute-force definition picks for those words alone."""
     from itertools import accumulate, pairwise
 
-    from subsmith.subtitles import _break_cost, _layout_span
+    from subsmith.subtitles.cues import _break_cost, _layout_span
 
     rng = random.Random(11)
     vocab = MONOLOGUE.split() + ["incomprehensibilities,", "Data's", "no!"]
     for _ in range(400):
-        rules = SubtitleRules(max_lines=rng.choice([1, 2, 3]), max_line_chars=rng.choice([14, 42]))
+        rules = replace(RULES, max_lines=rng.choice([1, 2, 3]), max_line_chars=rng.choice([14, 42]))
         words = vocab if rng.random() < 0.5 else ["la", "la,", "lala"]  # many equal costs
         tokens = [rng.choice(words) for _ in range(rng.randint(1, 16))]
         lengths = [len(t) for t in tokens]

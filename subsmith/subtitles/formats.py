@@ -1,38 +1,11 @@
-"""Reading SRT files as people have them, and writing WebVTT and ASS besides SRT."""
+"""The subtitle formats srt_generation writes: SRT, WebVTT and ASS, by name."""
 
 from __future__ import annotations
 
-import codecs
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from .subtitles import Cue, parse_srt
-
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
-def decode_subtitle_bytes(data: bytes) -> tuple[str, str]:
-    """(text, encoding): a BOM decides; else UTF-8; else Windows-1252, the usual
-    encoding of older Western subtitle files (which never fails to decode)."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data.decode(encoding), encoding
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "cp1252"
-
-
-def read_srt(path: str | os.PathLike[str]) -> list[Cue]:
-    with open(path, "rb") as fh:
-        text, _ = decode_subtitle_bytes(fh.read())
-    return parse_srt(text)
+from .cues import Cue
+from .srt import to_srt
 
 
 def _vtt_time(seconds: float) -> str:
@@ -89,3 +62,7 @@ def to_ass(cues: Sequence[Cue]) -> str:
             f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,,0,0,0,,{text}"
         )
     return "\n".join(lines) + "\n"
+
+
+# The `subtitles.formats` config names: each writes the whole file's text.
+WRITERS: dict[str, Callable[[Sequence[Cue]], str]] = {"srt": to_srt, "vtt": to_vtt, "ass": to_ass}

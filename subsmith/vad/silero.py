@@ -17,52 +17,35 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .errors import StageError
+from ..audio import BLOCK_SECONDS, SAMPLE_RATE, wav_blocks
+from ..errors import StageError
+from ..settings import options
 
-SAMPLE_RATE = 16000
 WINDOW = 512  # samples per Silero window at 16 kHz
 CONTEXT = 64  # samples of the previous window the model sees
-BLOCK_SECONDS = 60  # how much of a WAV file is read at a time
 MODEL_FILE = "silero_vad_16k_sequence.onnx"
 MAX_FRAMES = 512  # windows per model call (~16 s), SileroVADSequence's default
 
 
-def wav_frames(path: str | os.PathLike[str]) -> int:
-    """Number of samples of a 16 kHz mono WAV (what demux writes), read from its header."""
-    import soundfile
+@dataclass(frozen=True)
+class VadOptions:
+    """The `silero_vad:` config section: how speech probabilities become regions."""
 
-    info = soundfile.info(str(path))
-    if info.samplerate != SAMPLE_RATE or info.channels != 1:
-        raise StageError(
-            f"{path}: expected 16 kHz mono audio from demux, got {info.samplerate} Hz, "
-            f"{info.channels} channels"
-        )
-    return int(info.frames)
+    threshold: float  # a window is speech from this probability on
+    min_speech_ms: int  # shorter speech is dropped
+    min_silence_ms: int  # shorter silence does not end a region
+    speech_pad_ms: int  # added on both sides of each region
 
-
-def read_wav(path: str | os.PathLike[str]) -> np.ndarray:
-    """16 kHz mono float32 samples (soundfile: torchaudio's decoders are not used here)."""
-    import soundfile
-
-    wav_frames(path)
-    return soundfile.read(str(path), dtype="float32", always_2d=False)[0]
-
-
-def wav_blocks(
-    path: str | os.PathLike[str], seconds: float = BLOCK_SECONDS
-) -> tuple[int, Iterator[np.ndarray]]:
-    """(number of samples, an iterator of float32 blocks) of a 16 kHz mono WAV."""
-    import soundfile
-
-    frames = wav_frames(path)
-    blocks = soundfile.blocks(str(path), blocksize=int(seconds * SAMPLE_RATE), dtype="float32")
-    return frames, blocks
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> VadOptions:
+        return options(cls, cfg, "silero_vad")
 
 
 def model_path() -> Path:
@@ -147,11 +130,8 @@ def speech_probs(
 
 def detect_speech(
     audio: np.ndarray | str | os.PathLike[str],
+    opts: VadOptions,
     *,
-    threshold: float = 0.5,
-    min_speech_ms: int = 250,
-    min_silence_ms: int = 300,
-    speech_pad_ms: int = 200,
     threads: int = 1,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[dict[str, float]]:
@@ -176,14 +156,7 @@ def detect_speech(
             progress(done / n, f"{done / SAMPLE_RATE:.0f} of {seconds:.0f} s")
 
     probs = speech_probs(session, blocks, n, on_progress)
-    stamps = regions_from_probs(
-        probs.tolist(),
-        n,
-        threshold=threshold,
-        min_speech_ms=min_speech_ms,
-        min_silence_ms=min_silence_ms,
-        speech_pad_ms=speech_pad_ms,
-    )
+    stamps = regions_from_probs(probs.tolist(), n, opts)
     return [
         {"start": round(s["start"] / SAMPLE_RATE, 3), "end": round(s["end"] / SAMPLE_RATE, 3)}
         for s in stamps
@@ -191,13 +164,7 @@ def detect_speech(
 
 
 def regions_from_probs(
-    probs: Sequence[float],
-    n_samples: int,
-    *,
-    threshold: float = 0.5,
-    min_speech_ms: int = 250,
-    min_silence_ms: int = 300,
-    speech_pad_ms: int = 200,
+    probs: Sequence[float], n_samples: int, opts: VadOptions
 ) -> list[dict[str, int]]:
     """Speech regions in samples from per-window probabilities.
 
@@ -205,9 +172,10 @@ def regions_from_probs(
     for everything we do not set (max_speech_duration_s=inf, so it never cuts long
     speech; neg_threshold = threshold - 0.15), step for step, without importing torch.
     """
-    min_speech = SAMPLE_RATE * min_speech_ms / 1000
-    pad = SAMPLE_RATE * speech_pad_ms / 1000
-    min_silence = SAMPLE_RATE * min_silence_ms / 1000
+    threshold = opts.threshold
+    min_speech = SAMPLE_RATE * opts.min_speech_ms / 1000
+    pad = SAMPLE_RATE * opts.speech_pad_ms / 1000
+    min_silence = SAMPLE_RATE * opts.min_silence_ms / 1000
     neg_threshold = max(threshold - 0.15, 0.01)
     speeches: list[dict[str, int]] = []
     start: int | None = None  # the current speech's start while in speech
@@ -243,13 +211,3 @@ def regions_from_probs(
         else:
             sp["end"] = int(min(n_samples, sp["end"] + pad))
     return speeches
-
-
-def summary(regions: list[dict[str, float]], duration: float) -> dict[str, Any]:
-    speech = sum(r["end"] - r["start"] for r in regions)
-    return {
-        "sample_rate": SAMPLE_RATE,
-        "duration": round(duration, 3),
-        "speech_seconds": round(speech, 3),
-        "speech": regions,
-    }
