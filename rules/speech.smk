@@ -18,10 +18,55 @@ rule silero_vad:
         "../scripts/silero_vad.py"
 
 
+rule pyannote_vad:
+    input:
+        wav=f"{MOVIE_DIR}/audio/audio.wav",
+    output:
+        segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
+    log:
+        **stage_log("pyannote_vad"),
+    conda:
+        "../envs/speech.yaml"
+    threads: config["threads"]["pyannote_vad"]
+    resources:
+        mem_mb=config["mem_mb"]["pyannote_vad"],
+        runtime=runtime_min("pyannote_vad"),
+    params:
+        timeout=config["timeouts"]["pyannote_vad"],
+        pyannote_vad=config["pyannote_vad"],
+    script:
+        "../scripts/pyannote_vad.py"
+
+
+rule diarization:
+    input:
+        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+    output:
+        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
+        rttm=f"{MOVIE_DIR}/diarization/speakers.rttm",
+    log:
+        **stage_log("diarization"),
+    conda:
+        "../envs/speech.yaml"
+    threads: config["threads"]["diarization"]
+    resources:
+        mem_mb=config["mem_mb"]["diarization"],
+        runtime=runtime_min("diarization"),
+        gpu=config["gpus"],
+    params:
+        timeout=config["timeouts"]["diarization"],
+        diarization=config["diarization"],
+    script:
+        "../scripts/diarization.py"
+
+
 rule asr:
     input:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        pyannote_segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
+        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
@@ -36,6 +81,7 @@ rule asr:
     params:
         timeout=config["timeouts"]["asr"],
         asr=config["asr"],
+        combine=config["pyannote_vad"]["combine"],
         language=None if config["language"] == "auto" else config["language"],
     script:
         "../scripts/asr.py"

