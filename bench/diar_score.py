@@ -46,7 +46,15 @@ def references(data_dir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def diarize_cached(pipe, z: dict, clusterer, uri: str, bounds: dict | None = None, count_threshold: float = 0.5, min_duration_off: float = 0.0):
+def diarize_cached(
+    pipe,
+    z: dict,
+    clusterer,
+    uri: str,
+    bounds: dict | None = None,
+    count_threshold: float = 0.5,
+    min_duration_off: float = 0.0,
+):
     """pyannote's apply() on cached segmentation + embeddings with the given clustering."""
     from pyannote.core import SlidingWindow, SlidingWindowFeature
 
@@ -59,9 +67,14 @@ def diarize_cached(pipe, z: dict, clusterer, uri: str, bounds: dict | None = Non
     pipe._expects_num_speakers = False
     from subsmith.clustering import frame_count
 
-    pipe.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(b, f, count_threshold, warm_up)
+    pipe.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(
+        b, f, count_threshold, warm_up
+    )
     pipe.segmentation.min_duration_off = min_duration_off
-    out = pipe.apply({"uri": uri}, **(bounds or {}))
+    try:
+        out = pipe.apply({"uri": uri}, **(bounds or {}))
+    finally:  # the model steps are the pipeline's own again for the next extraction
+        del pipe.get_segmentations, pipe.get_embeddings
     return out.speaker_diarization
 
 

@@ -35,8 +35,6 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
@@ -62,9 +60,9 @@ def new_candidates(section: dict) -> list[dict]:
     c = section["clustering"]
     return ds.grid(
         {
-            "neighbours": sorted({c["neighbours"], 0.1, 0.2, 0.3}),
-            "merge_similarity": sorted({c["merge_similarity"], 0.7, 0.8}),
-            "count_threshold": sorted({section["count_threshold"], 0.3, 0.5}),
+            "neighbours": sorted({c["neighbours"], 0.05, 0.1, 0.2}),
+            "merge_similarity": sorted({c["merge_similarity"], 0.75, 0.8, 0.85}),
+            "count_threshold": sorted({section["count_threshold"], 0.4, 0.5}),
         }
     )
 
@@ -149,12 +147,28 @@ def long_track(data_dir: Path, minutes: float) -> Path:
 
 def run_long(path: Path, threads: int) -> dict:
     """The new setting on one long WAV in a fresh process: wall time and peak RSS."""
-    with tempfile.NamedTemporaryFile(suffix=".rss") as rss, tempfile.NamedTemporaryFile(suffix=".json") as js:
+    with (
+        tempfile.NamedTemporaryFile(suffix=".rss") as rss,
+        tempfile.NamedTemporaryFile(suffix=".json") as js,
+    ):
         t = time.perf_counter()
         p = subprocess.run(
-            [sys.executable, str(BENCH / "peak.py"), rss.name, sys.executable, __file__,
-             "--one", str(path), "--threads", str(threads), "--json", js.name],
-            capture_output=True, text=True, check=False,
+            [
+                sys.executable,
+                str(BENCH / "peak.py"),
+                rss.name,
+                sys.executable,
+                __file__,
+                "--one",
+                str(path),
+                "--threads",
+                str(threads),
+                "--json",
+                js.name,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         )
         wall = time.perf_counter() - t
         if p.returncode != 0:
@@ -172,7 +186,7 @@ def one(path: Path, out: Path) -> None:
     section = new_section()
     pipe = de.load_pipeline()
     de.set_step(pipe, section["segmentation_step"], section["batch_size"])
-    pooled_embedding.install(pipe, pipe._embedding.model)
+    pooled_embedding.install(pipe, pipe._embedding.model_)
     opts = clustering.ClusteringOptions.from_config(section["clustering"])
     sw = pipe._segmentation
     pipe.clustering = clustering.PyannoteClustering(opts, sw.step, sw.duration)
@@ -191,8 +205,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data_dir", nargs="?", type=Path)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (the rule's threads:)")
-    ap.add_argument("--long-minutes", type=float, default=120.0,
-                    help="length of the long track for peak RSS (0: skip)")
+    ap.add_argument(
+        "--long-minutes",
+        type=float,
+        default=120.0,
+        help="length of the long track for peak RSS (0: skip)",
+    )
     ap.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--json", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -210,7 +228,9 @@ def main() -> None:
     data = ds.references(args.data_dir)
     uris = list(data)
     ami = [u for u in uris if u != "sample"]
-    audio_seconds = sum(float(de.read_file(data[u]["wav"])["waveform"].shape[1]) for u in uris) / de.SAMPLE_RATE
+    audio_seconds = (
+        sum(float(de.read_file(data[u]["wav"])["waveform"].shape[1]) for u in uris) / de.SAMPLE_RATE
+    )
     pipe = de.load_pipeline()
 
     results = {}
@@ -242,9 +262,13 @@ def main() -> None:
         rows, chosen = {}, {}
         for held in uris:
             others = [u for u in uris if u != held]
-            best = min(range(len(cands)), key=lambda i: ds.der([table[i][u] for u in others])["der"])
+            best = min(
+                range(len(cands)), key=lambda i: ds.der([table[i][u] for u in others])["der"]
+            )
             chosen[held] = cands[best]
-            rows[held] = ds.evaluate(pipe, {held: data[held]}, cache, make(cands[best]), **post(cands[best]))[held]
+            rows[held] = ds.evaluate(
+                pipe, {held: data[held]}, cache, make(cands[best]), **post(cands[best])
+            )[held]
         in_sample = min(range(len(cands)), key=lambda i: ds.der([table[i][u] for u in uris])["der"])
         cluster_seconds = sum(r["cluster_seconds"] for r in rows.values())
         results[name] = {
@@ -256,7 +280,10 @@ def main() -> None:
             "seconds_per_hour": (sum(seconds.values()) + cluster_seconds) / audio_seconds * 3600,
             "model_seconds": seconds,
         }
-        print(f"[{name}] done: {results[name]['seconds_per_hour'] / 60:.1f} min per audio hour", flush=True)
+        print(
+            f"[{name}] done: {results[name]['seconds_per_hour'] / 60:.1f} min per audio hour",
+            flush=True,
+        )
 
     long_info = None
     if args.long_minutes > 0:
@@ -309,7 +336,7 @@ def write_report(results, data, uris, ami, audio_seconds, args, long_info) -> No
             "|---|---|---|---|---|---|---|",
             *table_rows(r["rows"], data),
             "",
-            f"Parameters chosen per held-out file: "
+            "Parameters chosen per held-out file: "
             + "; ".join(f"{u}: {json.dumps(c)}" for u, c in r["chosen"].items()),
             "",
             f"For comparison only (not a result): the best single candidate in-sample, "
@@ -324,7 +351,7 @@ def write_report(results, data, uris, ami, audio_seconds, args, long_info) -> No
                 f"## Long track: {long_info['minutes']:g} minutes (the excerpts end to end, repeated)",
                 "",
                 f"New setting, a fresh process: {long_info['seconds']:.0f} s for "
-                f"{long_info['audio'] / 60:.0f} min of audio "
+                f"{long_info['audio'] / 60:.1f} min of audio "
                 f"({long_info['seconds'] / long_info['audio'] * 60:.1f} min per audio hour), "
                 f"peak RSS {long_info['peak_rss_mb']:.0f} MB, {long_info['speakers']} speakers.",
                 "",

@@ -23,10 +23,12 @@ What this module does instead, chosen by leave-one-out cross-validation (bench/d
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+
+from .settings import options
 
 INACTIVE = -2  # pyannote's mark for a local speaker that is not in the output
 
@@ -35,7 +37,7 @@ INACTIVE = -2  # pyannote's mark for a local speaker that is not in the output
 class ClusteringOptions:
     """The `diarization.clustering` config section (defaults live in config.yaml only)."""
 
-    method: str  # "spectral" or "agglomerative"
+    method: str  # "spectral", "agglomerative" or "pyannote" (the pipeline's own, untouched)
     threshold: float  # agglomerative: cosine distance at which clusters stop merging
     neighbours: float  # spectral: fraction of each row's affinities kept (p-pruning)
     min_neighbours: int  # spectral: rows keep at least this many neighbours
@@ -47,12 +49,10 @@ class ClusteringOptions:
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> ClusteringOptions:
-        return cls(**{f.name: section[f.name] for f in fields(cls)})
+        return options(cls, section, "diarization.clustering")
 
 
-def _bounds(
-    n: int, num: int | None, lo: int | None, hi: int | float | None
-) -> tuple[int, int]:
+def _bounds(n: int, num: int | None, lo: int | None, hi: int | float | None) -> tuple[int, int]:
     """(min, max) clusters possible for n embeddings under the user's bounds."""
     if num is not None and num > 0:
         k = max(1, min(int(num), n))
@@ -108,9 +108,7 @@ def spectral_labels(x: np.ndarray, opts: ClusteringOptions, lo: int, hi: int) ->
     return km.fit_predict(vectors[:, :k])
 
 
-def agglomerative_labels(
-    x: np.ndarray, opts: ClusteringOptions, lo: int, hi: int
-) -> np.ndarray:
+def agglomerative_labels(x: np.ndarray, opts: ClusteringOptions, lo: int, hi: int) -> np.ndarray:
     """Average-linkage clustering on cosine distance, cut at opts.threshold within [lo, hi]."""
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -207,6 +205,11 @@ def cluster(
         # Fall back to any finite embedding before giving up: a scene of short turns.
         usable = active & finite
         if not usable.any():
+            if active.any():
+                # Only slivers too short to embed: one speaker, rather than none (pyannote's
+                # reconstruction needs a cluster for every frame it counts as speech).
+                hard[active] = 0
+                return hard, np.zeros((1, dim))
             return hard, np.zeros((0, dim))
 
     idx = np.argwhere(usable)
@@ -238,7 +241,9 @@ def cluster(
     _attach_to_neighbours(hard, active, chunk_step_frames, segmentations)
     left = active & (hard == INACTIVE) & finite
     if left.any():
-        hard[left] = np.argmax(_normalise(embeddings[left].astype(np.float64)) @ centroids.T, axis=1)
+        hard[left] = np.argmax(
+            _normalise(embeddings[left].astype(np.float64)) @ centroids.T, axis=1
+        )
     return hard, centroids
 
 
@@ -293,7 +298,28 @@ def frame_count(binarized: Any, frames: Any, threshold: float, warm_up: tuple = 
 
     trimmed = Inference.trim(binarized, warm_up=warm_up)
     count = Inference.aggregate(
-        np.sum(trimmed, axis=-1, keepdims=True), frames, hamming=False, missing=0.0, skip_average=False
+        np.sum(trimmed, axis=-1, keepdims=True),
+        frames,
+        hamming=False,
+        missing=0.0,
+        skip_average=False,
     )
     count.data = np.floor(count.data + (1.0 - threshold)).astype(np.uint8)
     return count
+
+
+def install(
+    pipeline: Any, opts: ClusteringOptions, count_threshold: float
+) -> dict[str, Any] | None:
+    """Put this module's clustering and frame count into a pyannote SpeakerDiarization
+    pipeline (offline); returns what to record in the manifest, None when
+    opts.method is "pyannote" (the pipeline keeps its own agglomerative clustering)."""
+    inference = pipeline._segmentation
+    pipeline.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(
+        b, f, count_threshold, warm_up
+    )
+    if opts.method == "pyannote":
+        return None
+    pipeline.clustering = PyannoteClustering(opts, inference.step, inference.duration)
+    pipeline._expects_num_speakers = False
+    return {"name": f"subsmith {opts.method}", **asdict(opts)}

@@ -125,7 +125,9 @@ def install(pipeline: Any, model: Any) -> None:
     """Make a pyannote SpeakerDiarization pipeline embed through pooled_embeddings, with
     `model` the CAM++ network. Same call and answer as its own get_embeddings."""
 
-    def get_embeddings(file: Any, binary_segmentations: Any, exclude_overlap: bool = False, hook: Any = None):
+    def get_embeddings(
+        file: Any, binary_segmentations: Any, exclude_overlap: bool = False, hook: Any = None
+    ):
         sw = binary_segmentations.sliding_window
         return pooled_embeddings(
             model,
