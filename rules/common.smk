@@ -14,7 +14,8 @@ except library.LibraryError as exc:
     raise WorkflowError(str(exc))
 
 OUT = config["output_dir"].rstrip("/")
-LANG = "und" if config["language"] == "auto" else config["language"]
+# None with language: auto (the words' language is known only after asr).
+LANG = None if config["language"] == "auto" else config["language"]
 MOVIE_DIR = f"{OUT}/{{movie}}"
 
 
@@ -23,9 +24,18 @@ wildcard_constraints:
 
 
 def subtitle_files(movie):
-    """The sidecars srt_generation writes: {format: path}, srt first."""
+    """The sidecars srt_generation writes: {format: path}, srt first.
+
+    With a set language they are the published <movie>.<language>.<fmt>. With
+    language: auto the language is known only after asr, so srt_generation writes
+    subtitles/<movie>.<fmt> and mux publishes copies named by the detected language
+    (<movie>.de.srt) next to final.mkv (README: "Which language")."""
     return {
-        fmt: f"{OUT}/{movie}/{movie}.{LANG}.{fmt}"
+        fmt: (
+            f"{OUT}/{movie}/{movie}.{LANG}.{fmt}"
+            if LANG
+            else f"{OUT}/{movie}/subtitles/{movie}.{fmt}"
+        )
         for fmt in config["subtitles"]["formats"]
     }
 
@@ -36,11 +46,14 @@ def movie_products(movie):
     d = f"{OUT}/{movie}"
     return [
         f"{d}/media.json",
+        f"{d}/metadata/tmdb_data.json",
+        f"{d}/entities/pre_ner.json",
         f"{d}/vad/silero_segments.json",
         f"{d}/vad/pyannote_segments.json",
         f"{d}/diarization/speakers.json",
         f"{d}/diarization/speakers.rttm",
         f"{d}/asr/transcript.json",
+        f"{d}/asr/transcript.corrected.json",
         *subtitle_files(movie).values(),
         f"{d}/final.mkv",
     ]

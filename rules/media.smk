@@ -14,15 +14,18 @@ rule demux:
         runtime=runtime_min("demux"),
     params:
         timeout=config["timeouts"]["demux"],
-        audio_language=config["demux"]["audio_language"],
+        demux=config["demux"],
+        language=config["language"],
+        # Read only if the tmdb stage has written it: it breaks ties between tracks.
+        metadata=f"{MOVIE_DIR}/metadata/tmdb_data.json",
     script:
         "../scripts/demux.py"
 
 
 rule mux:
     input:
+        **{f"sub_{fmt}": path for fmt, path in subtitle_files("{movie}").items()},
         video=movie_file,
-        srt=f"{MOVIE_DIR}/{{movie}}.{LANG}.srt",
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     output:
         mkv=f"{MOVIE_DIR}/final.mkv",
@@ -39,5 +42,7 @@ rule mux:
         # One dict: Snakemake formats top-level string params with the wildcards, and
         # the title template's {language_name} is ours, not a wildcard.
         mux=config["mux"],
+        # language: auto: copy the sidecars to <movie>.<detected language>.<fmt>.
+        publish=LANG is None,
     script:
         "../scripts/mux.py"

@@ -21,6 +21,8 @@ rule silero_vad:
 rule pyannote_vad:
     input:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
+        # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
+        silero=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
         segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
     log:
@@ -67,6 +69,7 @@ rule asr:
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
         pyannote_segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
         speakers=f"{MOVIE_DIR}/diarization/speakers.json",
+        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     log:
@@ -83,5 +86,6 @@ rule asr:
         asr=config["asr"],
         combine=config["pyannote_vad"]["combine"],
         language=None if config["language"] == "auto" else config["language"],
+        bias=config["pre_ner"]["bias"],
     script:
         "../scripts/asr.py"

@@ -1,6 +1,7 @@
 rule srt_generation:
     input:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
         **subtitle_files("{movie}"),

@@ -1,6 +1,7 @@
-"""asr: faster-whisper on the speech regions, with word timestamps."""
+"""asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, speakers
+from subsmith import asr, names, speakers, spoken
+from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.vad import pyannote as pyannote_vad
@@ -15,25 +16,60 @@ def body(ctx):
             ctx.note(f"pyannote_vad skipped: Silero's regions alone, not {ctx.params.combine}")
         else:
             regions = pyannote_vad.combine(regions, other["speech"], ctx.params.combine)
-    model, about = asr.load_model(opts.model, opts.device, opts.compute_type, ctx.threads)
-    ctx.log.info("model: %s", about)
+    loaded = {}
+
+    def load(name):
+        if name not in loaded:
+            loaded[name] = asr.load_model(name, opts.device, opts.compute_type, ctx.threads)
+            ctx.log.info("model: %s", loaded[name][1])
+        return loaded[name][0]
+
+    # The words' language (detected with language: auto) and the model that may write it.
+    language, detection, name = spoken.settle(
+        opts.model, ctx.params.language, regions, WavSlices(ctx.input.wav), load
+    )
+    if detection:
+        ctx.note(
+            f"language {language} (p={detection['probability']}, detected over "
+            f"{len(detection['windows'])} speech windows)"
+        )
+    model, about = load(name), loaded[name][1]
+    # The cast's names before every window (pre_ner; none when it was skipped).
+    bias, bias_note = names.asr_bias(read_json(ctx.input.entities), ctx.params.bias)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
         ctx.input.wav,
         regions,
         opts,
-        language=ctx.params.language,
+        language=language,
         progress=ctx.progress,
+        hotwords=bias,
     )
-    result.update(about, batch_size=opts.batch_size)
+    ctx.log.info("coverage check: %s", result["coverage"])
+    result.update(about, batch_size=opts.batch_size, language_detection=detection)
     turns = read_json(ctx.input.speakers).get("turns", [])
     result = speakers.assign_speakers(result, turns)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
+    if not regions:
+        ctx.note(f"{about['model']}: no speech found by the VAD, nothing decoded")
+        return
+    again = result["coverage"]
     ctx.note(
         f"{about['model']}, {result['language']}: {len(result['segments'])} segments, {words} words"
+        + (
+            f"; {again['redecoded_seconds']:.1f} s of speech without words decoded again"
+            if again["redecoded_spans"]
+            else ""
+        )
+        + (
+            f"; {again['uncovered_seconds']:.1f} s of speech still without words"
+            if again["uncovered_seconds"]
+            else ""
+        )
     )
+    ctx.note(bias_note)
 
 
 run_stage(snakemake, "asr", body)

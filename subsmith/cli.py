@@ -50,6 +50,7 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
                     for s in STAGE_NAMES
                 ),
                 "error": (steps[failed].get("error") or "") if failed else "",
+                "note": m["pipeline"].get("note") or "",
             }
         )
     return rows
@@ -72,6 +73,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         if r["error"]:
             print(f"{r['movie']}: {r['stage']} failed: {r['error']}")
+        elif r["note"]:
+            print(f"{r['movie']}: {r['note']}")
 
 
 def cmd_status(args: argparse.Namespace) -> int:

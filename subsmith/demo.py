@@ -19,18 +19,30 @@ import numpy as np
 
 from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
-# Two people: espeak-ng's en-us voice and its female variant "+f3" (en-us and en-gb are
-# one voice to a speaker-embedding model: CAM++ puts them 0.08 apart in cosine distance,
-# the +f3 variant 0.5). The last two lines are a quick exchange, which subtitles show in
-# one cue with dialogue dashes.
+# Two people: espeak-ng's male variant "+m3" and female variant "+f4" of en-us. Plainer
+# pairs are one voice to the diarization models: pyannote's segmentation-3.0 gives en-us
+# and en-gb+f3 a single local speaker in a shared 10 s window, and CAM++ puts en-us and
+# en-gb 0.08 apart in cosine distance. The last two lines are a quick exchange, which
+# subtitles show in one cue with dialogue dashes.
 DIALOGUE: tuple[tuple[str, str], ...] = (
-    ("en-us", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
-    ("en-gb+f3", "Thank you, Doctor Hayes. Where are we going today?"),
-    ("en-us", "We are flying to the northern islands before the storm arrives."),
-    ("en-gb+f3", "Then we should leave right now, because the wind is getting stronger."),
-    ("en-us", "I will tell the crew to close the doors and start the engines."),
-    ("en-gb+f3", "Are you ready?"),
-    ("en-us", "Yes, I am."),
+    ("en-us+m3", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
+    ("en-us+f4", "Thank you, Doctor Hayes. Where are we going today?"),
+    ("en-us+m3", "We are flying to the northern islands before the storm arrives."),
+    ("en-us+f4", "Then we should leave right now, because the wind is getting stronger."),
+    ("en-us+m3", "I will tell the crew to close the doors and start the engines."),
+    ("en-us+f4", "Are you ready?"),
+    ("en-us+m3", "Yes, I am."),
+)
+
+# Lines in other languages (espeak-ng voices), for the language tests.
+GERMAN: tuple[tuple[str, str], ...] = (
+    ("de", "Ich weiß nicht, wo meine Schwester heute Abend ist."),
+    ("de", "Wir müssen sofort nach Hause fahren, bevor es dunkel wird."),
+    ("de", "Das ist wirklich eine sehr gute Idee, vielen Dank."),
+)
+SPANISH: tuple[tuple[str, str], ...] = (
+    ("es", "Buenos días, capitán García. El barco está listo para salir del puerto."),
+    ("es", "Tenemos que volver a casa antes de que llegue la tormenta."),
 )
 
 
@@ -103,6 +115,36 @@ def dialogue(
     return np.concatenate(parts), refs
 
 
+def score(seconds: float, seed: int = 0) -> np.ndarray:
+    """A loud stand-in for a film score: sawtooth chords and noise bursts in the voice's
+    frequency band, so that mixed with dialogue at the same level it masks the words."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * RATE)) / RATE
+    out = np.zeros_like(t)
+    beat = 0.5
+    for k in range(int(np.ceil(seconds / beat))):
+        a, b = int(k * beat * RATE), min(len(t), int((k + 1) * beat * RATE))
+        root = 110 * 2 ** (rng.integers(0, 12) / 12)
+        for f in root * np.array([1, 1.26, 1.5, 2]):
+            for h in range(1, 12):  # a sawtooth's harmonics reach well into speech
+                if f * h < RATE / 2:
+                    out[a:b] += np.sin(2 * np.pi * f * h * t[a:b]) / h
+        out[a : a + RATE // 20] += rng.normal(0, 2.0, min(RATE // 20, b - a))  # a drum hit
+    out += rng.normal(0, 0.3, len(t))
+    return (out / np.sqrt(np.mean(out**2))).astype(np.float32)
+
+
+def surround(dialogue: np.ndarray, music_rms: float = 0.2) -> np.ndarray:
+    """A 5.1 mix the way films are mixed: the dialogue alone in the centre (FC), a loud
+    score in the other five (FL FR LFE BL BR, each its own piece at `music_rms`)."""
+    n = len(dialogue)
+    mix = np.zeros((n, 6), np.float32)
+    mix[:, 2] = dialogue
+    for ch in (0, 1, 3, 4, 5):
+        mix[:, ch] = music_rms * score(n / RATE, seed=ch)
+    return mix
+
+
 def write_wav(path: str | os.PathLike[str], audio: np.ndarray) -> None:
     import soundfile
 
@@ -115,13 +157,15 @@ def make_movie(
     *,
     duration: float | None = None,
     video: bool = True,
-    audio_codec: str = "aac",
+    audio_codec: str | None = None,
     subtitle_srt: str | None = None,
 ) -> Path:
     """Mux a test picture and audio tracks into `path` (container from its extension).
 
-    Each audio track is {"audio": ndarray, "language": "eng"?, "default": bool?,
-    "offset": seconds the track starts after the picture?}.
+    Each audio track is {"audio": ndarray (frames, or frames x channels), "language": "eng"?,
+    "default": bool?, "offset": seconds the track starts after the picture?, "title": str?,
+    "disposition": extra ffmpeg flags such as "comment"?, "layout": "5.1"?}.
+    The codecs are the container's usual ones (_CODECS), or `audio_codec`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +183,8 @@ def make_movie(
         for i, track in enumerate(audio_tracks):
             wav = os.path.join(tmp, f"a{i}.wav")
             write_wav(wav, track["audio"])
+            if track.get("layout"):
+                args += ["-ch_layout", track["layout"]]
             if track.get("offset"):
                 args += ["-itsoffset", str(track["offset"])]
             args += ["-i", "file:" + wav]
@@ -146,23 +192,62 @@ def make_movie(
             n += 1
             if track.get("language"):
                 meta += [f"-metadata:s:a:{i}", f"language={track['language']}"]
-            meta += [f"-disposition:a:{i}", "default" if track.get("default") else "0"]
+            if track.get("title"):
+                meta += [f"-metadata:s:a:{i}", f"title={track['title']}"]
+            flags = [f for f in ("default",) if track.get(f)] + (
+                [track["disposition"]] if track.get("disposition") else []
+            )
+            meta += [f"-disposition:a:{i}", "+".join(flags) or "0"]
         if subtitle_srt:
             srt = os.path.join(tmp, "s.srt")
             Path(srt).write_text(subtitle_srt, encoding="utf-8")
             args += ["-i", "file:" + srt]
             maps += ["-map", f"{n}:s"]
             n += 1
-        codecs = ["-c:a", audio_codec]
+        v_codec, a_codec = _CODECS.get(path.suffix.lower(), _CODECS[""])
+        codecs = ["-c:a", audio_codec or a_codec]
         if video:
-            codecs += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
+            codecs += ["-c:v", *v_codec, "-pix_fmt", "yuv420p"]
         if subtitle_srt:
             codecs += ["-c:s", "mov_text" if path.suffix.lower() in (".mp4", ".m4v") else "srt"]
         subprocess.run(
             [*args, *maps, *codecs, *meta, "file:" + str(path.resolve())],
             check=True,
         )
+    if path.suffix.lower() == ".avi":
+        _avi_start(path, [t.get("offset", 0.0) for t in audio_tracks])
     return path
+
+
+# (video encoder and options, audio encoder) per container; "" is the default.
+_CODECS: dict[str, tuple[list[str], str]] = {
+    "": (["libx264", "-preset", "ultrafast"], "aac"),
+    ".webm": (["libvpx", "-deadline", "realtime", "-cpu-used", "8"], "libopus"),
+    ".mpg": (["mpeg2video"], "mp2"),
+    ".mpeg": (["mpeg2video"], "mp2"),
+    ".avi": (["mpeg4"], "libmp3lame"),
+}
+
+
+def _avi_start(path: Path, offsets: list[float]) -> None:
+    """Write each audio stream's start into its AVI header (strh dwStart).
+
+    ffmpeg's AVI muxer drops -itsoffset; AVI files with late audio carry it in dwStart
+    (in units of dwScale/dwRate), which ffmpeg's demuxer reads as the first timestamp."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = 0
+    for offset in offsets:
+        at = data.find(b"strh", at)
+        while at >= 0 and data[at + 8 : at + 12] != b"auds":
+            at = data.find(b"strh", at + 4)
+        if at < 0:
+            raise ValueError(f"{path}: no audio stream header for offset {offset}")
+        scale, rate = struct.unpack_from("<II", data, at + 28)
+        struct.pack_into("<I", data, at + 36, round(offset * rate / scale))
+        at += 4
+    path.write_bytes(data)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -129,13 +129,16 @@ def name_the_file(error: str, inputs: list[str], outputs: list[str]) -> str:
     return f"{inputs[0]}: {error}"
 
 
-def write_skipped_outputs(outputs: Any, stage: str, reason: str) -> None:
+def write_skipped_outputs(
+    outputs: Any, stage: str, reason: str, record: dict[str, Any] | None = None
+) -> None:
     """An optional stage that cannot run still writes its outputs, marked skipped, so the
     file graph stays whole and the stages after it carry on."""
     for f in outputs:
         f = str(f)
         if f.endswith(".json"):
-            write_json_atomic(f, {"status": "skipped", "stage": stage, "reason": reason})
+            data = {**(record or {}), "status": "skipped", "stage": stage, "reason": reason}
+            write_json_atomic(f, data)
         else:
             os.makedirs(os.path.dirname(f) or ".", exist_ok=True)
             with open(f, "w", encoding="utf-8"):
@@ -176,10 +179,11 @@ def run_stage(
     )
     t0 = time.monotonic()
     outcome, error = status.SUCCESS, None
+    skip_record: dict[str, Any] = {}
     try:
         body(ctx)
     except SkipStage as exc:
-        outcome = status.SKIPPED
+        outcome, skip_record = status.SKIPPED, exc.record
         ctx.notes.append(f"skipped: {exc}")
     except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
         outcome, error = status.FAILED, one_line(exc)
@@ -205,7 +209,7 @@ def run_stage(
         watchdog.kill()
         watchdog.wait()
     if outcome == status.SKIPPED:
-        write_skipped_outputs(smk.output, stage, "; ".join(ctx.notes))
+        write_skipped_outputs(smk.output, stage, "; ".join(ctx.notes), skip_record)
     status.finish(status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error)
     if outcome == status.FAILED:
         logger.error("%s failed: %s", stage, error)

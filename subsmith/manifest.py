@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,9 @@ FINISHED = "finished"  # the run ended: a stage still `running` was interrupted
 HISTORY_KEEP = 10
 _ATTEMPT_KEYS = ("status", "started_at", "finished_at", "duration", "error")
 
+# A movie without speech completes without a subtitle track; its manifest says so.
+NO_SPEECH = "no speech found: no subtitle track added"
+
 
 def _previous_attempts(old: dict[str, Any], current: dict[str, Any] | None) -> list[dict]:
     """Earlier attempts of a stage: those in the last manifest, plus the last manifest's
@@ -42,9 +46,17 @@ def _previous_attempts(old: dict[str, Any], current: dict[str, Any] | None) -> l
 
 
 def render(
-    movie_dir: str | os.PathLike[str], run_state: str = LIVE, starting: str | None = None
+    movie_dir: str | os.PathLike[str],
+    run_state: str = LIVE,
+    starting: str | Collection[str] | None = None,
 ) -> dict[str, Any]:
-    """The manifest from the status files and, for earlier attempts, the last manifest."""
+    """The manifest from the status files and, for earlier attempts, the last manifest.
+
+    `starting`: the stages whose jobs Snakemake has started (one name or several: stages
+    of one movie run side by side, tmdb beside demux) and that may not have written their
+    own status file yet.
+    """
+    starting = {starting} if isinstance(starting, str) else set(starting or ())
     movie_dir = Path(movie_dir)
     movie = movie_dir.name
     last = read_json(movie_dir / MANIFEST) or {}
@@ -58,7 +70,7 @@ def render(
     input_path = None
     for stage in STAGES:
         st = status.read_status(status.status_path(movie_dir, stage.name))
-        if st is None and stage.name == starting and run_state == LIVE:
+        if st is None and stage.name in starting and run_state == LIVE:
             # Snakemake just started this job; its own status file is not written yet.
             st = {"status": status.RUNNING, "notes": "starting", "progress": 0.0}
         step: dict[str, Any] = {
@@ -118,6 +130,13 @@ def render(
 
     media = read_json(movie_dir / "media.json") or {}
     title, year = library.title_and_year(movie)
+    # Once the tmdb stage ran, its parse of the name (guessit, folders, Plex/Jellyfin
+    # tags) is the better one: "Film (2001) {edition-...} [tmdbid-1]" has a year too.
+    meta = read_json(movie_dir / "metadata" / "tmdb_data.json")
+    query = meta.get("query") if isinstance(meta, dict) else None
+    if isinstance(query, dict) and query.get("title"):
+        title, year = query["title"], query.get("year")
+    notes = [s["notes"] for s in steps.values() if NO_SPEECH in (s.get("notes") or "")]
     return {
         "input": {
             "path": input_path or media.get("input") or (last.get("input") or {}).get("path"),
@@ -133,6 +152,9 @@ def render(
             "current_stage": next((s for s, v in steps.items() if v["status"] == "running"), None),
             "completed_stages": completed,
             "next_stage": first_open,
+            # What a reader must know about the result: a movie without dialogue gets no
+            # subtitle track (srt_generation and mux say so in their notes).
+            "note": NO_SPEECH if notes and overall == "completed" else "",
             "steps": steps,
         },
     }
@@ -146,7 +168,9 @@ def _seconds(value: Any) -> float | None:
 
 
 def write(
-    movie_dir: str | os.PathLike[str], run_state: str = LIVE, starting: str | None = None
+    movie_dir: str | os.PathLike[str],
+    run_state: str = LIVE,
+    starting: str | Collection[str] | None = None,
 ) -> dict[str, Any]:
     with _lock:
         data = render(movie_dir, run_state, starting)

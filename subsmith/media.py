@@ -18,8 +18,8 @@ from typing import Any
 
 import ffmpeg
 
-from . import languages
-from .audio import SAMPLE_RATE, wav_duration
+from . import languages, tracks
+from .audio import SAMPLE_RATE, wav_duration, wav_rms
 from .errors import StageError
 from .settings import options
 
@@ -78,21 +78,6 @@ def audio_streams(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
 
 
-def choose_audio_stream(info: dict[str, Any], language: str | None = None) -> dict[str, Any]:
-    """The stream in `language` if asked and present, else the default one, else the first."""
-    streams = audio_streams(info)
-    if not streams:
-        raise StageError("the movie has no audio stream: there is no speech to subtitle")
-    if language:
-        for s in streams:
-            if languages.same_language((s.get("tags") or {}).get("language"), language):
-                return s
-    for s in streams:
-        if (s.get("disposition") or {}).get("default"):
-            return s
-    return streams[0]
-
-
 def _float(value: Any) -> float | None:
     try:
         return float(value)
@@ -100,15 +85,41 @@ def _float(value: Any) -> float | None:
         return None
 
 
-def movie_clock_offset(info: dict[str, Any], stream: dict[str, Any]) -> float:
+def first_audio_time(src: str | os.PathLike[str], stream: dict[str, Any]) -> float | None:
+    """When the first decoded sample of `stream` plays, in the container's timestamps.
+
+    Measured by decoding one frame: the stream's declared start_time misses an AVI
+    stream's start (dwStart) and the samples a decoder drops (AAC priming in MP4)."""
+    try:
+        out = ffmpeg.probe(
+            ffmpeg_path(src),
+            select_streams=str(stream["index"]),
+            show_frames=None,
+            read_intervals="%+#1",
+            show_entries="frame=best_effort_timestamp_time,pts_time",
+        )
+    except ffmpeg.Error:
+        return None
+    for frame in out.get("frames", []):
+        t = _float(frame.get("best_effort_timestamp_time"))
+        if t is None:
+            t = _float(frame.get("pts_time"))
+        if t is not None:
+            return t
+    return None
+
+
+def movie_clock_offset(
+    info: dict[str, Any], stream: dict[str, Any], first: float | None = None
+) -> float:
     """Seconds between the movie's time zero and the first sample of `stream`.
 
-    Players show time relative to the container's start. When the audio starts
-    later than that (common in web releases), audio.wav is padded by this much so
-    that its second 0 is the movie's second 0.
-    """
+    Players show time relative to the container's start. When the audio starts later
+    than that (common in web releases and MPEG-TS), audio.wav is padded by this much so
+    that its second 0 is the movie's second 0. `first` is the measured time of the first
+    decoded sample (first_audio_time); without it, the stream's declared start."""
     start = _float((info.get("format") or {}).get("start_time"))
-    a = _float(stream.get("start_time"))
+    a = first if first is not None else _float(stream.get("start_time"))
     if start is None or a is None:
         return 0.0
     return max(0.0, a - start)
@@ -155,6 +166,20 @@ def run_ffmpeg(
         raise StageError(f"ffmpeg failed ({reason})")
 
 
+# Layouts whose centre channel (FC) carries a film's dialogue, by ffmpeg's names.
+_WITH_CENTRE = {"3.0", "3.1", "4.0", "4.1", "5.0", "5.1", "6.0", "6.1", "7.0", "7.1"}
+DOWNMIXES = ("auto", "center", "all")
+# The dialogue of a surround mix: the centre channel alone. bench/surround.py measured it
+# against ffmpeg's full downmix and a centre-weighted one on a loud-music 5.1 mix (README).
+CENTRE = "mono|c0=FC"
+# Below this RMS the centre channel holds no dialogue (an upmix with an empty centre).
+SILENT_RMS = 10 ** (-60 / 20)
+
+
+def has_centre(stream: dict[str, Any]) -> bool:
+    return tracks.layout_of(stream) in _WITH_CENTRE
+
+
 def extract_audio(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
@@ -162,22 +187,42 @@ def extract_audio(
     stream: dict[str, Any],
     log: logging.Logger,
     progress: Progress | None = None,
+    *,
+    offset: float = 0.0,
+    pan: str | None = None,
 ) -> None:
     """Decode one audio stream to 16 kHz mono PCM on the movie's clock.
 
-    `aresample=async=1:first_pts=0` pads the start with silence up to the stream's
-    first timestamp (relative to the movie's start) and fills gaps inside it, so
-    every sample sits at its movie time.
+    The stream's own first frame becomes time 0 (`asetpts`), gaps inside it are filled
+    with silence (`aresample=async=1`), and `offset` seconds (measured, see
+    movie_clock_offset) of silence go before it (`adelay`). The pad does not rely on the
+    filter's idea of the start: ffmpeg hands an MPEG-TS or MPEG-PS stream's first
+    frame to the filters at time 0. `pan` (a pan filter's argument) picks channels before
+    the mono downmix; None is ffmpeg's standard downmix of every channel.
     """
-    out = (
-        ffmpeg.input(ffmpeg_path(src))[str(stream["index"])]
-        .filter("aresample", **{"async": 1, "first_pts": 0})
-        .output(ffmpeg_path(wav), ac=1, ar=SAMPLE_RATE, acodec="pcm_s16le", f="wav")
-        .overwrite_output()
-    )
+    filters = ["asetpts=PTS-STARTPTS", "aresample=async=1:first_pts=0"]
+    if pan:
+        filters.append(f"pan={pan}")
+    rate = int(_float(stream.get("sample_rate")) or SAMPLE_RATE)
+    pad = round(offset * rate)
+    if pad > 0:
+        filters.append(f"adelay=delays={pad}S:all=1")
+    # The filter chain is written out here (ffmpeg-python would escape the pan's "=");
+    # it holds numbers only, never a file name.
+    args = [
+        "ffmpeg",
+        "-i",
+        ffmpeg_path(src),
+        "-map",
+        f"0:{int(stream['index'])}",
+        "-af",
+        ",".join(filters),
+        *("-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", "-y"),
+        ffmpeg_path(wav),
+    ]
     duration = _float((info.get("format") or {}).get("duration"))
     try:
-        run_ffmpeg(out.compile(), duration, progress, log)
+        run_ffmpeg(args, duration, progress, log)
     except StageError as exc:
         # A partial wav is of no use, and on a full disk removing it frees the room
         # the job needs to record why it failed.
@@ -197,25 +242,99 @@ def extract_audio(
         ) from None
 
 
+def extract_dialogue(
+    src: str | os.PathLike[str],
+    wav: str | os.PathLike[str],
+    info: dict[str, Any],
+    stream: dict[str, Any],
+    downmix: str,
+    log: logging.Logger,
+    progress: Progress | None = None,
+    *,
+    offset: float = 0.0,
+) -> str:
+    """extract_audio with the dialogue taken the way films are mixed; returns how.
+
+    downmix "center" takes a surround track's centre channel, "all" every channel,
+    "auto" the centre unless it is silent (then every channel). Tracks without a
+    centre channel (mono, stereo) are always downmixed whole, as before."""
+    if downmix not in DOWNMIXES:
+        raise StageError(f"demux.downmix is {downmix!r}; set it to one of {', '.join(DOWNMIXES)}")
+    if downmix == "all" or not has_centre(stream):
+        extract_audio(src, wav, info, stream, log, progress, offset=offset)
+        return "all channels" if (stream.get("channels") or 1) > 1 else "mono"
+    extract_audio(src, wav, info, stream, log, progress, offset=offset, pan=CENTRE)
+    if downmix == "center":
+        return "centre channel"
+    rms = wav_rms(wav)
+    if rms >= SILENT_RMS:
+        return "centre channel"
+    log.info("the centre channel is silent (RMS %.1g): downmixing every channel", rms)
+    extract_audio(src, wav, info, stream, log, progress, offset=offset)
+    return "all channels (the centre channel is silent)"
+
+
+@dataclass(frozen=True)
+class DemuxOptions:
+    """The `demux:` config section: which audio stream, and how a surround mix is folded."""
+
+    audio_language: str | None  # the track's language when it differs from `language`
+    audio_stream: int | None  # forces one stream by index
+    downmix: str  # auto | center | all (extract_dialogue)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> DemuxOptions:
+        return options(cls, cfg, "demux")
+
+    def track_language(self, language: str) -> str | None:
+        """The language to rank tracks by: audio_language, else the top-level `language`
+        (None, any language, when that is auto)."""
+        return self.audio_language or (None if language == "auto" else language)
+
+
+def original_language(metadata: str | os.PathLike[str] | None) -> str | None:
+    """The movie's original language from metadata/tmdb_data.json, when the tmdb stage
+    has already written it (demux does not wait for it: it only breaks ties)."""
+    if not metadata or not Path(metadata).is_file():
+        return None
+    import json
+
+    try:
+        data = json.loads(Path(metadata).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    lang = data.get("original_language") if isinstance(data, dict) else None
+    return lang if isinstance(lang, str) and lang else None
+
+
 def demux(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
     audio_language: str | None,
     log: logging.Logger,
     progress: Progress | None = None,
+    *,
+    audio_stream: int | None = None,
+    original_language: str | None = None,
+    downmix: str = "auto",
 ) -> dict[str, Any]:
-    """Probe `src`, extract its speech audio to `wav`, and return the facts for media.json."""
+    """Probe `src`, extract its speech audio to `wav`, and return the facts for media.json.
+
+    `audio_language` None means any language; `audio_stream` forces a stream by index."""
     info = probe(src)
     try:
-        stream = choose_audio_stream(info, audio_language)
+        choice = tracks.choose(
+            audio_streams(info),
+            audio_language,
+            original_language=original_language,
+            forced_index=audio_stream,
+        )
     except StageError as exc:
         raise StageError(f"{src}: {exc}") from None
-    if audio_language and not languages.same_language(
-        (stream.get("tags") or {}).get("language"), audio_language
-    ):
-        log.warning("no audio stream in %r; using stream #%s", audio_language, stream["index"])
-    offset = movie_clock_offset(info, stream)
-    extract_audio(src, wav, info, stream, log, progress)
+    stream = choice.stream
+    log.info("audio stream: %s", choice.line())
+    offset = movie_clock_offset(info, stream, first_audio_time(src, stream))
+    how = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
     decoded = wav_duration(wav)
     declared = _float((info.get("format") or {}).get("duration"))
     if decoded < 0.5:
@@ -242,6 +361,9 @@ def demux(
                 "language": (s.get("tags") or {}).get("language"),
                 "start_time": s.get("start_time"),
                 "default": bool((s.get("disposition") or {}).get("default")),
+                "channels": s.get("channels"),
+                "title": tracks.title_of(s) or None,
+                "extra": tracks.extra_kind(s) if s.get("codec_type") == "audio" else None,
             }
             for s in info.get("streams", [])
         ],
@@ -250,7 +372,11 @@ def demux(
             "codec": stream.get("codec_name"),
             "language": (stream.get("tags") or {}).get("language"),
             "channels": stream.get("channels"),
+            "layout": tracks.layout_of(stream),
+            "title": tracks.title_of(stream) or None,
             "sample_rate": stream.get("sample_rate"),
+            "choice": choice.line(),
+            "downmix": how,
         },
         "movie_clock_offset": round(offset, 3),
         "wav": {"path": str(wav), "sample_rate": SAMPLE_RATE, "duration": round(decoded, 3)},
@@ -266,7 +392,7 @@ _TO_SRT = {"mov_text"}
 
 def mux(
     src: str | os.PathLike[str],
-    srt: str | os.PathLike[str],
+    srt: str | os.PathLike[str] | None,
     out: str | os.PathLike[str],
     *,
     language: str,
@@ -276,41 +402,47 @@ def mux(
     log: logging.Logger,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track."""
+    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track
+    (srt None: no new track, for a movie without speech)."""
     info = probe(src)
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT]
     subs = [s for s in kept if s.get("codec_type") == "subtitle"]
     movie = ffmpeg.input(ffmpeg_path(src))
-    sub_in = ffmpeg.input(ffmpeg_path(srt), f="srt")
-    streams = [movie[str(s["index"])] for s in kept] + [sub_in["0"]]
+    streams = [movie[str(s["index"])] for s in kept]
+    if srt is not None:
+        streams.append(ffmpeg.input(ffmpeg_path(srt), f="srt")["0"])
     n = len(subs)  # index of the new track among the output's subtitle streams
-    kwargs: dict[str, Any] = {"c": "copy", f"c:s:{n}": "srt", "f": "matroska"}
+    added = 0 if srt is None else 1
+    kwargs: dict[str, Any] = {"c": "copy", "f": "matroska"}
     for i, s in enumerate(subs):
         if s.get("codec_name") in _TO_SRT:
             kwargs[f"c:s:{i}"] = "srt"
-        if default:
+        if default and added:
             kwargs[f"disposition:s:{i}"] = "0"
-    flags = [f for f, on in (("default", default), ("forced", forced)) if on]
-    kwargs[f"disposition:s:{n}"] = "+".join(flags) if flags else "0"
+    if added:
+        kwargs[f"c:s:{n}"] = "srt"
+        flags = [f for f, on in (("default", default), ("forced", forced)) if on]
+        kwargs[f"disposition:s:{n}"] = "+".join(flags) if flags else "0"
     args = ffmpeg.output(*streams, ffmpeg_path(out), **kwargs).overwrite_output().compile()
-    # Two values for one option: ffmpeg-python cannot express that, so splice them in
-    # just before the output path.
-    at = args.index(ffmpeg_path(out))
-    args[at:at] = [
-        f"-metadata:s:s:{n}",
-        f"language={languages.to_639_2(language)}",
-        f"-metadata:s:s:{n}",
-        f"title={title}",
-    ]
+    if added:
+        # Two values for one option: ffmpeg-python cannot express that, so splice them
+        # in just before the output path.
+        at = args.index(ffmpeg_path(out))
+        args[at:at] = [
+            f"-metadata:s:s:{n}",
+            f"language={languages.to_639_2(language)}",
+            f"-metadata:s:s:{n}",
+            f"title={title}",
+        ]
     run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
     result = probe(out)
     n_sub = sum(1 for s in result["streams"] if s.get("codec_type") == "subtitle")
-    if len(result["streams"]) != len(kept) + 1 or n_sub != n + 1:
+    if len(result["streams"]) != len(kept) + added or n_sub != n + added:
         raise StageError(
-            f"{out}: muxing produced {len(result['streams'])} streams, expected {len(kept) + 1}"
+            f"{out}: muxing produced {len(result['streams'])} streams, expected {len(kept) + added}"
         )
     return {
         "streams_copied": len(kept),
-        "subtitle_track": n,
+        "subtitle_track": n if added else None,
         "dropped": [s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT],
     }

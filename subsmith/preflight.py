@@ -14,7 +14,7 @@ from .errors import StageError
 def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
     # Imported here, not at the top: the Snakefile imports this module, and numpy (via
     # asr and vad) would add ~50 ms to every `snakemake --dry-run`, where no check runs.
-    from . import asr
+    from . import asr, spoken
     from .vad import silero
 
     problems: list[str] = []
@@ -25,7 +25,14 @@ def check(config: dict[str, Any], library: dict[str, Path]) -> list[str]:
         silero.model_path()
     except StageError as exc:
         problems.append(str(exc))
-    model_issue = asr.model_problem(config["asr"]["model"])
+    model, language = config["asr"]["model"], config["language"]
+    refused = spoken.refusal(model, language)
+    if refused:
+        problems.append(refused)
+    # The model this language needs (both offline ones when it is detected per movie).
+    model_issue = asr.model_problem(
+        model if language == "auto" else spoken.model_for(model, language)
+    )
     if model_issue:
         problems.append(model_issue)
 

@@ -25,11 +25,19 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("demux", True, "16 kHz mono audio and ffprobe facts from the movie", "media"),
+    Stage(
+        "tmdb",
+        False,
+        "title, year and cast from TMDB or the .nfo/.json beside the movie",
+        "metadata",
+    ),
+    Stage("pre_ner", False, "the names the metadata expects, in the forms people say", "names"),
     Stage("silero_vad", True, "speech regions (Silero VAD)", "speech"),
     Stage("pyannote_vad", False, "speech regions (pyannote segmentation-3.0)", "speech"),
     # Critical, unless diarization.enabled is false: then it is recorded skipped.
     Stage("diarization", True, "who speaks when (pyannote.audio)", "speech"),
     Stage("asr", True, "transcript with word times (faster-whisper)", "speech"),
+    Stage("post_ner", False, "names ASR misspelled, respelled with evidence", "names"),
     Stage("srt_generation", True, "readable, well-timed subtitle cues", "subtitles"),
     Stage("mux", True, "final.mkv: original streams + the subtitle track", "media"),
 )

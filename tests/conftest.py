@@ -25,6 +25,10 @@ CONFIG = settings.load()
 
 def env() -> dict[str, str]:
     e = dict(os.environ)
+    # A developer's own TMDB key must not send the tests' movies to TMDB: tests that
+    # want a key set it, with a fake TMDB server on 127.0.0.1 (tests/fake_tmdb.py).
+    for secret in ("TMDB_API_KEY", "TMDB_READ_TOKEN"):
+        e.pop(secret, None)
     e["PATH"] = f"{BIN}{os.pathsep}{e.get('PATH', '')}"
     e["HF_HUB_OFFLINE"] = "1"
     e["PYANNOTE_METRICS_ENABLED"] = "0"
@@ -32,19 +36,21 @@ def env() -> dict[str, str]:
 
 
 # Diarization costs seconds of CPU per movie; runs that test other things turn it off
-# (recorded skipped). The runs about speakers pass speakers=True. Every run of one
+# (recorded skipped). The runs about speakers pass speakers=True (and run at the faster
+# step of tests/speakers_fast.yaml). Every run of one
 # work folder must pass the same: Snakemake reruns a rule whose params changed.
 # (A file, not --config: Snakemake's --config reads a nested `false` as the text 'false'.)
 SPEAKERS_OFF = str(REPO / "tests" / "speakers_off.yaml")
+SPEAKERS_FAST = str(REPO / "tests" / "speakers_fast.yaml")
 
 
 def snakemake_cmd(workdir: Path, *args: str, speakers: bool = False) -> list[str]:
     args = list(args)
-    if not speakers:
-        if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
-            args.insert(args.index("--configfile") + 1, SPEAKERS_OFF)
-        else:
-            args += ["--configfile", SPEAKERS_OFF]
+    ours = SPEAKERS_FAST if speakers else SPEAKERS_OFF
+    if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
+        args.insert(args.index("--configfile") + 1, ours)
+    else:
+        args += ["--configfile", ours]
     return [
         str(BIN / "snakemake"),
         "-s",
@@ -127,3 +133,12 @@ def regions(dialogue):
     return silero.detect_speech(
         audio, silero.VadOptions.from_config(CONFIG["silero_vad"]), threads=2
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_en():
+    """The embedded English model, loaded once for every test that transcribes."""
+    from subsmith import asr
+
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
+    return model

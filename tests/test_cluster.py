@@ -395,12 +395,17 @@ def test_slurm_run_matches_the_local_run(runs):
         assert mc["pipeline"]["completed_stages"] == ml["pipeline"]["completed_stages"]
         assert mc["pipeline"]["completed_stages"] == list(STAGE_NAMES)
         for name, step in mc["pipeline"]["steps"].items():
-            assert step["status"] == "success" and step["duration"] > 0, name
+            # no TMDB key, no .nfo: no metadata, so no names to bias or correct
+            expected = "skipped" if name in ("tmdb", "pre_ner", "post_ner") else "success"
+            assert step["status"] == expected, name
+            # a stage that skips at once (no metadata to read) may round to 0.0 s
+            assert step["duration"] > 0 or expected == "skipped", name
             assert step["runs"] == 1, name
         # Each stage ran inside its SLURM job, which wrote its own status file.
         for stage in STAGE_NAMES:
             st = status.read_status(clu / ".status" / f"{stage}.json")
-            assert st["status"] == "success", stage
+            skipped = stage in ("tmdb", "pre_ner", "post_ner")
+            assert st["status"] == ("skipped" if skipped else "success"), stage
 
 
 def expected_requests() -> dict[str, dict[str, str]]:
@@ -485,7 +490,8 @@ def test_scancel_fails_the_run_and_the_rerun_completes(runs):
     assert m["pipeline"]["status"] == "failed", m["pipeline"]
     assert m["pipeline"]["steps"]["asr"]["status"] == "failed"
     # (srt_generation and mux keep their earlier success records: they did not run.)
-    assert m["pipeline"]["completed_stages"][:2] == ["demux", "silero_vad"]
+    done = m["pipeline"]["completed_stages"]
+    assert [s for s in done if s in ("demux", "silero_vad")] == ["demux", "silero_vad"]
     assert "asr" not in m["pipeline"]["completed_stages"]
     assert read_manifest(work, MOVIES[1])["pipeline"]["status"] == "completed"
     cancelled = [r for r in sacct_rows() if r["JobID"] == job["id"]]

@@ -14,9 +14,10 @@ from snakemake.utils import validate
 from conftest import run_snakemake
 from subsmith import settings
 from subsmith.asr import AsrOptions
-from subsmith.media import MuxOptions
+from subsmith.media import DemuxOptions, MuxOptions
 from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
 from subsmith.subtitles import SubtitleRules
+from subsmith.tmdb import TmdbOptions
 from subsmith.vad.silero import VadOptions
 
 REPO = Path(__file__).resolve().parent.parent
@@ -30,7 +31,7 @@ def config() -> dict:
 def test_shipped_config_is_valid_and_complete():
     cfg = config()
     validate(cfg, SCHEMA)
-    assert cfg["asr"]["model"] == "tiny.en"
+    assert cfg["asr"]["model"] == "auto"
     assert set(cfg["timeouts"]) == set(cfg["threads"]) == set(cfg["mem_mb"])
     assert set(cfg["timeouts"]) == set(STAGE_NAMES)  # one entry per stage of the table
 
@@ -71,6 +72,8 @@ def test_every_schema_key_has_a_description():
         (AsrOptions, "asr"),
         (SubtitleRules, "subtitles"),
         (MuxOptions, "mux"),
+        (DemuxOptions, "demux"),
+        (TmdbOptions, "tmdb"),
     ],
 )
 def test_each_options_class_is_built_from_its_section_and_defaults_nothing(cls, section):
@@ -153,7 +156,7 @@ def test_conda_env_pins_match_pyproject():
 
 def test_every_rule_logs_and_declares_resources():
     text = "".join(p.read_text() for p in (REPO / "rules").glob("*.smk"))
-    rules = re.split(r"^rule ", text, flags=re.M)[1:]
+    rules = re.split(r"^(?:rule|checkpoint) ", text, flags=re.M)[1:]
     assert len(rules) >= 5
     for body in rules:
         name = body.split(":", 1)[0]
@@ -180,7 +183,7 @@ def test_rule_problems_names_each_mismatch_with_the_stage_table():
     assert rule_problems(good) == []
     moved = [(n, "/x/rules/media.smk" if n == "asr" else f) for n, f in good]
     assert rule_problems(moved) == ["rule asr is in media.smk, its area's file is rules/speech.smk"]
-    assert rule_problems([*good[1:], ("tmdb", "/x/rules/metadata.smk")]) == [
+    assert rule_problems([*good[1:], ("diarization", "/x/rules/speech.smk")]) == [
         "stage demux (subsmith/stages.py) has no rule",
-        "rule tmdb is no stage of subsmith/stages.py: add it there",
+        "rule diarization is no stage of subsmith/stages.py: add it there",
     ]

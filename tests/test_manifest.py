@@ -30,7 +30,9 @@ def test_fresh_movie_is_pending_everywhere(tmp_path):
 
 def test_partial_then_completed(tmp_path):
     d = _movie(tmp_path)
-    _done(d, "demux")
+    before = STAGE_NAMES[: STAGE_NAMES.index("silero_vad")]  # demux and the optional ones
+    for stage in before:
+        _done(d, stage)
     status.start(status.status_path(d, "silero_vad"), "silero_vad", inputs=[], timeout=None)
     m = manifest.render(d)
     assert m["input"] == {
@@ -39,13 +41,13 @@ def test_partial_then_completed(tmp_path):
         "year": 2001,
         "duration": None,
     }
-    assert m["pipeline"]["completed_stages"] == ["demux"]
+    assert m["pipeline"]["completed_stages"] == list(before)
     assert m["pipeline"]["current_stage"] == "silero_vad"
     assert m["pipeline"]["next_stage"] == "silero_vad"
     step = m["pipeline"]["steps"]["demux"]
     assert step["status"] == "success" and step["completed"] and step["duration"] == 1.5
-    assert step["next_stage"] == "silero_vad" and step["notes"] == "demux notes"
-    for stage in STAGE_NAMES[1:]:
+    assert step["next_stage"] == STAGE_NAMES[1] and step["notes"] == "demux notes"
+    for stage in STAGE_NAMES[len(before) :]:
         _done(d, stage)
     m = manifest.render(d)
     assert m["pipeline"]["status"] == "completed"
@@ -101,9 +103,32 @@ def test_stages_after_one_being_redone_are_outdated(tmp_path):
         _done(d, stage)
     status.start(status.status_path(d, "asr"), "asr", inputs=[], timeout=None)
     p = manifest.render(d)["pipeline"]
-    assert p["completed_stages"] == ["demux", "silero_vad"]
+    assert p["completed_stages"] == list(STAGE_NAMES[: STAGE_NAMES.index("asr")])
     assert p["next_stage"] == "asr"
     for stage in ("srt_generation", "mux"):
         assert p["steps"][stage]["status"] == "success"
         assert p["steps"][stage]["completed"] is False and p["steps"][stage]["outdated"]
     assert p["status"] == "running"
+
+
+def test_title_and_year_from_the_tmdb_stage_parse(tmp_path):
+    d = tmp_path / "out" / "The Matrix (1999) {edition-Final Cut} [tmdbid-603]"
+    d.mkdir(parents=True)
+    assert manifest.render(d)["input"]["year"] is None  # the plain pattern cannot read it
+    (d / "metadata").mkdir()
+    (d / "metadata" / "tmdb_data.json").write_text(
+        json.dumps({"status": "skipped", "query": {"title": "The Matrix", "year": 1999}})
+    )
+    assert manifest.render(d)["input"]["title"] == "The Matrix"
+    assert manifest.render(d)["input"]["year"] == 1999
+    (d / "metadata" / "tmdb_data.json").write_text("[1, 2]")  # not ours: ignored
+    assert manifest.render(d)["input"]["year"] is None
+
+
+def test_every_started_job_of_a_movie_shows_running(tmp_path):
+    """demux and tmdb start together: a render for one must not show the other pending."""
+    d = _movie(tmp_path)
+    steps = manifest.render(d, starting={"demux", "tmdb"})["pipeline"]["steps"]
+    assert steps["demux"]["status"] == steps["tmdb"]["status"] == "running"
+    assert steps["silero_vad"]["status"] == "pending"
+    assert manifest.render(d, starting="tmdb")["pipeline"]["steps"]["demux"]["status"] == "pending"

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from conftest import subtitle_text
-from subsmith import demo, media
+from subsmith import demo, media, tracks
 from subsmith.audio import read_wav
 from subsmith.errors import StageError
 
@@ -59,11 +59,12 @@ def test_demux_picks_the_configured_language(tmp_path):
             {"audio": tone(3, 1000), "language": "eng"},
         ],
     )
-    info = media.probe(movie)
-    assert media.choose_audio_stream(info)["tags"]["language"] == "fre"  # the default one
-    assert media.choose_audio_stream(info, "en")["tags"]["language"] == "eng"
-    assert media.choose_audio_stream(info, "eng")["index"] == 2
-    assert media.choose_audio_stream(info, "de")["tags"]["language"] == "fre"
+    streams = media.audio_streams(media.probe(movie))
+    assert tracks.choose(streams).stream["tags"]["language"] == "fre"  # the default one
+    assert tracks.choose(streams, "en").stream["tags"]["language"] == "eng"
+    assert tracks.choose(streams, "eng").index == 2
+    with pytest.raises(StageError, match="no audio stream in 'de'"):
+        tracks.choose(streams, "de")
     facts = media.demux(movie, tmp_path / "a.wav", "en", LOG)
     assert facts["audio_stream"]["language"] == "eng"
     audio = read_wav(tmp_path / "a.wav")
