@@ -287,7 +287,10 @@ def run_set(
             prompt = names.window_prompt(names.pre_ner(meta, opts, nlp), bias)
             # The ASR output is deterministic: kept under --work, keyed by everything it
             # depends on, so post_ner and the scores can be re-run without decoding again.
-            ident = json.dumps([label, batch_size, prompt, [c["text"] for c in clips]])
+            code = "".join(
+                (REPO / "subsmith" / f).read_text() for f in ("asr.py", "coverage.py", "audio.py")
+            )
+            ident = json.dumps([label, batch_size, prompt, [c["text"] for c in clips], code])
             cached = work / f"asr_{hashlib.sha1(ident.encode()).hexdigest()[:16]}.json"
             if cached.exists():
                 raw[key] = json.loads(cached.read_text())

@@ -408,6 +408,18 @@ def report(movies: list[dict], runs: dict, modes: list[str], argv: list[str], ba
                 "≤ 1.25×",
                 ours["seconds"] <= 1.25 * bb["seconds"],
             ),
+            (
+                "CPU time, ours as shipped / bare one stream",
+                f"{ours['cpu'] / one['cpu']:.2f}×",
+                "≤ 0.6×",
+                ours["cpu"] <= 0.6 * one["cpu"],
+            ),
+            (
+                "CPU time, ours as shipped / bare batched",
+                f"{ours['cpu'] / bb['cpu']:.2f}×",
+                "≤ 1.25×",
+                ours["cpu"] <= 1.25 * bb["cpu"],
+            ),
         ]
         if "ours_one" in by:
             checks.append(

@@ -35,7 +35,9 @@ def body(ctx):
         )
     model, about = load(name), loaded[name][1]
     # The cast's names before every window (pre_ner; none when it was skipped).
-    bias, bias_note = names.asr_bias(read_json(ctx.input.entities), ctx.params.bias)
+    bias, bias_note = names.asr_bias(
+        read_json(ctx.input.entities), ctx.params.bias, opts.batch_size
+    )
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,

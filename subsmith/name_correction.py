@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .errors import SkipStage
+from .jsonio import read_json
 from .names import TITLES
 from .settings import options
 
@@ -345,8 +347,6 @@ def correct_words(
 
 def usable_entities(doc: dict[str, Any] | None, path: str) -> dict[str, Any]:
     """pre_ner's entities, or SkipStage saying why there is nothing to match against."""
-    from .errors import SkipStage
-
     if not doc or doc.get("status") != "success":
         reason = (doc or {}).get("reason") or f"{path} is missing"
         raise SkipStage(f"no names to match: pre_ner skipped ({reason})")
@@ -355,8 +355,6 @@ def usable_entities(doc: dict[str, Any] | None, path: str) -> dict[str, Any]:
 
 def transcript_for_subtitles(corrected: str | None, plain: str) -> dict[str, Any]:
     """What srt_generation reads: post_ner's corrected transcript when it ran, else asr's."""
-    from .jsonio import read_json
-
     doc = read_json(corrected) if corrected else None
     if doc and "segments" in doc:
         return doc

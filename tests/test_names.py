@@ -86,6 +86,13 @@ def test_pre_ner_entities_sources_and_prompts(doc):
     assert names.window_prompt(doc, "hotwords") == doc["hotwords"]
     assert names.window_prompt(doc, "off") is None
     assert names.window_prompt({"status": "skipped", "reason": "x"}, "prompt") is None
+    text, note = names.asr_bias(doc, "prompt", 4)
+    assert text == doc["initial_prompt"] and note.endswith(
+        "names biased (prompt before every window)"
+    )
+    # the one-stream decoder is not biased (it lost speech with it in the bench)
+    text, note = names.asr_bias(doc, "prompt", 0)
+    assert text is None and "one-stream" in note
 
 
 def test_pre_ner_skips_without_metadata(nlp):
@@ -238,3 +245,22 @@ def test_biased_capital_on_a_common_word_undone(doc):
         ("Tell her that Foster is here.", {"Foster": 0.06}),  # "that" introduces a clause
     ):
         assert correct(doc, sentence, probs)[:2] == (sentence, []), sentence
+
+
+def test_subtitles_read_the_corrected_transcript_when_post_ner_ran(tmp_path):
+    from subsmith.jsonio import write_json_atomic
+
+    plain, corrected = tmp_path / "transcript.json", tmp_path / "transcript.corrected.json"
+    write_json_atomic(plain, {"segments": [{"text": "Leeton"}]})
+    write_json_atomic(corrected, {"status": "skipped", "reason": "no names"})
+    assert (
+        name_correction.transcript_for_subtitles(str(corrected), str(plain))["segments"][0]["text"]
+        == "Leeton"
+    )
+    write_json_atomic(corrected, {"segments": [{"text": "Leighton"}], "corrections": []})
+    assert (
+        name_correction.transcript_for_subtitles(str(corrected), str(plain))["segments"][0]["text"]
+        == "Leighton"
+    )
+    with pytest.raises(SkipStage, match="pre_ner skipped"):
+        name_correction.usable_entities({"status": "skipped", "reason": "x"}, "e.json")
