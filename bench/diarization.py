@@ -8,8 +8,10 @@ Two settings run side by side in this one run (CPU speed moves 2-4x between runs
 - previous: segmentation step 0.1, CAM++ on each (chunk, speaker) under its mask, pyannote's
   agglomerative clustering (as measured in ../shared/notes/stack.md);
 - new: config.yaml's diarization settings: CAM++'s frame-level network once over the audio
-  with pooled embeddings (subsmith/pooled_embedding.py), spectral clustering with an
-  eigengap count and the frame count threshold (subsmith/clustering.py).
+  with pooled embeddings (subsmith/pooled_embedding.py), the configured clustering and the
+  frame count threshold (subsmith/clustering.py);
+- spectral (when it is not the configured method): the same embeddings, spectral
+  clustering with an eigengap count.
 
 The model outputs of each file are computed once per setting in this run (timed: that is
 the seconds per audio hour), then every clustering candidate reuses them. Clustering
@@ -56,12 +58,35 @@ def previous_candidates() -> list[dict]:
     return ds.grid({"threshold": [0.5, 0.6, 0.7, 0.8], "min_cluster_size": [3, 12]})
 
 
-def new_candidates(section: dict) -> list[dict]:
+def spectral_candidates(section: dict) -> list[dict]:
     c = section["clustering"]
     return ds.grid(
         {
+            "method": ["spectral"],
             "neighbours": sorted({c["neighbours"], 0.05, 0.1, 0.2}),
             "merge_similarity": sorted({c["merge_similarity"], 0.75, 0.8, 0.85}),
+            "count_threshold": sorted({section["count_threshold"], 0.4, 0.5}),
+        }
+    )
+
+
+def new_candidates(section: dict) -> list[dict]:
+    """The configured method's own parameters around config.yaml's values."""
+    method = section["clustering"]["method"]
+    if method == "spectral":
+        return spectral_candidates(section)
+    if method == "pyannote":
+        return ds.grid(
+            {
+                "threshold": sorted({section["clustering_threshold"], 0.5, 0.6, 0.7, 0.8}),
+                "min_cluster_size": [section["min_cluster_size"]],
+                "count_threshold": sorted({section["count_threshold"], 0.4, 0.5}),
+            }
+        )
+    return ds.grid(
+        {
+            "method": ["agglomerative"],
+            "threshold": sorted({section["clustering"]["threshold"], 0.4, 0.5, 0.6}),
             "count_threshold": sorted({section["count_threshold"], 0.4, 0.5}),
         }
     )
@@ -70,9 +95,11 @@ def new_candidates(section: dict) -> list[dict]:
 def previous_clusterer(cand: dict):
     from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 
+    params = {k: v for k, v in cand.items() if k in ("threshold", "min_cluster_size")}
+
     def make(z):
         c = AgglomerativeClustering(metric="cosine")
-        c.instantiate({"method": "centroid", **cand})
+        c.instantiate({"method": "centroid", **params})
         return c
 
     return make
@@ -81,6 +108,8 @@ def previous_clusterer(cand: dict):
 def new_clusterer(section: dict, cand: dict):
     from subsmith.clustering import ClusteringOptions, PyannoteClustering
 
+    if "min_cluster_size" in cand:  # the pyannote method
+        return previous_clusterer(cand)
     opts = ClusteringOptions.from_config(
         {**section["clustering"], **{k: v for k, v in cand.items() if k != "count_threshold"}}
     )
@@ -188,11 +217,14 @@ def one(path: Path, out: Path) -> None:
     de.set_step(pipe, section["segmentation_step"], section["batch_size"])
     pooled_embedding.install(pipe, pipe._embedding.model_)
     opts = clustering.ClusteringOptions.from_config(section["clustering"])
-    sw = pipe._segmentation
-    pipe.clustering = clustering.PyannoteClustering(opts, sw.step, sw.duration)
+    if clustering.install(pipe, opts, section["count_threshold"]) is None:
+        pipe.clustering = previous_clusterer(
+            {
+                "threshold": section["clustering_threshold"],
+                "min_cluster_size": section["min_cluster_size"],
+            }
+        )(None)
     pipe._expects_num_speakers = False
-    th = section["count_threshold"]
-    pipe.speaker_count = lambda b, f, warm_up=(0.0, 0.0): clustering.frame_count(b, f, th, warm_up)
     file = de.read_file(path)
     t = time.perf_counter()
     ann = pipe.apply(file).speaker_diarization
@@ -244,6 +276,14 @@ def main() -> None:
             None,
         ),
     }
+    if section["clustering"]["method"] != "spectral":
+        settings["spectral"] = (
+            section["segmentation_step"],
+            settings["new"][1],
+            spectral_candidates(section),
+            lambda cand: new_clusterer(section, cand),
+            None,
+        )
     for name, (step, mode, cands, make_from, _) in settings.items():
         print(f"[{name}] extracting (step {step}, {mode})", flush=True)
         cache, seconds = extract_all(pipe, data, step, mode)
