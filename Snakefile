@@ -33,6 +33,26 @@ rule all:
         all_outputs(),
 
 
+# A library entry that cannot be a movie (REFUSED in rules/common.smk) fails alone, as
+# its demux, with its one-line reason; the rest of the library goes on. No stage.
+rule refused_input:
+    output:
+        f"{MOVIE_DIR}/refused",
+    log:
+        **stage_log("demux"),
+    localrule: True
+    conda:
+        "envs/media.yaml"
+    threads: 1
+    resources:
+        mem_mb=100,
+        runtime=5,
+    params:
+        refused=refusal,
+    script:
+        "scripts/refused_input.py"
+
+
 check_stage_table(workflow.rules)
 
 

@@ -1,40 +1,67 @@
 # Library discovery, input functions and the start/finish hooks shared by all rules.
 import math
+import os
 import sys
 
-from subsmith import library, manifest, preflight, scriptcheck, shutdown, stages
+from subsmith import (
+    interrupt,
+    library,
+    manifest,
+    preflight,
+    scriptcheck,
+    shutdown,
+    stages,
+)
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
 scriptcheck.install()
 
 try:
-    LIBRARY = library.discover(config["input_dir"], config["extensions"])
+    _FOUND = library.discover(
+        config["input_dir"], config["extensions"], config["output_dir"]
+    )
 except library.LibraryError as exc:
     raise WorkflowError(str(exc))
+# Movie name (its path under input_dir, no extension) -> input file; out/ mirrors it.
+LIBRARY = _FOUND.movies
+# Entries that cannot be movies (a name that is not UTF-8, two files for one name): each
+# fails alone, as its own demux, with its one-line reason (rule refused_input).
+REFUSED = _FOUND.refused
 
 OUT = config["output_dir"].rstrip("/")
 # None with language: auto (the words' language is known only after asr).
 LANG = None if config["language"] == "auto" else config["language"]
-MOVIE_DIR = f"{OUT}/{{movie}}"
+# out/<folder><movie>/: `folder` is the movie's folder under input_dir ("" at the top,
+# else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
+# simply out/<movie>/, and `{movie}` names its sidecar.
+MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
+# Ctrl-C stops the running stages at once and records them interrupted.
+interrupt.install(OUT)
 
 
 wildcard_constraints:
+    folder=r"(?:.+/)?",
     movie=r"[^/]+",
 
 
-def subtitle_files(movie):
-    """The sidecars srt_generation writes: {format: path}, srt first.
+def movie_key(wildcards):
+    return wildcards.folder + wildcards.movie
 
-    With a set language they are the published <movie>.<language>.<fmt>. With
+
+def subtitle_files(movie_dir, name):
+    """The sidecars srt_generation writes: {format: path}, srt first; `name` is the
+    movie's file name (cut to fit, subsmith/library.py).
+
+    With a set language they are the published <name>.<language>.<fmt>. With
     language: auto the language is known only after asr, so srt_generation writes
-    subtitles/<movie>.<fmt> and mux publishes copies named by the detected language
-    (<movie>.de.srt) next to final.mkv (README: "Which language")."""
+    subtitles/<name>.<fmt> and mux publishes copies named by the detected language
+    (<name>.de.srt) next to final.mkv (README: "Which language")."""
     return {
         fmt: (
-            f"{OUT}/{movie}/{movie}.{LANG}.{fmt}"
+            f"{movie_dir}/{name}.{LANG}.{fmt}"
             if LANG
-            else f"{OUT}/{movie}/subtitles/{movie}.{fmt}"
+            else f"{movie_dir}/subtitles/{name}.{fmt}"
         )
         for fmt in config["subtitles"]["formats"]
     }
@@ -54,23 +81,37 @@ def movie_products(movie):
         f"{d}/diarization/speakers.rttm",
         f"{d}/asr/transcript.json",
         f"{d}/asr/transcript.corrected.json",
-        *subtitle_files(movie).values(),
+        *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
         f"{d}/final.mkv",
     ]
 
 
 def all_outputs():
-    return [f for m in sorted(LIBRARY) for f in movie_products(m)]
+    refused = [f"{OUT}/{m}/refused" for m in sorted(REFUSED)]
+    return [f for m in sorted(LIBRARY) for f in movie_products(m)] + refused
 
 
 def movie_file(wildcards):
-    try:
-        return str(LIBRARY[wildcards.movie])
-    except KeyError:
-        raise WorkflowError(
-            f"no movie named {wildcards.movie!r} under {config['input_dir']}/ "
-            f"(extensions: {', '.join(config['extensions'])})"
-        )
+    key = movie_key(wildcards)
+    if key in LIBRARY:
+        return str(LIBRARY[key])
+    raise WorkflowError(
+        REFUSED.get(key)
+        or f"no movie named {key!r} under {config['input_dir']}/ "
+        f"(extensions: {', '.join(config['extensions'])})"
+    )
+
+
+def input_identity(wildcards):
+    """demux's params hold the input's size, inode and ctime: a replaced movie changes
+    them, and Snakemake's params trigger reruns it from demux, whatever its mtime."""
+    return library.identity(movie_file(wildcards))
+
+
+def refusal(wildcards):
+    key = movie_key(wildcards)
+    # One dict: Snakemake formats a top-level string param (a name may hold braces).
+    return {"reason": REFUSED.get(key) or f"{key!r} is not a refused library entry"}
 
 
 def stage_log(stage):
@@ -99,12 +140,24 @@ def on_start():
         print(f"subsmith pre-flight: {p}", file=sys.stderr)
     if problems:
         raise WorkflowError("pre-flight checks failed (see the lines above)")
+    record_identities()
     for d in manifest.movie_dirs(OUT):
         manifest.close_interrupted(d)
         manifest.write(d, manifest.LIVE)
 
 
+def record_identities():
+    """Note in each movie's manifest when its input was replaced (see input_identity)."""
+    for movie, path in LIBRARY.items():
+        if os.path.isdir(f"{OUT}/{movie}"):
+            try:
+                library.record_identity(f"{OUT}/{movie}", library.identity(path))
+            except OSError:
+                pass  # gone or unreadable: demux says so, for this movie alone
+
+
 def on_finish():
+    record_identities()
     for d in manifest.movie_dirs(OUT):
         manifest.write(d, manifest.FINISHED)
     shutdown.release_scheduler_timers()

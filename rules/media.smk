@@ -18,13 +18,17 @@ rule demux:
         language=config["language"],
         # Read only if the tmdb stage has written it: it breaks ties between tracks.
         metadata=f"{MOVIE_DIR}/metadata/tmdb_data.json",
+        input_identity=input_identity,
     script:
         "../scripts/demux.py"
 
 
 rule mux:
     input:
-        **{f"sub_{fmt}": path for fmt, path in subtitle_files("{movie}").items()},
+        **{
+            f"sub_{fmt}": path
+            for fmt, path in subtitle_files(MOVIE_DIR, "{movie}").items()
+        },
         video=movie_file,
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     output:

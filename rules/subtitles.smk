@@ -4,7 +4,7 @@ rule srt_generation:
         corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     output:
-        **subtitle_files("{movie}"),
+        **subtitle_files(MOVIE_DIR, "{movie}"),
     log:
         **stage_log("srt_generation"),
     conda:

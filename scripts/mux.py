@@ -30,8 +30,10 @@ def body(ctx):
         ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
         return
     ctx.note(
-        f"{result['streams_copied']} streams copied, subtitle track "
+        f"{result['streams_copied']} streams copied, subtitle track as stream "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
+        + (", timestamps generated (the container lacks some)" if result["genpts"] else "")
+        + (f", {result['covers']} cover picture(s) kept" if result["covers"] else "")
     )
     if ctx.params.publish:  # language: auto: name the sidecars by the detected language
         subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}

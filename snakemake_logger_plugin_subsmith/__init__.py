@@ -78,9 +78,12 @@ class LogHandler(LogHandlerBase):
             )
             if sf:
                 msg = " ".join(str(getattr(record, "rule_msg", "") or "").split())
-                status.fail_if_running(
-                    sf, msg or "the job ended without recording its outcome (killed?)"
-                )
+                try:
+                    status.fail_if_running(
+                        sf, msg or "the job ended without recording its outcome (killed?)"
+                    )
+                except OSError as exc:  # a full disk: one line, not a traceback
+                    manifest.unwritable(sf, exc)
                 with self._lock:
                     self._running.pop(getattr(record, "jobid", None), None)
                 self._write(sf)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ from .stages import STAGE_NAMES
 def _live_step(movie_dir: Path, stage: str, step: dict[str, Any]) -> dict[str, Any]:
     """The manifest is rendered on job events; the job's own status file is fresher."""
     st = status.read_status(status.status_path(movie_dir, stage))
+    if st and st.get("status") == status.RUNNING and _gone(st):
+        # Its job died without a word (kill -9 of the whole run): it is not running.
+        return {**step, "status": "failed", "error": status.INTERRUPTED}
     if st and st.get("status") == status.RUNNING:
         return {
             **step,
@@ -26,6 +30,22 @@ def _live_step(movie_dir: Path, stage: str, step: dict[str, Any]) -> dict[str, A
             "progress_detail": st.get("progress_detail", ""),
         }
     return step
+
+
+def _gone(st: dict[str, Any]) -> bool:
+    """True when the job's process ran on this machine and no longer exists."""
+    import socket
+
+    pid = st.get("pid")
+    if not isinstance(pid, int) or st.get("host") != socket.gethostname():
+        return False  # another machine's job (a cluster node): trust its file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
@@ -39,8 +59,15 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
         prog = steps[current].get("progress") if current else None
         rows.append(
             {
-                "movie": d.name,
-                "status": "running" if current else m["pipeline"]["status"],
+                "movie": d.relative_to(out_dir).as_posix(),
+                # A movie of a live run with no stage running waits for a free core.
+                "status": "running"
+                if current
+                else "failed"
+                if failed
+                else "queued"
+                if m["pipeline"]["status"] == "running"
+                else m["pipeline"]["status"],
                 "stage": stage,
                 "progress": f"{prog * 100:.0f}%" if prog is not None else "",
                 "done": f"{len(m['pipeline']['completed_stages'])}/{len(STAGE_NAMES)}",
@@ -77,8 +104,30 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(f"{r['movie']}: {r['note']}")
 
 
+def output_dir(args: argparse.Namespace) -> Path:
+    """The folder to read: given as is, else `output_dir` from the config the way
+    Snakemake builds it: ./config.yaml, then each --configfile, then --config."""
+    if args.out:
+        return Path(args.out)
+    import yaml
+
+    cfg: dict[str, Any] = {}
+    if Path("config.yaml").is_file():  # the workflow's own `configfile:`
+        cfg.update(yaml.safe_load(Path("config.yaml").read_text(encoding="utf-8")) or {})
+    for f in args.configfile or []:
+        try:
+            cfg.update(yaml.safe_load(Path(f).read_text(encoding="utf-8")) or {})
+        except FileNotFoundError:
+            raise SystemExit(f"subsmith status: {f}: no such config file") from None
+    for item in args.config or []:
+        key, eq, value = item.partition("=")
+        if eq:
+            cfg[key] = yaml.safe_load(value) if value else value
+    return Path(str(cfg.get("output_dir") or "out"))
+
+
 def cmd_status(args: argparse.Namespace) -> int:
-    out = Path(args.out)
+    out = output_dir(args)
     if args.watch:
         return watch(out, args.watch)
     rows = movie_rows(out)
@@ -104,7 +153,7 @@ def watch(out: Path, every: float) -> int:
                 print_table(rows)
             else:
                 print(f"no movies under {out}/ yet")
-            if rows and not any(r["status"] == "running" for r in rows):
+            if rows and not any(r["status"] in ("running", "queued") for r in rows):
                 return 1 if any(r["status"] == "failed" for r in rows) else 0
             time.sleep(every)
     except KeyboardInterrupt:
@@ -165,7 +214,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("status", help="each movie's stages, current stage and progress")
-    s.add_argument("out", nargs="?", default="out", help="the output folder (default: out)")
+    s.add_argument(
+        "out",
+        nargs="?",
+        help="the output folder (default: output_dir of the config, as Snakemake reads it)",
+    )
+    s.add_argument(
+        "--configfile", nargs="+", metavar="FILE", help="config files, as given to snakemake"
+    )
+    s.add_argument(
+        "--config", nargs="+", metavar="KEY=VALUE", help="config values, as given to snakemake"
+    )
     s.add_argument("--json", action="store_true", help="machine-readable rows")
     s.add_argument(
         "--watch", type=float, metavar="SECONDS", help="redraw every SECONDS until the run ends"

@@ -55,7 +55,10 @@ class StageContext:
             return
         self._last_progress = now
         fraction = max(0.0, min(1.0, fraction))
-        status.update(self.status_file, progress=round(fraction, 4), progress_detail=detail)
+        try:
+            status.update(self.status_file, progress=round(fraction, 4), progress_detail=detail)
+        except OSError as exc:  # a full disk must not stop the work it reports on
+            self.log.warning("cannot record progress: %s", exc)
         self.log.info("%s: %3.0f%% %s", self.stage, fraction * 100, detail)
 
 
@@ -158,9 +161,18 @@ def run_stage(
         critical = BY_NAME[stage].critical if stage in BY_NAME else True
     status_file = str(smk.log.status)
     timeout = float(smk.params.timeout) if hasattr(smk.params, "timeout") else None
-    logger, real_stderr = _setup_log(str(smk.log.log), stage)
     inputs = [str(f) for f in smk.input]
-    status.start(status_file, stage, inputs=inputs, timeout=timeout)
+    real_stderr = 2
+    try:
+        logger, real_stderr = _setup_log(str(smk.log.log), stage)
+        status.start(status_file, stage, inputs=inputs, timeout=timeout)
+    except OSError as exc:  # a full disk before the stage could start: one line
+        line = (
+            f"subsmith {stage} failed: cannot write {exc.filename or status_file} "
+            f"({exc.strerror or exc}); free some space\n"
+        )
+        os.write(real_stderr, line.encode())
+        sys.exit(1)
     signal.signal(signal.SIGTERM, _on_sigterm)
     watchdog = _start_watchdog(timeout, status_file) if timeout else None
     ctx = StageContext(
@@ -175,7 +187,10 @@ def run_stage(
         status_file=status_file,
     )
     logger.info(
-        "%s: started (movie %r, timeout %s s)", stage, dict(smk.wildcards).get("movie"), timeout
+        "%s: started (movie %r, timeout %s s)",
+        stage,
+        "".join(dict(smk.wildcards).get(k) or "" for k in ("folder", "movie")),
+        timeout,
     )
     t0 = time.monotonic()
     outcome, error = status.SUCCESS, None
@@ -197,10 +212,10 @@ def run_stage(
     duration = time.monotonic() - t0
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     current = status.read_status(status_file) or {}
-    if current.get("timed_out"):
-        # The watchdog stopped us: its message is the true cause, and it finishes the
-        # job of stopping the whole process group, so leave it running.
-        if critical:
+    if current.get("timed_out") or current.get("interrupted"):
+        # The watchdog stopped us (a timeout, or Ctrl-C): its message is the true cause,
+        # and it finishes the job of stopping the whole process group, so leave it running.
+        if critical or current.get("interrupted"):
             outcome, error = status.FAILED, current.get("error")
         else:
             outcome, error = status.SKIPPED, None
@@ -210,7 +225,26 @@ def run_stage(
         watchdog.wait()
     if outcome == status.SKIPPED:
         write_skipped_outputs(smk.output, stage, "; ".join(ctx.notes), skip_record)
-    status.finish(status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error)
+    try:
+        status.finish(
+            status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error
+        )
+    except OSError as exc:
+        # The disk is full: the job's own outputs are what Snakemake removes after a
+        # failure anyway, so remove them now and try once more to record it.
+        outcome = status.FAILED
+        error = error or f"{status_file}: cannot record the outcome ({exc.strerror or exc})"
+        for f in smk.output:
+            try:
+                os.unlink(str(f))
+            except OSError:
+                pass
+        try:
+            status.finish(
+                status_file, outcome, duration=duration, notes="; ".join(ctx.notes), error=error
+            )
+        except OSError:
+            pass  # the main process, or the next run, closes it as failed
     if outcome == status.FAILED:
         logger.error("%s failed: %s", stage, error)
         os.write(real_stderr, f"subsmith {stage} failed: {error}\n".encode())

@@ -9,6 +9,7 @@ again is always safe: a crash and a resume leave the manifest true.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Collection
 from pathlib import Path
@@ -129,6 +130,7 @@ def render(
         overall = "incomplete"
 
     media = read_json(movie_dir / "media.json") or {}
+    replaced = (read_json(movie_dir / library.IDENTITY_FILE) or {}).get("replaced")
     title, year = library.title_and_year(movie)
     # Once the tmdb stage ran, its parse of the name (guessit, folders, Plex/Jellyfin
     # tags) is the better one: "Film (2001) {edition-...} [tmdbid-1]" has a year too.
@@ -143,6 +145,7 @@ def render(
             "title": title,
             "year": year,
             "duration": _seconds((media.get("format") or {}).get("duration")),
+            **({"replaced": replaced} if replaced else {}),
         },
         "output_dir": str(movie_dir),
         "pipeline": {
@@ -172,24 +175,59 @@ def write(
     run_state: str = LIVE,
     starting: str | Collection[str] | None = None,
 ) -> dict[str, Any]:
+    """Render and write the manifest. A disk that is full (or gone read-only) is one
+    line on stderr, not a traceback: the last manifest stays whole, and the next
+    render, once there is room, catches up (rendering is idempotent)."""
     with _lock:
         data = render(movie_dir, run_state, starting)
-        write_json_atomic(Path(movie_dir) / MANIFEST, data)
+        path = Path(movie_dir) / MANIFEST
+        try:
+            write_json_atomic(path, data)
+        except OSError as exc:
+            unwritable(path, exc)
     return data
+
+
+_reported: set[str] = set()
+
+
+def unwritable(path: str | os.PathLike[str], exc: OSError) -> None:
+    """One line per file and process: the main process renders on every job event."""
+    if str(path) in _reported:
+        return
+    _reported.add(str(path))
+    print(
+        f"subsmith: cannot write {path} ({exc.strerror or exc}); "
+        "free some space or fix the output folder",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
     """At the start of a run, stages a killed run left `running` become failed."""
     closed = []
     for stage in STAGES:
-        if status.fail_if_running(status.status_path(movie_dir, stage.name), status.INTERRUPTED):
-            closed.append(stage.name)
+        path = status.status_path(movie_dir, stage.name)
+        try:
+            if status.fail_if_running(path, status.INTERRUPTED):
+                closed.append(stage.name)
+        except OSError as exc:
+            unwritable(path, exc)
     return closed
 
 
 def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
-    """Movie folders under out/ that have status files (i.e. something ran)."""
+    """Movie folders under out/ that have status files (i.e. something ran).
+
+    out/ mirrors the library's folders, so a movie may sit at any depth
+    (out/Show/Season 1/Pilot/), even inside another movie's folder."""
     root = Path(output_dir)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if (p / ".status").is_dir())
+    found = []
+    for dirpath, dirnames, _ in os.walk(root):
+        if ".status" in dirnames:
+            found.append(Path(dirpath))
+        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+    return sorted(found)

@@ -48,10 +48,10 @@ def movie_nfo(movie: Path, extensions: Iterable[str]) -> Path | None:
     """`<movie name>.nfo`, else `movie.nfo` when the movie is the only one in its folder
     (Kodi's rule: a shared folder's movie.nfo would describe every movie in it)."""
     own = movie.with_suffix(".nfo")
-    if own.is_file():
+    if _is_file(own):
         return own
     shared = movie.parent / "movie.nfo"
-    if shared.is_file() and _videos_in(movie.parent, extensions) == 1:
+    if _is_file(shared) and _videos_in(movie.parent, extensions) == 1:
         return shared
     return None
 
@@ -60,14 +60,23 @@ def tvshow_nfo(movie: Path) -> Path | None:
     """The show's tvshow.nfo: in the episode's folder or the one above ("Season 01/..")."""
     for folder in (movie.parent, movie.parent.parent):
         f = folder / "tvshow.nfo"
-        if f.is_file():
+        if _is_file(f):
             return f
     return None
 
 
 def json_sidecar(movie: Path) -> Path | None:
     f = movie.with_suffix(".json")
-    return f if f.is_file() else None
+    return f if _is_file(f) else None
+
+
+def _is_file(path: Path) -> bool:
+    """is_file() that says no, not raises, when the sidecar's name cannot exist: a
+    250-byte movie name plus `.json` is longer than the file system allows."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def find(movie: str | os.PathLike[str], extensions: Iterable[str]) -> list[str]:

@@ -46,8 +46,9 @@ STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 AREAS: tuple[str, ...] = tuple(dict.fromkeys(s.area for s in STAGES))
 
-# Rules that are no stage: the default target.
-NOT_STAGES = frozenset({"all"})
+# Rules that are no stage: the default target, and the refusal of a library entry that
+# cannot be a movie (in the Snakefile; recorded as that entry's demux).
+NOT_STAGES = frozenset({"all", "refused_input"})
 
 
 def next_stage(name: str) -> str | None:

@@ -5,6 +5,10 @@ signal alarm cannot stop a thread stuck in native code or kill child processes.
 So each stage job becomes its own process group and starts this watchdog in a new
 session: at the deadline it TERMs the whole group, KILLs it after a grace period,
 and records `failed: timed out after N s` in the stage's status file.
+
+Ctrl-C takes the same road: the main snakemake process (subsmith.interrupt) sends
+each watchdog SIGUSR1, and the watchdog stops its job's whole tree at once, recording
+the stage `failed: interrupted (Ctrl-C) ...`, so the next run redoes it.
 """
 
 from __future__ import annotations
@@ -14,11 +18,28 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from . import status
 
 GRACE_SECONDS = 10.0
+# Ctrl-C: a user waits at the terminal, so a stage stuck in native code (where Python
+# cannot run its SIGTERM handler) is killed sooner than after a timeout.
+INTERRUPT_GRACE_SECONDS = 3.0
+INTERRUPTED = "interrupted (Ctrl-C): the next run redoes this stage"
+
+_interrupted = False
+
+
+def _on_sigusr1(signum: int, frame: Any) -> None:
+    global _interrupted
+    _interrupted = True
+
+
+if __name__ == "__main__":
+    # At once: a Ctrl-C right after the job started must not kill the watchdog itself.
+    signal.signal(signal.SIGUSR1, _on_sigusr1)
 
 
 def _alive(pid: int) -> bool:
@@ -76,25 +97,41 @@ def _any_alive(procs: list[Any]) -> bool:
 
 def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0.2) -> int:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not _interrupted:
         if not _alive(pid):
             return 0
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
     if not _alive(pid):
         return 0
+    if _interrupted:
+        return stop(pid, pgid, status_file, INTERRUPTED, None, INTERRUPT_GRACE_SECONDS, poll)
     message = f"timed out after {timeout:g} s (timeouts in config.yaml)"
+    return stop(pid, pgid, status_file, message, timeout, GRACE_SECONDS, poll)
+
+
+def stop(
+    pid: int,
+    pgid: int,
+    status_file: str,
+    message: str,
+    duration: float | None,
+    grace: float,
+    poll: float = 0.2,
+) -> int:
+    """Stop the job's whole tree (TERM, then KILL after `grace`) and record why."""
     # Descendants that left the group (a tool that calls setsid) are not reached by
     # killpg: take them from the process tree before anything dies and reparents.
     # (The job started this watchdog: it is one of them, and must not stop itself.)
     me = os.getpid()
     strays = [p for p in _descendants(pid) if p.pid != me and _pgid(p) != pgid]
-    status.update(status_file, timed_out=True, error=message)
+    reason = "timed_out" if duration is not None else "interrupted"
+    status.update(status_file, **{reason: True}, error=message)
     try:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         pass
     _signal_all(strays, signal.SIGTERM)
-    end = time.monotonic() + GRACE_SECONDS
+    end = time.monotonic() + grace
     while time.monotonic() < end and (_group_alive(pgid) or _any_alive(strays)):
         time.sleep(poll)
     if _group_alive(pgid):
@@ -108,8 +145,15 @@ def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0
     if data.get("status") == status.SKIPPED:
         return 0  # an optional stage recorded its own timeout as skipped
     if data.get("status") != status.FAILED or data.get("error") != message:
+        if duration is None and data.get("started_at"):
+            started = datetime.fromisoformat(data["started_at"])
+            duration = (datetime.now(UTC) - started).total_seconds()
         status.finish(
-            status_file, status.FAILED, duration=timeout, notes=data.get("notes", ""), error=message
+            status_file,
+            status.FAILED,
+            duration=duration,
+            notes=data.get("notes", ""),
+            error=message,
         )
     return 0
 

@@ -85,7 +85,8 @@ class ManifestReader:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            for m in self.out.glob("*/manifest.json"):
+            # os.walk, not glob: a temp folder that vanishes mid-scan is no error.
+            for m in [d / "manifest.json" for d in manifest.movie_dirs(self.out)]:
                 try:
                     text = m.read_text(encoding="utf-8")
                 except (FileNotFoundError, UnicodeDecodeError) as exc:
@@ -534,11 +535,12 @@ def test_hostile_names_run_and_execute_nothing(tmp_path, clip_movie):
         shutil.copy(clip_movie, folder / f"{name}.mkv")
     proc = run_snakemake(tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for name in HOSTILE_NAMES:
-        m = read_manifest(tmp_path, name)
+    for i, name in enumerate(HOSTILE_NAMES):
+        movie = f"sub $(touch pwned)/{name}" if i else name  # out/ mirrors in/
+        m = read_manifest(tmp_path, movie)
         assert m["pipeline"]["status"] == "completed"
         assert m["input"]["path"].endswith(f"{name}.mkv")
-        d = tmp_path / "out" / name
+        d = tmp_path / "out" / movie
         assert (d / f"{name}.en.srt").read_text().strip()
         streams = media.probe(d / "final.mkv")["streams"]
         assert [s["codec_type"] for s in streams] == ["video", "audio", "subtitle"]

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd, subtitle_text
-from subsmith import demo, media, status
+from subsmith import demo, manifest, media, status
 from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
 
 GOOD = "Captain's Log (2012)"
 HOSTILE = '$(touch pwned) ü; "quoted"'
+HOSTILE_MOVIE = f"sub dir/{HOSTILE}"  # out/ mirrors the folder under in/
 
 
 def planned_jobs(output: str) -> dict[str, int]:
@@ -40,7 +41,8 @@ def planned_jobs(output: str) -> dict[str, int]:
 def watch_manifests(out: Path, stop: threading.Event, seen: list[int], bad: list[str]) -> None:
     """Read every manifest.json in a tight loop: each read must be valid JSON."""
     while not stop.is_set():
-        for m in out.glob("*/manifest.json"):
+        # os.walk, not glob: a temp folder that vanishes mid-scan is no error.
+        for m in [d / "manifest.json" for d in manifest.movie_dirs(out)]:
             try:
                 text = m.read_text(encoding="utf-8")
             except FileNotFoundError:
@@ -84,7 +86,7 @@ def library(tmp_path_factory, dialogue, short_dialogue):
 def test_run_subtitles_every_movie(library):
     work, proc = library["work"], library["proc"]
     assert proc.returncode == 0, proc.stderr[-3000:]
-    for movie, refs in ((GOOD, library["refs"]), (HOSTILE, library["short_refs"])):
+    for movie, refs in ((GOOD, library["refs"]), (HOSTILE_MOVIE, library["short_refs"])):
         mkv = work / "out" / movie / "final.mkv"
         kinds = [s["codec_type"] for s in media.probe(mkv)["streams"]]
         assert kinds == ["video", "audio", "subtitle"]
@@ -92,7 +94,8 @@ def test_run_subtitles_every_movie(library):
         for word in ("morning", "captain", "ship", "thank", "doctor"):
             if any(word in r["text"].lower() for r in refs):
                 assert word in text, (movie, word, text)
-        assert (work / "out" / movie / f"{movie}.en.srt").exists()
+        name = movie.rsplit("/", 1)[-1]
+        assert (work / "out" / movie / f"{name}.en.srt").exists()
         m = read_manifest(work, movie)
         assert m["pipeline"]["status"] == "completed"
         assert m["pipeline"]["completed_stages"] == list(STAGE_NAMES)
@@ -112,7 +115,7 @@ def test_run_subtitles_every_movie(library):
 
 
 def test_sidecars_pass_the_checker(library):
-    srts = [str(p) for p in (library["work"] / "out").glob("*/*.en.srt")]
+    srts = [str(p) for p in (library["work"] / "out").glob("**/*.en.srt")]
     assert len(srts) == 2
     exe = str(Path(os.sys.executable).parent / "subsmith")
     proc = subprocess.run([exe, "check-srt", *srts], capture_output=True, text=True)
@@ -194,7 +197,7 @@ def test_status_command_shows_the_library(library):
     done = f"{len(STAGE_NAMES)}/{len(STAGE_NAMES)}"
     assert {r["movie"]: (r["status"], r["done"]) for r in rows} == {
         GOOD: ("completed", done),
-        HOSTILE: ("completed", done),
+        HOSTILE_MOVIE: ("completed", done),
     }
 
 
