@@ -71,8 +71,12 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/snakefmt Snakefile rules/
 
+# DIAR_DATA: WAVs with reference RTTM (and UEM) for the diarization bench; empty skips it.
+DIAR_DATA ?= ../shared/data/ami-train
+
 bench: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/run.py
+	if [ -n "$(DIAR_DATA)" ]; then PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/diarization.py "$(DIAR_DATA)"; fi
 
 clean-demo:
 	rm -rf out/demo in/demo.mkv

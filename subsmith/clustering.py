@@ -1,0 +1,325 @@
+"""Who is who: clustering and counting the speakers of pyannote's (chunk, local speaker) embeddings.
+
+pyannote's SpeakerDiarization cuts the audio into overlapping windows ("chunks"), finds up to
+three local speakers in each, and embeds each local speaker. Clustering then says which local
+speakers are the same person. Its offline choice here, agglomerative clustering with one
+distance threshold, both merges speakers and (on short scenes) gives up on them; its online
+choice (VBx) needs a PLDA that lives only on the Hugging Face hub.
+
+What this module does instead, chosen by leave-one-out cross-validation (bench/diarization.md):
+
+- spectral clustering of the cosine affinity (each row keeps only its nearest neighbours, so
+  a few confusable embeddings do not bridge two speakers), with the number of speakers read
+  from the largest eigengap of the graph Laplacian, bounded by num/min/max_speakers;
+- clusters whose centroids are nearly the same voice merge afterwards, and a "speaker" with
+  less speech than `min_speaker_seconds` is folded into the nearest one (a cough, a laugh);
+- local speakers with too little speech to embed reliably are not clustered: they take the
+  speaker of the local speaker they continue in the neighbouring chunks (same voice, same
+  moment), else the nearest centroid;
+- long audio: at most `max_items` embeddings are clustered (the longest turns), the rest are
+  assigned to the nearest centroid, so time and memory stay bounded on a 2-hour movie;
+- no usable embedding at all (audio that is music or noise only) gives no speaker, not a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from .settings import options
+
+INACTIVE = -2  # pyannote's mark for a local speaker that is not in the output
+
+
+@dataclass(frozen=True)
+class ClusteringOptions:
+    """The `diarization.clustering` config section (defaults live in config.yaml only)."""
+
+    method: str  # "spectral", "agglomerative" or "pyannote" (the pipeline's own, untouched)
+    threshold: float  # agglomerative: cosine distance at which clusters stop merging
+    neighbours: float  # spectral: fraction of each row's affinities kept (p-pruning)
+    min_neighbours: int  # spectral: rows keep at least this many neighbours
+    merge_similarity: float  # clusters with centroids this cosine-similar are one speaker
+    min_speaker_seconds: float  # less speech than this is folded into the nearest speaker
+    min_embed_seconds: float  # local speakers with less speech are attached, not clustered
+    spectral_min_items: int  # fewer embeddings than this: agglomerative (spectral is unstable)
+    max_items: int  # at most this many embeddings are clustered; the rest are assigned
+
+    @classmethod
+    def from_config(cls, section: dict[str, Any]) -> ClusteringOptions:
+        return options(cls, section, "diarization.clustering")
+
+
+def _bounds(n: int, num: int | None, lo: int | None, hi: int | float | None) -> tuple[int, int]:
+    """(min, max) clusters possible for n embeddings under the user's bounds."""
+    if num is not None and num > 0:
+        k = max(1, min(int(num), n))
+        return k, k
+    lo = 1 if lo is None or not np.isfinite(lo) else max(1, int(lo))
+    hi = n if hi is None or not np.isfinite(hi) else max(1, int(hi))
+    hi = min(hi, n)
+    return min(lo, hi), hi
+
+
+def _normalise(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+def _centroids(x: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    c = np.zeros((k, x.shape[1]))
+    for i in range(k):
+        sel = labels == i
+        if sel.any():
+            c[i] = (w[sel, None] * x[sel]).sum(0)
+    return _normalise(c)
+
+
+def _relabel(labels: np.ndarray) -> tuple[np.ndarray, int]:
+    _, inv = np.unique(labels, return_inverse=True)
+    return inv, int(inv.max()) + 1 if inv.size else 0
+
+
+def spectral_labels(x: np.ndarray, opts: ClusteringOptions, lo: int, hi: int) -> np.ndarray:
+    """Labels of unit vectors x by spectral clustering; the count from the eigengap in [lo, hi]."""
+    from sklearn.cluster import KMeans
+
+    n = x.shape[0]
+    sim = x @ x.T
+    keep = max(opts.min_neighbours, int(np.ceil(opts.neighbours * n)))
+    keep = min(keep, n - 1)
+    affinity = np.zeros_like(sim)
+    order = np.argsort(-sim, axis=1)[:, : keep + 1]  # +1: the row itself
+    rows = np.repeat(np.arange(n), order.shape[1])
+    affinity[rows, order.ravel()] = np.maximum(sim[rows, order.ravel()], 0.0)
+    affinity = 0.5 * (affinity + affinity.T)
+    np.fill_diagonal(affinity, 0.0)
+    laplacian = np.diag(affinity.sum(1)) - affinity
+    values, vectors = np.linalg.eigh(laplacian)
+    if lo == hi:
+        k = lo
+    else:
+        gaps = np.diff(values[: hi + 1])  # gaps[i] = values[i+1] - values[i]: i+1 clusters
+        k = lo + int(np.argmax(gaps[lo - 1 : hi]))
+    if k <= 1:
+        return np.zeros(n, dtype=int)
+    km = KMeans(n_clusters=k, n_init=10, random_state=0)
+    return km.fit_predict(vectors[:, :k])
+
+
+def agglomerative_labels(x: np.ndarray, opts: ClusteringOptions, lo: int, hi: int) -> np.ndarray:
+    """Average-linkage clustering on cosine distance, cut at opts.threshold within [lo, hi]."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    n = x.shape[0]
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    tree = linkage(x, method="average", metric="cosine")
+    labels = fcluster(tree, t=opts.threshold, criterion="distance") - 1
+    k = int(labels.max()) + 1
+    if k > hi or k < lo:
+        labels = fcluster(tree, t=min(max(k, lo), hi), criterion="maxclust") - 1
+    return labels
+
+
+def _merge_close(
+    x: np.ndarray, w: np.ndarray, labels: np.ndarray, opts: ClusteringOptions, lo: int
+) -> np.ndarray:
+    """Merge the two most similar clusters while their centroids are one voice, and fold
+    clusters with too little speech into the nearest, never going under lo clusters."""
+    labels, k = _relabel(labels)
+    while k > lo:
+        c = _centroids(x, w, labels, k)
+        seconds = np.bincount(labels, weights=w, minlength=k)
+        sim = c @ c.T
+        np.fill_diagonal(sim, -np.inf)
+        small = int(np.argmin(seconds))
+        if seconds[small] < opts.min_speaker_seconds:
+            a, b = small, int(np.argmax(sim[small]))
+        else:
+            a, b = np.unravel_index(int(np.argmax(sim)), sim.shape)
+            if sim[a, b] < opts.merge_similarity:
+                break
+        labels[labels == a] = b
+        labels, k = _relabel(labels)
+    return labels
+
+
+def _attach_to_neighbours(
+    hard: np.ndarray, active: np.ndarray, chunk_step_frames: float, segmentations: np.ndarray
+) -> None:
+    """Give each unclustered active local speaker the cluster of the local speaker it
+    continues in a neighbouring chunk (most frames active together on the shared time)."""
+    num_chunks, num_frames, num_local = segmentations.shape
+    reach = int(num_frames // max(chunk_step_frames, 1e-9))
+    for c, s in zip(*np.nonzero(active & (hard == INACTIVE)), strict=True):
+        mine = segmentations[c, :, s] > 0
+        best, best_score = INACTIVE, 0.5
+        for d in range(-reach, reach + 1):
+            o = c + d
+            if d == 0 or not 0 <= o < num_chunks:
+                continue
+            shift = int(round(d * chunk_step_frames))
+            if abs(shift) >= num_frames:
+                continue
+            # frame f of chunk c is frame f - shift of chunk o
+            a0, a1 = max(0, shift), min(num_frames, num_frames + shift)
+            here = mine[a0:a1]
+            if not here.any():
+                continue
+            for t in range(num_local):
+                if hard[o, t] < 0:
+                    continue
+                there = segmentations[o, a0 - shift : a1 - shift, t] > 0
+                score = float((here & there).sum()) / float(here.sum())
+                if score > best_score:
+                    best, best_score = int(hard[o, t]), score
+        hard[c, s] = best
+
+
+def cluster(
+    embeddings: np.ndarray,
+    segmentations: np.ndarray,
+    chunk_step: float,
+    chunk_duration: float,
+    opts: ClusteringOptions,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hard, centroids): hard[c, s] is the speaker of local speaker s in chunk c (INACTIVE
+    when it has no speech), centroids the unit-length mean embedding of each speaker.
+
+    embeddings: (chunks, local, dim), NaN where none could be computed;
+    segmentations: (chunks, frames, local) binary activity."""
+    num_chunks, num_frames, num_local = segmentations.shape
+    frame_seconds = chunk_duration / num_frames
+    seconds = segmentations.sum(axis=1) * frame_seconds  # (chunks, local)
+    active = seconds > 0
+    finite = np.all(np.isfinite(embeddings), axis=-1)
+    usable = active & finite & (seconds >= opts.min_embed_seconds)
+    hard = np.full((num_chunks, num_local), INACTIVE, dtype=int)
+    dim = embeddings.shape[-1]
+    if not usable.any():
+        # Fall back to any finite embedding before giving up: a scene of short turns.
+        usable = active & finite
+        if not usable.any():
+            if active.any():
+                # Only slivers too short to embed: one speaker, rather than none (pyannote's
+                # reconstruction needs a cluster for every frame it counts as speech).
+                hard[active] = 0
+                return hard, np.zeros((1, dim))
+            return hard, np.zeros((0, dim))
+
+    idx = np.argwhere(usable)
+    x = _normalise(embeddings[usable].astype(np.float64))
+    w = seconds[usable]
+    n = x.shape[0]
+    if n > opts.max_items:
+        chosen = np.sort(np.argsort(-w, kind="stable")[: opts.max_items])
+    else:
+        chosen = np.arange(n)
+    xs, ws = x[chosen], w[chosen]
+    lo, hi = _bounds(xs.shape[0], num_speakers, min_speakers, max_speakers)
+    if opts.method == "spectral" and xs.shape[0] >= opts.spectral_min_items:
+        labels = spectral_labels(xs, opts, lo, hi)
+    else:
+        labels = agglomerative_labels(xs, opts, lo, hi)
+    if num_speakers is None:
+        labels = _merge_close(xs, ws, labels, opts, lo)
+    labels, k = _relabel(labels)
+    centroids = _centroids(xs, ws, labels, k)
+
+    # every usable embedding (also those left out on long audio) to its nearest centroid,
+    # except those clustered: they keep their cluster
+    all_labels = np.argmax(x @ centroids.T, axis=1)
+    all_labels[chosen] = labels
+    hard[idx[:, 0], idx[:, 1]] = all_labels
+
+    chunk_step_frames = chunk_step / frame_seconds
+    _attach_to_neighbours(hard, active, chunk_step_frames, segmentations)
+    left = active & (hard == INACTIVE) & finite
+    if left.any():
+        hard[left] = np.argmax(
+            _normalise(embeddings[left].astype(np.float64)) @ centroids.T, axis=1
+        )
+    return hard, centroids
+
+
+class PyannoteClustering:
+    """Drop-in for the `clustering` attribute of pyannote's SpeakerDiarization pipeline:
+    same call, same (hard_clusters, soft_clusters, centroids) answer."""
+
+    expects_num_clusters = False
+
+    def __init__(self, opts: ClusteringOptions, chunk_step: float, chunk_duration: float):
+        self.opts = opts
+        self.chunk_step = chunk_step
+        self.chunk_duration = chunk_duration
+
+    def __call__(
+        self,
+        embeddings: np.ndarray,
+        segmentations: Any,
+        num_clusters: int | None = None,
+        min_clusters: int | None = None,
+        max_clusters: int | float | None = None,
+        **_: Any,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        data = np.nan_to_num(getattr(segmentations, "data", segmentations))
+        hard, centroids = cluster(
+            embeddings,
+            data,
+            self.chunk_step,
+            self.chunk_duration,
+            self.opts,
+            num_speakers=num_clusters,
+            min_speakers=min_clusters,
+            max_speakers=max_clusters,
+        )
+        if centroids.shape[0] == 0:
+            # pyannote's reconstruction needs one cluster: a silent one (no local speaker maps
+            # to it, so no turn comes out of it).
+            centroids = np.zeros((1, embeddings.shape[-1]))
+        x = _normalise(np.nan_to_num(embeddings.astype(np.float64)))
+        soft = x @ centroids.T
+        return hard, soft, centroids
+
+
+def frame_count(binarized: Any, frames: Any, threshold: float, warm_up: tuple = (0.0, 0.0)) -> Any:
+    """Speakers active at each output frame: the mean, over the overlapping chunks, of the
+    local speakers each chunk sees, rounded up from `threshold` (0.5 is pyannote's rounding).
+
+    Why not plain rounding: a chunk that sees two people at once is often outvoted by
+    neighbours that see one of them start a little later, so overlapped speech (and the
+    edges of turns) is dropped; a threshold under 0.5 keeps it."""
+    from pyannote.audio.core.inference import Inference
+
+    trimmed = Inference.trim(binarized, warm_up=warm_up)
+    count = Inference.aggregate(
+        np.sum(trimmed, axis=-1, keepdims=True),
+        frames,
+        hamming=False,
+        missing=0.0,
+        skip_average=False,
+    )
+    count.data = np.floor(count.data + (1.0 - threshold)).astype(np.uint8)
+    return count
+
+
+def install(
+    pipeline: Any, opts: ClusteringOptions, count_threshold: float
+) -> dict[str, Any] | None:
+    """Put this module's clustering and frame count into a pyannote SpeakerDiarization
+    pipeline (offline); returns what to record in the manifest, None when
+    opts.method is "pyannote" (the pipeline keeps its own agglomerative clustering)."""
+    inference = pipeline._segmentation
+    pipeline.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(
+        b, f, count_threshold, warm_up
+    )
+    if opts.method == "pyannote":
+        return None
+    pipeline.clustering = PyannoteClustering(opts, inference.step, inference.duration)
+    pipeline._expects_num_speakers = False
+    return {"name": f"subsmith {opts.method}", **asdict(opts)}
