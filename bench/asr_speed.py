@@ -8,7 +8,6 @@ medians of same-repetition pairs. Speed stands beside word recall from the same 
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -16,7 +15,18 @@ import sys
 from pathlib import Path
 
 import media_gen
-from common import BENCH, CONFIG, PY, ROOT, asr_threads, last_json, measured, med, word_recall
+from common import (
+    BENCH,
+    CONFIG,
+    PY,
+    ROOT,
+    asr_threads,
+    last_json,
+    measured,
+    med,
+    standalone_work,
+    word_recall,
+)
 
 BATCH = CONFIG["asr"]["batch_size"]
 # The modes and the ratios reported, the first the configuration config.yaml ships.
@@ -88,18 +98,13 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone: the default modes and pairs; prints the results as JSON (run.py runs it within `make bench`)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
-    ap.add_argument("--work", default=str(BENCH / "work"))
-    a = ap.parse_args(argv)
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
+    quick, work = standalone_work(__doc__, argv)
     print(
         json.dumps(
             measure(
                 work,
-                1.5 if a.quick else 10,
-                1 if a.quick else 3,
+                1.5 if quick else 10,
+                1 if quick else 3,
                 MODES.split(","),
                 [tuple(x.split("/")) for x in PAIRS.split(",")],
             ),

@@ -145,3 +145,17 @@ def machine() -> dict:
         ),
         "load_before": os.getloadavg(),
     }
+
+
+def standalone_work(doc: str | None, argv: list[str] | None) -> tuple[bool, Path]:
+    """The arguments every measurement script takes when run on its own (--quick, --work):
+    (quick, the work folder, created). One place, so the scripts agree on them."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=(doc or "").splitlines()[0] if doc else None)
+    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
+    ap.add_argument("--work", default=str(BENCH / "work"))
+    a = ap.parse_args(argv)
+    work = Path(a.work)
+    work.mkdir(parents=True, exist_ok=True)
+    return a.quick, work

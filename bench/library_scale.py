@@ -5,7 +5,6 @@ bench/library_scale.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import shutil
@@ -13,7 +12,7 @@ import sys
 from pathlib import Path
 
 import media_gen
-from common import BENCH, ROOT, SNAKEMAKE, measured, med
+from common import BENCH, ROOT, SNAKEMAKE, measured, med, standalone_work
 
 from subsmith.stages import STAGE_NAMES
 
@@ -121,19 +120,14 @@ def _short_dialogue():
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone: libraries of 10 and 100 (1,000 unless --quick) movies; prints the results as JSON (run.py runs it within `make bench`)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
-    ap.add_argument("--work", default=str(BENCH / "work"))
-    a = ap.parse_args(argv)
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
+    quick, work = standalone_work(__doc__, argv)
     print(
         json.dumps(
             measure(
                 work,
-                {10: 3, 100: 1} if a.quick else {10: 15, 100: 9, 1000: 5},
-                4 if a.quick else 20,
-                2 if a.quick else 5,
+                {10: 3, 100: 1} if quick else {10: 15, 100: 9, 1000: 5},
+                4 if quick else 20,
+                2 if quick else 5,
             ),
             indent=1,
             default=str,

@@ -8,7 +8,6 @@ Each movie runs from a fresh out/ through a copy of the workflow that only adds 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import re
@@ -19,7 +18,15 @@ from datetime import datetime
 from pathlib import Path
 
 import media_gen
-from common import BENCH, NPROC, ROOT, SNAKEMAKE, measured, word_recall  # noqa: F401
+from common import (  # noqa: F401
+    BENCH,
+    NPROC,
+    ROOT,
+    SNAKEMAKE,
+    measured,
+    standalone_work,
+    word_recall,
+)
 
 from subsmith.stages import BY_NAME, STAGE_NAMES
 
@@ -121,15 +128,10 @@ def measure_movies(work: Path, minutes: float, feature_repeats: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone: the clip and the feature; prints the results as JSON (run.py runs it within `make bench`)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
-    ap.add_argument("--work", default=str(BENCH / "work"))
-    a = ap.parse_args(argv)
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
+    quick, work = standalone_work(__doc__, argv)
     print(
         json.dumps(
-            measure_movies(work, 1.5 if a.quick else 10, 1 if a.quick else 4), indent=1, default=str
+            measure_movies(work, 1.5 if quick else 10, 1 if quick else 4), indent=1, default=str
         )
     )
     return 0

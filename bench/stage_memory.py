@@ -5,7 +5,6 @@ bench/stage_memory.py [--quick]
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -13,7 +12,7 @@ import time
 from pathlib import Path
 
 import media_gen
-from common import BENCH, CONFIG, NPROC, PY, asr_threads, last_json, measured
+from common import BENCH, CONFIG, NPROC, PY, asr_threads, last_json, measured, standalone_work
 
 
 def measure(work: Path, hours: float) -> dict:
@@ -65,13 +64,8 @@ def measure(work: Path, hours: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone: a 2-hour track (6 minutes with --quick); prints the results as JSON (run.py runs it within `make bench`)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
-    ap.add_argument("--work", default=str(BENCH / "work"))
-    a = ap.parse_args(argv)
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
-    print(json.dumps(measure(work, 0.1 if a.quick else 2.0), indent=1, default=str))
+    quick, work = standalone_work(__doc__, argv)
+    print(json.dumps(measure(work, 0.1 if quick else 2.0), indent=1, default=str))
     return 0
 
 

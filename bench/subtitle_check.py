@@ -5,12 +5,11 @@ bench/subtitle_check.py [--work bench/work]
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from common import BENCH, CONFIG
+from common import CONFIG, standalone_work
 
 
 def measure(work: Path) -> dict:
@@ -34,12 +33,7 @@ def measure(work: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Standalone: the SRTs under --work; prints the results as JSON (run.py runs it within `make bench`)."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="small sizes, for development")
-    ap.add_argument("--work", default=str(BENCH / "work"))
-    a = ap.parse_args(argv)
-    work = Path(a.work)
-    work.mkdir(parents=True, exist_ok=True)
+    quick, work = standalone_work(__doc__, argv)
     print(json.dumps(measure(work), indent=1, default=str))
     return 0
 
