@@ -212,7 +212,10 @@ def test_kill_9_of_the_whole_run_during_each_stage_then_resume(tmp_path, clip_mo
     assert m["pipeline"]["status"] == "completed"
     steps = m["pipeline"]["steps"]
     assert [steps[s]["runs"] for s in CRITICAL] == [1] * i + [2] + [1] * (len(CRITICAL) - 1 - i)
-    assert all(steps[s]["status"] == "success" for s in CRITICAL)
+    # diarization runs only where it is the stage under test; elsewhere it is turned off
+    # (tests/speakers_off.yaml) and so recorded skipped.
+    want = {s: "success" if speakers or s != "diarization" else "skipped" for s in CRITICAL}
+    assert {s: steps[s]["status"] for s in CRITICAL} == want
     for s in set(STAGE_NAMES) - set(CRITICAL):
         assert steps[s]["status"] in status.DONE and steps[s]["runs"] in (1, 2), s
     assert "interrupted" in steps[stage]["previous"][-1]["error"]
