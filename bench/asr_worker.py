@@ -29,6 +29,24 @@ from subsmith.audio import SAMPLE_RATE
 from subsmith.vad.silero import VadOptions
 
 
+def bare_options(v: VadOptions, beam_size: int) -> dict:
+    """Bare faster-whisper's decoding options, with its own Silero VAD set like our
+    silero_vad stage: the baseline both ASR benches (asr_speed, speech_dev) compare with."""
+    return {
+        "language": "en",
+        "beam_size": beam_size,
+        "word_timestamps": True,
+        "condition_on_previous_text": False,
+        "vad_filter": True,
+        "vad_parameters": {
+            "threshold": v.threshold,
+            "min_speech_duration_ms": v.min_speech_ms,
+            "min_silence_duration_ms": v.min_silence_ms,
+            "speech_pad_ms": v.speech_pad_ms,
+        },
+    }
+
+
 def main() -> None:
     mode, wav, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
     cfg = settings.load()
@@ -83,19 +101,7 @@ def main() -> None:
             num_workers=1,
         )
         t1 = time.perf_counter()
-        options = {
-            "language": "en",
-            "beam_size": a.beam_size,
-            "word_timestamps": True,
-            "condition_on_previous_text": False,
-            "vad_filter": True,
-            "vad_parameters": {
-                "threshold": v.threshold,
-                "min_speech_duration_ms": v.min_speech_ms,
-                "min_silence_duration_ms": v.min_silence_ms,
-                "speech_pad_ms": v.speech_pad_ms,
-            },
-        }
+        options = bare_options(v, a.beam_size)
         if mode == "bare":
             segments, info = model.transcribe(audio, **options)
         else:

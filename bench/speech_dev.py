@@ -219,6 +219,8 @@ def worker(mode: str, wav: str, threads: int) -> dict:
     import time
     from dataclasses import replace
 
+    import asr_worker  # bench/, beside this script
+
     from subsmith import asr, coverage, settings
     from subsmith.vad import silero
 
@@ -253,19 +255,7 @@ def worker(mode: str, wav: str, threads: int) -> dict:
             cpu_threads=threads,
             num_workers=1,
         )
-        options = {
-            "language": "en",
-            "beam_size": a.beam_size,
-            "word_timestamps": True,
-            "condition_on_previous_text": False,
-            "vad_filter": True,
-            "vad_parameters": {
-                "threshold": v.threshold,
-                "min_speech_duration_ms": v.min_speech_ms,
-                "min_silence_duration_ms": v.min_silence_ms,
-                "speech_pad_ms": v.speech_pad_ms,
-            },
-        }
+        options = asr_worker.bare_options(v, a.beam_size)
         if mode == "bare_one":
             segments, _ = model.transcribe(audio, **options)
         else:
