@@ -27,7 +27,6 @@ import argparse
 import hashlib
 import json
 import re
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -37,6 +36,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from speech_dev import load_clip  # noqa: E402  (bench/, beside this script)
 
 from subsmith import asr, demo, name_correction, names, settings  # noqa: E402
 
@@ -142,16 +143,6 @@ def marked(text: str) -> tuple[str, list[str]]:
     return text.replace("{", "").replace("}", ""), re.findall(r"\{([^}]+)\}", text)
 
 
-def load_16k(path: Path) -> np.ndarray:
-    raw = subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-i", f"file:{path}"]
-        + ["-ac", "1", "-ar", str(RATE), "-f", "f32le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(raw, np.float32).copy()
-
-
 def espeak_clips() -> list[dict]:
     clips = []
     for i, line in enumerate(NAME_LINES):
@@ -174,7 +165,7 @@ def real_clips(folder: Path) -> list[dict]:
         name, text = line.split("\t", 1)
         spoken = [n for n in REAL_NAMES for _ in re.finditer(rf"\b{n}\b", text)]
         clips.append(
-            {"text": text, "names": spoken, "voice": name, "audio": load_16k(folder / name)}
+            {"text": text, "names": spoken, "voice": name, "audio": load_clip(folder / name)}
         )
     return clips
 
