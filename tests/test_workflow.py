@@ -139,7 +139,7 @@ def test_the_library_run_writes_speakers(library):
 def test_extra_formats_on_request(tmp_path, short_dialogue):
     audio, _ = short_dialogue
     demo.make_movie(tmp_path / "in" / "Formats (1999).mkv", [{"audio": audio}])
-    (tmp_path / "f.yaml").write_text("subtitles:\n  formats: [srt, vtt, ass]\n")
+    (tmp_path / "f.yaml").write_text("srt_generation:\n  formats: [srt, vtt, ass]\n")
     proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "f.yaml"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     d = tmp_path / "out" / "Formats (1999)"

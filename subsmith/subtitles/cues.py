@@ -65,7 +65,7 @@ class SubtitleRules:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
         """The rules of the `subtitles:` config section (its other keys are ignored)."""
-        return options(cls, cfg, "subtitles")
+        return options(cls, cfg, "srt_generation")
 
 
 @dataclass
