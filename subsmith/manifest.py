@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -167,10 +168,10 @@ def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -
     """Each stage (in table order): is its result missing or out of date?
 
     A stage is open when it has not completed, or when a stage whose files it reads is
-    open. Which stage wrote which file comes from the status files (`reads`/`writes`,
-    the job's own inputs and outputs), so an optional stage beside the chain that is
-    still queued (pre_ner waiting for a core) leaves the stages that do not read its
-    files completed. A file whose writer is unknown (its status file is gone, or was
+    open or finished after it started (redone since). Which stage wrote which file comes
+    from the status files (`reads`/`writes`, the job's own inputs and outputs), so an
+    optional stage beside the chain that is still queued (pre_ner waiting for a core)
+    leaves the stages that do not read its files completed. A file whose writer is unknown (its status file is gone, or was
     written before status files named their files) may come from any earlier stage
     without that record, and a status file without `reads` depends on every stage
     before it: the table order is the workflow's order, so both err towards "outdated".
@@ -186,15 +187,24 @@ def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -
             is_open[name] = True
             continue
         reads = st.get("reads")
+        known = {writer[f] for f in reads or () if f in writer} - {name}
         if reads is None:
             deps = set(earlier)
         else:
             unknown = [e for e in earlier if "writes" not in (own[e] or {})]
-            deps = set()
-            for f in reads:
-                deps.update([writer[f]] if f in writer else unknown)
-        is_open[name] = any(is_open.get(d, True) for d in deps if d != name)
+            deps = known | {e for f in reads if f not in writer for e in unknown}
+        # A stage whose files it read was redone since it ran: it waits to run again.
+        redone = any(_later((own[d] or {}).get("finished_at"), st.get("started_at")) for d in known)
+        is_open[name] = redone or any(is_open.get(d, True) for d in deps - {name})
     return is_open
+
+
+def _later(a: str | None, b: str | None) -> bool:
+    """Timestamp `a` after `b` (both as status files write them); unknown is not later."""
+    try:
+        return bool(a and b) and datetime.fromisoformat(a) > datetime.fromisoformat(b)  # type: ignore[arg-type]
+    except ValueError:
+        return False
 
 
 def _seconds(value: Any) -> float | None:

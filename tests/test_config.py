@@ -118,7 +118,7 @@ def test_a_config_file_with_the_old_section_names_still_runs_with_a_warning(tmp_
     proc = run_snakemake(tmp_path, "--dry-run", "--configfile", str(old))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "config section `vad:` is deprecated, rename it `silero_vad:`" in proc.stderr
-    assert "config section `subtitles:` is deprecated, rename it `srt_generation:`" in (proc.stderr)
+    assert "config section `subtitles:` is deprecated, rename it `srt_generation:`" in proc.stderr
     assert "silero_vad" in proc.stdout
     # The old section's formats reached srt_generation: it is to write the WebVTT file.
     assert "out/Movie/Movie.en.vtt" in proc.stdout

@@ -148,6 +148,14 @@ def test_stages_after_one_being_redone_are_outdated(tmp_path, rule_files):
         assert p["steps"][stage]["status"] == "success"
         assert p["steps"][stage]["completed"] is False and p["steps"][stage]["outdated"]
     assert p["status"] == "running"
+    # asr done again: the stages after it stay outdated until they run again themselves.
+    status.finish(status.status_path(d, "asr"), status.SUCCESS, duration=1.0)
+    p = manifest.render(d)["pipeline"]
+    assert p["completed_stages"] == list(STAGE_NAMES[: STAGE_NAMES.index("post_ner")])
+    assert p["steps"]["mux"]["outdated"] and p["next_stage"] == "post_ner"
+    for stage in ("post_ner", "srt_generation", "mux"):
+        _run(tmp_path, rule_files, stage)
+    assert manifest.render(d)["pipeline"]["status"] == "completed"
 
 
 def test_a_queued_stage_beside_the_chain_leaves_the_others_completed(tmp_path, rule_files):
