@@ -193,6 +193,10 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
             ],
             check=False,
         )
+    who = d / "diarization" / "speakers.json"
+    if who.exists():  # the demo's two voices: where they share a cue, dialogue dashes
+        found = json.loads(who.read_text(encoding="utf-8"))
+        print(f"\nspeakers: {found.get('num_speakers', 0)} ({found.get('status')})")
     for srt in sorted(d.glob("*.srt")):
         print(f"\n--- {srt} ---\n{srt.read_text(encoding='utf-8')}")
     print_table(movie_rows(d.parent))
