@@ -16,7 +16,8 @@ decoder can stop after the first passage of a window and drop the rest.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,16 +112,30 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(name: str, device: str, compute_type: str, threads: int):
+def cpu_workers(device: str, batch_size: int, threads: int) -> int:
+    """Model workers to run: on CPU with batched decoding, one per thread, each on one
+    thread (module docstring: measured); otherwise one worker on all the threads."""
+    return max(1, threads) if device == "cpu" and batch_size > 1 else 1
+
+
+def load_model(name: str, device: str, compute_type: str, threads: int, *, batch_size: int = 0):
+    """The model on `threads` CPU threads (or the GPU). With batch_size > 1 on CPU, as
+    cpu_workers(...) workers of one thread each that decode windows side by side;
+    ctranslate2 shares one copy of the weights between them."""
     from faster_whisper import WhisperModel
 
     target, desc = resolve_model(name)
     device = pick_device(device)
     if compute_type == "auto":
         compute_type = "float16" if device == "cuda" else "int8"
+    workers = cpu_workers(device, batch_size, threads)
     try:
         model = WhisperModel(
-            target, device=device, compute_type=compute_type, cpu_threads=threads, num_workers=1
+            target,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=max(1, threads // workers),
+            num_workers=workers,
         )
     except Exception as exc:  # noqa: BLE001
         raise StageError(
@@ -158,10 +173,53 @@ def _decode(
     windows: list[list[dict[str, int]]],
     batch_size: int,
     decode: dict[str, Any],
-) -> tuple[list[Any], Any, float]:
-    """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
-    movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
-    window as a clip of its own; one stream decodes the packed speech from start to end."""
+) -> tuple[Iterable[Any], Any, float]:
+    """Decode the windows' chunks (samples of `audio`): (segments on the movie clock, in
+    time order, faster-whisper's info, seconds of speech).
+
+    One stream decodes the packed speech from start to end. Batched, a model with several
+    workers (load_model on CPU) gets the windows in rounds of workers x batch_size, each
+    round's windows shared evenly between the workers and decoded side by side; one
+    worker decodes them batch after batch."""
+    total = sum(c["end"] - c["start"] for w in windows for c in w) / SAMPLE_RATE
+    workers = getattr(getattr(model, "model", None), "num_workers", 1)
+    if batch_size <= 1 or workers <= 1 or len(windows) < 2:
+        segments, info = _decode_group(model, audio, windows, batch_size, decode)
+        return segments, info, total
+    step = workers * batch_size
+    groups = []
+    for r in range(0, len(windows), step):
+        part = windows[r : r + step]
+        each = -(-len(part) // workers)  # windows per worker, as even as they go
+        groups += [part[i : i + each] for i in range(0, len(part), each)]
+
+    def group(windows: list[list[dict[str, int]]]) -> tuple[list[Any], Any]:
+        segments, info = _decode_group(model, audio, windows, batch_size, decode)
+        return list(segments), info  # decoded here, in the worker's thread
+
+    pool = ThreadPoolExecutor(workers)
+    done = pool.map(group, groups)  # all submitted now; results in the groups' order
+    first = next(done)
+
+    def segments() -> Iterator[Any]:
+        with pool:
+            yield from first[0]
+            for segs, _ in done:
+                yield from segs
+
+    return segments(), first[1], total
+
+
+def _decode_group(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[Iterable[Any], Any]:
+    """Decode the windows' chunks packed end to end, lazily: (segments on the movie
+    clock, faster-whisper's info). The batched path decodes each window as a clip of its
+    own; one stream decodes the packed speech from start to end."""
     from faster_whisper.transcribe import restore_speech_timestamps
 
     chunks = [c for w in windows for c in w]
@@ -180,7 +238,7 @@ def _decode(
         )
     else:
         segments, info = model.transcribe(speech, **decode)
-    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
+    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info
 
 
 def _segment(seg: Any) -> dict[str, Any]:
