@@ -11,6 +11,29 @@ segment or more per window.
 
 After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
 decoder can stop after the first passage of a window and drop the rest.
+
+Batched on CPU, the model is loaded as one worker per thread, each on one thread
+(ctranslate2 inter_threads, the weights shared), and each round of windows is shared
+evenly between the workers, which decode their part side by side as batches of their
+own; one stream keeps one worker on all the threads (it decodes one window at a time).
+Why: tiny.en's matrices are small, so one decode split over two threads spends much of
+its time waiting on the other; two whole batches side by side do not. Measured on the
+four short movies of bench/speech_dev.py (CPU s of transcribe in one process, 2 cores,
+shared): the same words in every segment (word times differ by 10 ms at most where a
+worker's part starts), 37.6 CPU s against 41.0 for one worker on two threads.
+
+Where the batched path spends its time (cProfile, one 70 s movie of bench/speech_dev.py
+with 54 s of speech, CPU s): loading the model 0.74 (int8 conversion of the float16
+weights; bare faster-whisper pays the same), the VAD 0.47, the first pass 4.2 (each
+30 s window encoded whole, ~0.7 s, then beam-5 decoding and the word alignment), the
+coverage re-decode 1.8 (one window). Tried and measured, and not kept:
+- the re-decode spans: each one recovered a lost sentence (24 and 15 more words, none
+  on music or noise), and a span costs one window whatever its length (the encoder
+  always sees 30 s), so cutting spans shorter saves nothing;
+- timestamps in the batched pass (`without_timestamps=False`): it still lost 2
+  sentences without the check, and with it cost more (22.8 against 20.1 CPU s);
+- batch 8 instead of 4 on a 7.5 min movie: the same words, no faster (23.4 against
+  21.5 CPU s, within the noise of a shared machine); 2 the same. 4 stays.
 """
 
 from __future__ import annotations
@@ -358,19 +381,24 @@ def _redecode(
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """The coverage check (subsmith.coverage): speech without words is decoded again from
     where the words stop to the end of its window, that window's speech on its own, and
-    replaces the first pass there when it holds more words. Two rounds at most."""
+    replaces the first pass there when it holds more words. Two rounds at most; a span
+    the first round decoded is not decoded again (the same speech, the same decoder:
+    the same words, so nothing to gain; it is music or noise the VAD took for speech)."""
     seconds_windows = [
         [{"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in w]
         for w in windows
     ]
     regions = [c for w in seconds_windows for c in w]
     redecoded, spans_done = 0.0, 0
+    tried: set[tuple[tuple[float, float], ...]] = set()
     for _ in range(ROUNDS):
         words = [w for s in segments for w in s["words"]]
         gaps = coverage.uncovered(regions, words, min_seconds)
         spans = coverage.spans_to_redecode(seconds_windows, gaps)
+        spans = [span for span in spans if _key(span) not in tried]
         if not spans:
             break
+        tried.update(_key(span) for span in spans)
         again = [
             [
                 {"start": int(r["start"] * SAMPLE_RATE), "end": int(r["end"] * SAMPLE_RATE)}
@@ -390,3 +418,7 @@ def _redecode(
             coverage.seconds(coverage.uncovered(regions, words, min_seconds)), 3
         ),
     }
+
+
+def _key(span: list[dict[str, float]]) -> tuple[tuple[float, float], ...]:
+    return tuple((r["start"], r["end"]) for r in span)

@@ -146,6 +146,17 @@ def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_m
     assert starts == sorted(starts)
 
 
+def test_a_span_without_words_is_not_decoded_twice(workers_model):
+    """Speech the VAD found where the decoder hears nothing (here a faint hiss): the
+    first round decodes it again and finds no more words; the second round does not
+    decode the same speech a third time (the same words would come back)."""
+    hiss = np.random.default_rng(0).normal(0, 0.0005, 10 * RATE).astype(np.float32)
+    region = [{"start": 1.0, "end": 9.0}]
+    result = asr.transcribe(workers_model, hiss, region, BATCHED, language="en")
+    assert result["coverage"]["uncovered_seconds"] >= coverage.MIN_SECONDS  # no words came
+    assert result["coverage"]["redecoded_spans"] == 1
+
+
 def test_uncovered_finds_speech_without_words():
     regions = [{"start": 0.0, "end": 10.0}, {"start": 20.0, "end": 24.0}]
     words = [
