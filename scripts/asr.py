@@ -20,7 +20,9 @@ def body(ctx):
 
     def load(name):
         if name not in loaded:
-            loaded[name] = asr.load_model(name, opts.device, opts.compute_type, ctx.threads)
+            loaded[name] = asr.load_model(
+                name, opts.device, opts.compute_type, ctx.threads, batch_size=opts.batch_size
+            )
             ctx.log.info("model: %s", loaded[name][1])
         return loaded[name][0]
 
