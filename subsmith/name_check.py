@@ -16,8 +16,14 @@ three words that sounds like it (post_ner's Metaphone + NYSIIS similarity, subsm
 name_correction) at least `min_heard`: "Prynne"/"print", "Whittemore"/"we see more",
 "Ferrars"/"there are" are heard; "Prynne"/"read" is not. A name word not heard is replaced
 by the unbiased words whose middle lies within it (so "Hester read"). Where the second look
-has no words at the name, or loops (Whisper's own compression-ratio test), there is no
-evidence against the name and it stays.
+has no words at the name, or loops (Whisper's own compression-ratio test, or a word that
+repeats itself: "Taelelelele"), there is no evidence against the name and it stays.
+
+Names are said, and completed by the prompt, left to right. So in a cast name written
+whole, a part not heard stays when a later part of the same name is heard: the second look
+wrote "that we see more" where "Ada Whittemore" was said ("Ada"/"that" 0.45), and the heard
+"Whittemore" vouches for "Ada"; an unheard part after the heard ones ("Hester Prynne" over
+"Hester read") is what the prompt adds, and goes.
 
 The cost is decoding, once more, a few seconds around each name the biased decoder wrote:
 only movies with a cast list, and only where names were written (bench/names.py measures it).
