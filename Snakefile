@@ -14,7 +14,7 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-# Deprecated section names (vad:) are read as the new ones, with a warning.
+# Deprecated section names (vad:, subtitles:) are read as the new ones, with a warning.
 upgrade_config(config)
 validate(config, "config.schema.yaml")
 

@@ -92,20 +92,22 @@ def cached(pipe, path: Path, step: float, mode: str, cache: Path) -> dict:
 
         sw = SlidingWindow(start=z["sw"][0], duration=z["sw"][1], step=z["sw"][2])
         segs = SlidingWindowFeature(z["segmentations"], sw)
-        tseg = float(z["seconds"])
+        tseg, cseg = float(z["seconds"]), float(z["cpu"])
     else:
         set_step(pipe, step)
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         segs = pipe.get_segmentations(file)
         tseg = time.perf_counter() - t
+        cseg = time.process_time() - cpu
         sw = segs.sliding_window
         np.savez(
             segf,
             segmentations=segs.data.astype(np.float32),
             sw=np.array([sw.start, sw.duration, sw.step]),
             seconds=tseg,
+            cpu=cseg,
         )
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     sw = segs.sliding_window
     ex = mode.endswith("-ex")
     if mode.startswith("masked"):
@@ -117,6 +119,7 @@ def cached(pipe, path: Path, step: float, mode: str, cache: Path) -> dict:
             pipe._embedding.model_, file["waveform"], segs.data, sw.start, sw.duration, sw.step, ex
         )
     temb = time.perf_counter() - t
+    cemb = time.process_time() - cpu
     sw = segs.sliding_window
     out = {
         "segmentations": segs.data.astype(np.float32),
@@ -124,6 +127,8 @@ def cached(pipe, path: Path, step: float, mode: str, cache: Path) -> dict:
         "sw": np.array([sw.start, sw.duration, sw.step]),
         "seg_seconds": tseg,
         "emb_seconds": temb,
+        "seg_cpu": cseg,
+        "emb_cpu": cemb,
         "audio_seconds": file["waveform"].shape[1] / SAMPLE_RATE,
     }
     np.savez(f, **out)

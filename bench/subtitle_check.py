@@ -18,7 +18,7 @@ def measure(work: Path) -> dict:
     reading speed."""
     from subsmith.subtitles import SubtitleRules, check_file
 
-    rules = SubtitleRules.from_config(CONFIG["subtitles"])
+    rules = SubtitleRules.from_config(CONFIG["srt_generation"])
     files = sorted(work.rglob("*.srt"))
     reports = [check_file(f, rules) for f in files]
     return {

@@ -63,7 +63,7 @@ def subtitle_files(movie_dir, name):
             if LANG
             else f"{movie_dir}/subtitles/{name}.{fmt}"
         )
-        for fmt in config["subtitles"]["formats"]
+        for fmt in config["srt_generation"]["formats"]
     }
 
 

@@ -15,6 +15,6 @@ rule srt_generation:
         runtime=runtime_min("srt_generation"),
     params:
         timeout=config["timeouts"]["srt_generation"],
-        subtitles=config["subtitles"],
+        srt_generation=config["srt_generation"],
     script:
         "../scripts/srt_generation.py"

@@ -10,11 +10,11 @@ from subsmith.subtitles import hallucination
 
 
 def body(ctx):
-    rules = subtitles.SubtitleRules.from_config(ctx.params.subtitles)
+    rules = subtitles.SubtitleRules.from_config(ctx.params.srt_generation)
     # post_ner's corrected transcript when it ran, else asr's own.
     transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
     segments = transcript["segments"]
-    if ctx.params.subtitles["drop_hallucinations"]:
+    if ctx.params.srt_generation["drop_hallucinations"]:
         speech = read_json(ctx.input.segments)["speech"]
         segments, dropped = hallucination.filter_segments(segments, speech)
         for line in dropped:
@@ -22,7 +22,7 @@ def body(ctx):
         if dropped:
             ctx.note(f"{len(dropped)} segments dropped as non-speech")
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
-    labels = ctx.params.subtitles["speaker_labels"]
+    labels = ctx.params.srt_generation["speaker_labels"]
     if labels:
         words = speakers.label_runs(words)
     cues = subtitles.build_cues(words, rules, dashes=not labels)

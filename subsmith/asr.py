@@ -258,7 +258,9 @@ def _decode_group(
     chunks = [c for w in windows for c in w]
     speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
     speech = speech.astype(np.float32, copy=False)
-    if batch_size > 1:
+    if batch_size > 1 or decode["hotwords"]:
+        # Biased, one stream (batch_size 0/1) is decoded window by window too, one at a
+        # time: its seeking lost speech with names before each window (names.asr_bias).
         from faster_whisper import BatchedInferencePipeline
 
         clips, at = [], 0.0
@@ -267,7 +269,7 @@ def _decode_group(
             clips.append({"start": at, "end": at + d})
             at += d
         segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **decode
+            speech, clip_timestamps=clips, batch_size=max(1, batch_size), **decode
         )
     else:
         segments, info = model.transcribe(speech, **decode)

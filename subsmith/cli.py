@@ -14,6 +14,7 @@ from typing import Any
 from . import manifest, status
 from .jsonio import read_json
 from .stages import STAGE_NAMES
+from .subtitles import publish
 
 
 def _live_step(movie_dir: Path, stage: str, step: dict[str, Any]) -> dict[str, Any]:
@@ -77,10 +78,24 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
                     for s in STAGE_NAMES
                 ),
                 "error": (steps[failed].get("error") or "") if failed else "",
-                "note": m["pipeline"].get("note") or "",
+                "note": "; ".join(n for n in (m["pipeline"].get("note"), _unpublished(d, m)) if n),
             }
         )
     return rows
+
+
+def _unpublished(movie_dir: Path, m: dict[str, Any]) -> str:
+    """With language: auto the language-named sidecars are no Snakemake target: one that
+    was deleted does not come back on the next run. Say so, and how."""
+    if m["pipeline"]["status"] != "completed":
+        return ""
+    gone = publish.missing(movie_dir)
+    if not gone:
+        return ""
+    return (
+        f"{', '.join(p.name for p in gone)} missing: copy it from subtitles/, or run "
+        f'snakemake --cores 1 --forcerun mux "{(movie_dir / "final.mkv").as_posix()}"'
+    )
 
 
 _MARKS = {"success": "✓", "skipped": "-", "failed": "✗", "running": "▶", "pending": "·"}
@@ -178,6 +193,10 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
             ],
             check=False,
         )
+    who = d / "diarization" / "speakers.json"
+    if who.exists():  # the demo's two voices: where they share a cue, dialogue dashes
+        found = json.loads(who.read_text(encoding="utf-8"))
+        print(f"\nspeakers: {found.get('num_speakers', 0)} ({found.get('status')})")
     for srt in sorted(d.glob("*.srt")):
         print(f"\n--- {srt} ---\n{srt.read_text(encoding='utf-8')}")
     print_table(movie_rows(d.parent))
@@ -191,7 +210,7 @@ def cmd_check_srt(args: argparse.Namespace) -> int:
 
     try:
         # config.yaml's rules, with the given file's over them (as the workflow merges it).
-        rules = SubtitleRules.from_config(settings.load(args.config)["subtitles"])
+        rules = SubtitleRules.from_config(settings.load(args.config)["srt_generation"])
     except Exception as exc:  # noqa: BLE001 - a bad config file is one line, not a traceback
         print(f"{args.config}: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
@@ -236,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "gaps, overlaps, parse errors); exit 1 on errors",
     )
     c.add_argument("files", nargs="+")
-    c.add_argument("--config", help="a config.yaml whose `subtitles:` rules to use")
+    c.add_argument("--config", help="a config.yaml whose `srt_generation:` rules to use")
     c.add_argument("-v", "--verbose", action="store_true", help="also list reading-speed warnings")
     c.set_defaults(func=cmd_check_srt)
     d = sub.add_parser("show-demo", help=argparse.SUPPRESS)

@@ -308,6 +308,28 @@ def frame_count(binarized: Any, frames: Any, threshold: float, warm_up: tuple = 
     return count
 
 
+def cap_training(clustering: Any, max_items: int) -> Any:
+    """Bound pyannote's own clustering on long audio: at most `max_items` embeddings go into
+    its linkage, evenly spread over the audio; pyannote then assigns every embedding (the
+    others too) to the nearest centroid, as it always does.
+
+    Why: its centroid linkage holds all pairwise distances, n^2 / 2 doubles. A 2-hour movie
+    has ~15 000 usable (window, speaker) embeddings at a 1 s step: 0.9 GB and minutes of
+    linkage; 2000 of them are 16 MB. Windows overlap (each moment is in 5-10 of them), so
+    an even spread keeps every part of the film, and every voice heard in it, represented."""
+    full = clustering.filter_embeddings
+
+    def filter_embeddings(embeddings: Any, segmentations: Any = None, **kwargs: Any) -> Any:
+        kept, chunks, speakers = full(embeddings, segmentations=segmentations, **kwargs)
+        if len(kept) <= max_items:
+            return kept, chunks, speakers
+        pick = np.unique(np.linspace(0, len(kept) - 1, max_items).round().astype(int))
+        return kept[pick], chunks[pick], speakers[pick]
+
+    clustering.filter_embeddings = filter_embeddings
+    return clustering
+
+
 def install(
     pipeline: Any, opts: ClusteringOptions, count_threshold: float
 ) -> dict[str, Any] | None:
@@ -319,6 +341,7 @@ def install(
         b, f, count_threshold, warm_up
     )
     if opts.method == "pyannote":
+        cap_training(pipeline.clustering, opts.max_items)
         return None
     pipeline.clustering = PyannoteClustering(opts, inference.step, inference.duration)
     pipeline._expects_num_speakers = False

@@ -19,12 +19,20 @@ import numpy as np
 
 from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
+# Two speakers, as the diarization models hear them: espeak-ng's en-us voice in its male
+# "+m3" and female "+Annie" variants (CAM++ cosine similarity 0.50 between them, 0.85-0.89
+# within each; the stock en-us / en-gb pair is 0.88 apart, one voice to the models), both
+# transcribed right by tiny.en (it heard the female variants' "Thank you" as "And you",
+# so Hayes is greeted with "Hello"). The quick exchange at the end is too short for a
+# cue per line, so its two lines share a cue with dialogue dashes.
 DIALOGUE: tuple[tuple[str, str], ...] = (
-    ("en-us", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
-    ("en-gb", "Thank you, Doctor Hayes. Where are we going today?"),
-    ("en-us", "We are flying to the northern islands before the storm arrives."),
-    ("en-gb", "Then we should leave right now, because the wind is getting stronger."),
-    ("en-us", "I will tell the crew to close the doors and start the engines."),
+    ("en-us+m3", "Good morning, Captain Reynolds. The ship is ready to leave the harbour."),
+    ("en-us+Annie", "Hello, Doctor Hayes. Where are we going today?"),
+    ("en-us+m3", "We are flying to the northern islands before the storm arrives."),
+    ("en-us+Annie", "Then we must go right now, because the wind is getting stronger."),
+    ("en-us+m3", "I will tell the crew to close the doors and start the engines."),
+    ("en-us+Annie", "Are you ready?"),
+    ("en-us+m3", "Yes, I am."),
 )
 
 # Lines in other languages (espeak-ng voices), for the language tests.

@@ -165,7 +165,13 @@ def run_stage(
     real_stderr = 2
     try:
         logger, real_stderr = _setup_log(str(smk.log.log), stage)
-        status.start(status_file, stage, inputs=inputs, timeout=timeout)
+        status.start(
+            status_file,
+            stage,
+            inputs=inputs,
+            outputs=[str(f) for f in smk.output],
+            timeout=timeout,
+        )
     except OSError as exc:  # a full disk before the stage could start: one line
         line = (
             f"subsmith {stage} failed: cannot write {exc.filename or status_file} "

@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,7 @@ def render(
     last = read_json(movie_dir / MANIFEST) or {}
     last_steps = (last.get("pipeline") or {}).get("steps") or {}
     steps: dict[str, Any] = {}
-    completed: list[str] = []
-    first_open: str | None = None
+    own: dict[str, dict[str, Any] | None] = {}  # each stage's status file, as rendered
     failed = False
     running = False
     starts, ends = [], []
@@ -110,15 +110,16 @@ def render(
                 input_path = st["inputs"][0]
             failed = failed or (state == status.FAILED and stage.critical)
             running = running or state == status.RUNNING
-        if step["completed"] and first_open is not None:
-            # Done in an earlier run, but a stage before it is being redone (or failed):
-            # its output is out of date until it runs again.
-            step.update(completed=False, outdated=True)
-        if step["completed"]:
-            completed.append(stage.name)
-        elif first_open is None:
-            first_open = stage.name
+        own[stage.name] = st
         steps[stage.name] = step
+
+    for name, is_open in _open_stages(own, steps).items():
+        if is_open and steps[name]["completed"]:
+            # Done in an earlier run, but a stage it depends on is being redone (or
+            # failed): its output is out of date until it runs again.
+            steps[name].update(completed=False, outdated=True)
+    completed = [name for name, step in steps.items() if step["completed"]]
+    first_open = next((name for name, step in steps.items() if not step["completed"]), None)
 
     if first_open is None:
         overall = "completed"
@@ -161,6 +162,49 @@ def render(
             "steps": steps,
         },
     }
+
+
+def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -> dict[str, bool]:
+    """Each stage (in table order): is its result missing or out of date?
+
+    A stage is open when it has not completed, or when a stage whose files it reads is
+    open or finished after it started (redone since). Which stage wrote which file comes
+    from the status files (`reads`/`writes`, the job's own inputs and outputs), so an
+    optional stage beside the chain that is still queued (pre_ner waiting for a core)
+    leaves the stages that do not read its files completed. A file whose writer is unknown (its status file is gone, or was
+    written before status files named their files) may come from any earlier stage
+    without that record, and a status file without `reads` depends on every stage
+    before it: the table order is the workflow's order, so both err towards "outdated".
+    """
+    writer: dict[str, str] = {}
+    for name, st in own.items():
+        for f in (st or {}).get("writes") or ():
+            writer[f] = name
+    is_open: dict[str, bool] = {}
+    for i, (name, st) in enumerate(own.items()):
+        earlier = list(own)[:i]
+        if not steps[name]["completed"] or st is None:
+            is_open[name] = True
+            continue
+        reads = st.get("reads")
+        known = {writer[f] for f in reads or () if f in writer} - {name}
+        if reads is None:
+            deps = set(earlier)
+        else:
+            unknown = [e for e in earlier if "writes" not in (own[e] or {})]
+            deps = known | {e for f in reads if f not in writer for e in unknown}
+        # A stage whose files it read was redone since it ran: it waits to run again.
+        redone = any(_later((own[d] or {}).get("finished_at"), st.get("started_at")) for d in known)
+        is_open[name] = redone or any(is_open.get(d, True) for d in deps - {name})
+    return is_open
+
+
+def _later(a: str | None, b: str | None) -> bool:
+    """Timestamp `a` after `b` (both as status files write them); unknown is not later."""
+    try:
+        return bool(a and b) and datetime.fromisoformat(a) > datetime.fromisoformat(b)  # type: ignore[arg-type]
+    except ValueError:
+        return False
 
 
 def _seconds(value: Any) -> float | None:

@@ -49,6 +49,23 @@ def frame_level(model: Any, feats: Any) -> Any:
     return x[0]
 
 
+def speech_span(
+    data: np.ndarray, start: float, chunk_duration: float, chunk_step: float
+) -> tuple[float, float] | None:
+    """(first, last) second any speaker is active in these consecutive chunks, or None.
+
+    The frame-level network is the embedding's whole cost, so it runs only from the first
+    to the last speech of a block: a movie's music and silence cost nothing."""
+    num_chunks, num_frames, _ = data.shape
+    active = data.max(axis=2) > 0  # (chunks, frames)
+    if not active.any():
+        return None
+    frame = chunk_duration / num_frames
+    chunks, frames = np.nonzero(active)
+    times = start + chunks * chunk_step + frames * frame
+    return float(times.min()), float(times.max() + frame)
+
+
 def pooled_embeddings(
     model: Any,
     waveform: Any,
@@ -80,8 +97,12 @@ def pooled_embeddings(
     with torch.inference_mode():
         for c0 in range(0, num_chunks, block):
             c1 = min(num_chunks, c0 + block)
-            t0 = chunk_start + c0 * chunk_step
-            t1 = chunk_start + (c1 - 1) * chunk_step + chunk_duration
+            span = speech_span(
+                data[c0:c1], chunk_start + c0 * chunk_step, chunk_duration, chunk_step
+            )
+            if span is None:  # music, silence: no speaker to embed, no network time
+                continue
+            t0, t1 = span
             a = max(0, int((t0 - CONTEXT) * SAMPLE_RATE))
             b = min(total, int((t1 + CONTEXT) * SAMPLE_RATE))
             if b - a < 400:

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config.yaml"
 SCHEMA = ROOT / "config.schema.yaml"
 
-# Old section name -> the rule it feeds, read for one release (deprecated in 0.2).
-RENAMED = {"vad": "silero_vad"}
+# Old section name -> the rule it feeds, read with a warning for one more release.
+RENAMED = {"vad": "silero_vad", "subtitles": "srt_generation"}
 
 T = TypeVar("T")
 

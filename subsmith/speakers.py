@@ -8,7 +8,7 @@ a little past the speech) takes the nearest turn within NEAREST_S, else none.
 In the cues (subtitles/cues.py calls `dialogue_layout`), a cue holding two speakers
 shows one speaker per line, each line opened by the dialogue dash "- " (the convention
 of Netflix's and the BBC's style guides), or by the speaker's label when
-`subtitles.speaker_labels` is on. The cue builder prefers to start a new cue at a
+`srt_generation.speaker_labels` is on. The cue builder prefers to start a new cue at a
 speaker change and shares a cue only where separate cues would be too brief or too fast
 to read.
 """

@@ -44,12 +44,21 @@ def read_status(path: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def start(
-    path: str | os.PathLike[str], stage: str, *, inputs: list[str], timeout: float | None
+    path: str | os.PathLike[str],
+    stage: str,
+    *,
+    inputs: list[str],
+    timeout: float | None,
+    outputs: list[str] | None = None,
 ) -> dict[str, Any]:
     """Record that the stage starts.
 
     Snakemake deletes a job's log files (this one included) before the job runs, so
     earlier attempts are kept by the manifest, not here.
+
+    `reads` and `writes` are the job's files inside the movie's output folder, relative
+    to it: which stage made which file is how the manifest knows what a stage's result
+    depends on (the rules' own inputs and outputs, not a second list of dependencies).
     """
     data = {
         "stage": stage,
@@ -64,9 +73,24 @@ def start(
         "pid": os.getpid(),
         "host": socket.gethostname(),
         "inputs": inputs,
+        "reads": movie_files(path, inputs),
+        "writes": movie_files(path, outputs or []),
     }
     write_json_atomic(path, data)
     return data
+
+
+def movie_files(status_file: str | os.PathLike[str], files: list[str]) -> list[str]:
+    """The files of `files` inside the movie's output folder, relative to it (the movie
+    itself and its .nfo sit in the library, outside it). The paths are the job's own,
+    relative to the same working directory as its status file."""
+    root = os.path.normpath(os.path.abspath(movie_dir_of(status_file)))
+    found = []
+    for f in files:
+        rel = os.path.relpath(os.path.normpath(os.path.abspath(f)), root)
+        if rel != os.curdir and rel != os.pardir and not rel.startswith(os.pardir + os.sep):
+            found.append(rel.replace(os.sep, "/"))
+    return found
 
 
 def update(path: str | os.PathLike[str], **fields: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import re
 from conftest import CONFIG
 from subsmith.subtitles import Cue, SubtitleRules
 
-RULES = SubtitleRules.from_config(CONFIG["subtitles"])
+RULES = SubtitleRules.from_config(CONFIG["srt_generation"])
 ARTICLES = {"a", "an", "the", "this", "my", "your", "his", "our", "their"}
 
 MONOLOGUE = (

@@ -106,3 +106,23 @@ def test_no_voice_at_all_is_no_speaker_not_a_crash(opts):
     seg[2, :3, 0] = 1
     hard, centroids = run(seg, emb, opts)
     assert centroids.shape[0] == 1 and hard[2, 0] == 0
+
+
+def test_pyannote_clustering_on_long_audio_links_at_most_max_items(opts):
+    """The pyannote method (the default) gets the same bound: its linkage sees at most
+    max_items embeddings, and every speaker of the long scene still comes out right."""
+    from pyannote.audio.pipelines.clustering import AgglomerativeClustering
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    seg, emb, truth = scene([0, 1, 2, 3] * 40, seconds_each=3)
+    agg = AgglomerativeClustering(metric="cosine")
+    agg.instantiate({"method": "centroid", "threshold": 0.6, "min_cluster_size": 2})
+    clustering.cap_training(agg, 60)
+    linked = []
+    cluster = agg.cluster
+    agg.cluster = lambda x, *a, **k: linked.append(len(x)) or cluster(x, *a, **k)
+    segs = SlidingWindowFeature(seg, SlidingWindow(start=0.0, duration=CHUNK, step=STEP))
+    hard, _, centroids = agg(emb, segs)
+    assert linked == [60] and (seg.sum(axis=1) > 0).sum() > 4 * 60
+    assert centroids.shape[0] == 4
+    assert same_partition(hard, truth)

@@ -39,7 +39,7 @@ def test_shipped_config_is_valid_and_complete():
 def test_schema_fills_defaults():
     cfg = {"input_dir": "in"}
     validate(cfg, SCHEMA)
-    assert cfg["subtitles"]["max_line_chars"] == 42
+    assert cfg["srt_generation"]["max_line_chars"] == 42
     assert cfg["timeouts"]["asr"] == 21600
     assert cfg["language"] == "en"
 
@@ -70,7 +70,7 @@ def test_every_schema_key_has_a_description():
     [
         (VadOptions, "silero_vad"),
         (AsrOptions, "asr"),
-        (SubtitleRules, "subtitles"),
+        (SubtitleRules, "srt_generation"),
         (MuxOptions, "mux"),
         (DemuxOptions, "demux"),
         (TmdbOptions, "tmdb"),
@@ -94,25 +94,41 @@ def test_the_deprecated_vad_section_is_read_as_silero_vad(capsys):
     assert settings.upgrade(cfg) == []  # the new name: no warning
 
 
-def test_a_config_file_with_vad_still_runs_with_a_warning(tmp_path):
-    """Through Snakemake: the old section reaches silero_vad's options (the schema, which
-    knows only silero_vad, would refuse it otherwise) and the user is told to rename it."""
+def test_the_deprecated_subtitles_section_is_read_as_srt_generation(tmp_path, capsys):
     old = tmp_path / "old.yaml"
-    old.write_text("vad:\n  threshold: 0.6\n")
+    old.write_text("subtitles:\n  max_line_chars: 37\n")
+    cfg = settings.load(old)
+    assert "subtitles" not in cfg
+    assert SubtitleRules.from_config(cfg["srt_generation"]).max_line_chars == 37
+    assert cfg["srt_generation"]["max_lines"] == config()["srt_generation"]["max_lines"]
+    assert capsys.readouterr().err.strip() == (
+        "subsmith: config section `subtitles:` is deprecated, rename it `srt_generation:` "
+        "(read as `srt_generation:` this release; the next one will refuse it)"
+    )
+
+
+def test_a_config_file_with_the_old_section_names_still_runs_with_a_warning(tmp_path):
+    """Through Snakemake: the old sections reach their stages (the schema, which knows only
+    the new names, would refuse them otherwise) and the user is told to rename them."""
+    old = tmp_path / "old.yaml"
+    old.write_text("vad:\n  threshold: 0.6\nsubtitles:\n  formats: [srt, vtt]\n")
     assert settings.load(old)["silero_vad"]["threshold"] == 0.6
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "Movie.mkv").write_bytes(b"")  # a dry run reads no movie
     proc = run_snakemake(tmp_path, "--dry-run", "--configfile", str(old))
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "config section `vad:` is deprecated, rename it `silero_vad:`" in proc.stderr
+    assert "config section `subtitles:` is deprecated, rename it `srt_generation:`" in proc.stderr
     assert "silero_vad" in proc.stdout
+    # The old section's formats reached srt_generation: it is to write the WebVTT file.
+    assert "out/Movie/Movie.en.vtt" in proc.stdout
 
 
 @pytest.mark.parametrize(
     ("path", "value"),
     [
         (("timeouts", "asr"), "soon"),
-        (("subtitles", "max_line_chars"), 4.5),
+        (("srt_generation", "max_line_chars"), 4.5),
         (("language",), "English"),
         (("asr", "device"), "tpu"),
         (("no_such_key",), 1),

@@ -22,14 +22,14 @@ from subsmith.subtitles import (
 
 
 def test_rules_from_config_converts_ignores_unknown_and_has_no_defaults_of_its_own():
-    section = {**CONFIG["subtitles"], "max_line_chars": "37", "max_cps": 17, "model": "large"}
+    section = {**CONFIG["srt_generation"], "max_line_chars": "37", "max_cps": 17, "model": "large"}
     rules = SubtitleRules.from_config(section)
     assert rules.max_line_chars == 37 and isinstance(rules.max_line_chars, int)
     assert rules.max_cps == 17.0
     assert rules.max_lines == 2 and rules.min_gap == 0.083
     # config.yaml holds the values (Netflix English); the code repeats none of them.
     assert RULES == SubtitleRules(42, 2, 0.833, 7.0, 0.083, 20.0, 1.2)
-    with pytest.raises(ValueError, match="subtitles: missing max_line_chars, max_lines"):
+    with pytest.raises(ValueError, match="srt_generation: missing max_line_chars, max_lines"):
         SubtitleRules.from_config({"max_cps": 17})
 
 

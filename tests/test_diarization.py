@@ -15,29 +15,6 @@ from conftest import REPO, read_manifest, run_snakemake
 from subsmith import demo, diarization, settings, speaker_embedding
 from subsmith.errors import StageError
 
-# Two voices the models tell apart: espeak-ng's male "+m3" and female "+f4" variants of
-# en-us (the demo's en-us and en-gb are one voice to them: segmentation-3.0 gives both a
-# single local speaker, CAM++ puts them 0.08 apart), ending in a quick exchange.
-TWO_VOICES = tuple(
-    ("en-us+m3" if i % 2 == 0 else "en-us+f4", text)
-    for i, text in enumerate(
-        [
-            "Good morning, Captain Reynolds. The ship is ready to leave the harbour.",
-            "Where are we going today?",
-            "We are flying to the northern islands before the storm arrives.",
-            "Then we should leave right now, because the wind is getting stronger.",
-            "I will tell the crew to close the doors and start the engines.",
-            "Are you ready?",
-            "Yes, I am.",
-        ]
-    )
-)
-
-
-@pytest.fixture(scope="module")
-def dialogue():
-    return demo.dialogue(TWO_VOICES)
-
 
 @pytest.fixture(scope="module")
 def opts():
@@ -59,6 +36,7 @@ def speaker_of_line(turns, ref):
 
 
 def test_two_voices_are_two_speakers_who_alternate(pipeline, opts, dialogue):
+    """The demo's dialogue (conftest): two espeak-ng voices the models tell apart."""
     audio, refs = dialogue
     turns = diarization.diarize(pipeline, audio, opts)
     assert len({t["speaker"] for t in turns}) == 2, turns
@@ -72,7 +50,8 @@ def test_two_voices_are_two_speakers_who_alternate(pipeline, opts, dialogue):
 
 
 def test_a_single_voice_is_one_speaker(pipeline, opts):
-    lines = [("en-us+m3", text) for _, text in TWO_VOICES[:4]]
+    voice = demo.DIALOGUE[0][0]
+    lines = [(voice, text) for _, text in demo.DIALOGUE[:4]]
     audio, _ = demo.dialogue(lines, lead_in=0.5, tail=0.5)
     turns = diarization.diarize(pipeline, audio, opts)
     assert turns and {t["speaker"] for t in turns} == {"SPEAKER_00"}
@@ -107,31 +86,10 @@ def test_a_movie_without_speech_completes_with_no_speaker(tmp_path):
     assert step["status"] == "success" and "no speech" in step["notes"]
 
 
-def test_a_quick_exchange_shares_a_cue_with_dialogue_dashes(tmp_path, dialogue):
-    """The real workflow up to the subtitles: speakers in the transcript, and the last
-    exchange ("Are you ready?" / "Yes, I am.") in one cue, a dash opening each line."""
-    audio, _ = dialogue
-    demo.make_movie(tmp_path / "in" / "Dlg.mkv", [{"audio": audio, "language": "eng"}])
-    proc = run_snakemake(tmp_path, "out/Dlg/Dlg.en.srt", speakers=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    d = tmp_path / "out" / "Dlg"
-    found = json.loads((d / "diarization" / "speakers.json").read_text())
-    assert found["num_speakers"] == 2
-    words = [
-        w
-        for s in json.loads((d / "asr" / "transcript.json").read_text())["segments"]
-        for w in s["words"]
-    ]
-    assert words and all(w["speaker"] for w in words)
-    cues = [b.splitlines()[2:] for b in (d / "Dlg.en.srt").read_text().split("\n\n")]
-    shared = [c for c in cues if len(c) == 2 and all(line.startswith("- ") for line in c)]
-    assert any("ready" in c[0].lower() and "yes" in c[1].lower() for c in shared), cues
-    assert all(len(c) == 2 for c in cues if any(line.startswith("- ") for line in c))
-
-
 # Three clearly different espeak-ng voices (CAM++ cosine similarity 0.34-0.50 between
 # them, 0.85-0.93 within each); the stock en-us / en-gb pair is 0.88 apart, as close as
-# one voice to itself, so it cannot test who-is-who.
+# one voice to itself, so it cannot test who-is-who. The demo's two speakers, in the
+# real workflow with dialogue dashes: tests/test_workflow.py (its library run).
 THREE_VOICES = ("en-us+f3", "en-us+klatt", "en-us+m7")
 SCENE = (
     "Good morning, Captain Reynolds. The ship is ready to leave the harbour.",

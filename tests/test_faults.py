@@ -199,13 +199,14 @@ def test_kill_9_of_the_whole_run_during_each_stage_then_resume(tmp_path, clip_mo
 
         m = read_manifest(tmp_path, movie)  # valid JSON right after the kill
         assert m["pipeline"]["steps"][stage]["status"] == "running"
-        # Each critical stage before this one has its own outcome recorded. (Not
-        # completed_stages: that list stops at the first open stage in table order, and an
-        # optional stage beside the chain, such as pre_ner waiting for a core while
-        # diarization holds both, leaves the stages after it "outdated" until it runs.)
+        # Each critical stage before this one has its own outcome recorded, and is
+        # completed: an optional stage beside the chain still queued (pre_ner waiting for
+        # a core while diarization holds both) does not make the others outdated.
         outcome = m["pipeline"]["steps"]
         done = [s for s in CRITICAL if outcome[s]["status"] in ("success", "skipped")]
         assert done == list(CRITICAL[:i])
+        done = m["pipeline"]["completed_stages"]
+        assert [s for s in done if s in CRITICAL] == list(CRITICAL[:i])
 
         unlock = run_snakemake(tmp_path, "--unlock", *extra, speakers=speakers)
         assert unlock.returncode == 0, unlock.stderr[-2000:]

@@ -12,7 +12,7 @@ from subsmith.subtitles import hallucination
 from subsmith.vad import silero
 
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
-RULES = subtitles.SubtitleRules.from_config(CONFIG["subtitles"])
+RULES = subtitles.SubtitleRules.from_config(CONFIG["srt_generation"])
 # One stream (batch_size 0) unless a test asks for batches.
 ONE_STREAM = replace(asr.AsrOptions.from_config(CONFIG["asr"]), batch_size=0)
 

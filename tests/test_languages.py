@@ -7,7 +7,7 @@ import json
 import pytest
 
 from conftest import read_manifest, run_snakemake, subtitle_text
-from subsmith import demo, media
+from subsmith import cli, demo, media
 
 pytestmark = pytest.mark.e2e
 
@@ -71,3 +71,24 @@ def test_the_commentary_listed_first_is_named_and_skipped(run):
     assert "#2 ger mono 'Deutsch' (skipped #1: commentary)" in note
     media_json = json.loads((run / "out" / DE / "media.json").read_text(encoding="utf-8"))
     assert media_json["audio_stream"]["index"] == 2
+
+
+def test_a_deleted_sidecar_is_reported_and_the_command_given_brings_it_back(run):
+    """The language-named sidecar is no Snakemake target (its name is known only after
+    asr): a deleted one stays gone on the next run, `subsmith status` says so and how to
+    publish it again, and that command does. (Last: it re-muxes the Spanish movie.)"""
+    sidecar = run / "out" / ES / f"{ES}.es.srt"
+    kept = sidecar.read_bytes()
+    sidecar.unlink()
+    again = run_snakemake(run, "--config", "language=auto")
+    assert again.returncode == 0 and not sidecar.exists(), again.stderr[-2000:]
+    rows = {r["movie"]: r for r in cli.movie_rows(run / "out")}
+    command = f'snakemake --cores 1 --forcerun mux "{run.as_posix()}/out/{ES}/final.mkv"'
+    assert rows[ES]["note"] == f"{ES}.es.srt missing: copy it from subtitles/, or run {command}"
+    assert rows[DE]["note"] == ""
+    fix = run_snakemake(
+        run, "--config", "language=auto", "--forcerun", "mux", f"out/{ES}/final.mkv"
+    )
+    assert fix.returncode == 0, fix.stderr[-2000:]
+    assert sidecar.read_bytes() == kept
+    assert {r["movie"]: r["note"] for r in cli.movie_rows(run / "out")}[ES] == ""

@@ -1,6 +1,10 @@
 import json
+import re
 from pathlib import Path
 
+import pytest
+
+from conftest import run_snakemake
 from subsmith import manifest, status
 from subsmith.stages import STAGE_NAMES
 
@@ -97,18 +101,102 @@ def test_movie_dirs_only_lists_movies_that_ran(tmp_path):
     assert manifest.movie_dirs(tmp_path / "out") == [d]
 
 
-def test_stages_after_one_being_redone_are_outdated(tmp_path):
-    d = _movie(tmp_path)
+@pytest.fixture(scope="module")
+def rule_files(tmp_path_factory) -> dict[str, tuple[list[str], list[str]]]:
+    """Each stage's inputs and outputs for one movie, as the real workflow's dry run
+    lists them (paths relative to its work folder)."""
+    work = tmp_path_factory.mktemp("dry")
+    (work / "in").mkdir()
+    (work / "in" / "Film (2001).mkv").write_bytes(b"")  # a dry run reads no movie
+    proc = run_snakemake(work, "--dry-run")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files = {}
+    for rule, body in re.findall(r"^rule (\w+):\n((?:    .*\n)+)", proc.stdout, re.M):
+        fields = dict(re.findall(r"^    (\w+): (.*)$", body, re.M))
+        files[rule] = tuple(
+            fields.get(k, "").split(", ") if k in fields else [] for k in ("input", "output")
+        )
+    assert set(STAGE_NAMES) <= set(files), proc.stdout[-2000:]
+    return files
+
+
+def _run(work: Path, files, stage: str, outcome: str | None = status.SUCCESS) -> None:
+    """The stage's job as run_stage records it: started with its real files, then done."""
+    d = work / "out" / "Film (2001)"
+    inputs, outputs = files[stage]
+    p = status.status_path(d, stage)
+    status.start(
+        p,
+        stage,
+        inputs=[str(work / f) for f in inputs],
+        outputs=[str(work / f) for f in outputs],
+        timeout=None,
+    )
+    if outcome:
+        status.finish(p, outcome, duration=1.0)
+
+
+def test_stages_after_one_being_redone_are_outdated(tmp_path, rule_files):
+    d = tmp_path / "out" / "Film (2001)"
     for stage in STAGE_NAMES:
-        _done(d, stage)
-    status.start(status.status_path(d, "asr"), "asr", inputs=[], timeout=None)
+        _run(tmp_path, rule_files, stage)
+    _run(tmp_path, rule_files, "asr", outcome=None)  # asr is being redone
     p = manifest.render(d)["pipeline"]
     assert p["completed_stages"] == list(STAGE_NAMES[: STAGE_NAMES.index("asr")])
     assert p["next_stage"] == "asr"
-    for stage in ("srt_generation", "mux"):
+    for stage in ("post_ner", "srt_generation", "mux"):  # each reads what asr writes
         assert p["steps"][stage]["status"] == "success"
         assert p["steps"][stage]["completed"] is False and p["steps"][stage]["outdated"]
     assert p["status"] == "running"
+    # asr done again: the stages after it stay outdated until they run again themselves.
+    status.finish(status.status_path(d, "asr"), status.SUCCESS, duration=1.0)
+    p = manifest.render(d)["pipeline"]
+    assert p["completed_stages"] == list(STAGE_NAMES[: STAGE_NAMES.index("post_ner")])
+    assert p["steps"]["mux"]["outdated"] and p["next_stage"] == "post_ner"
+    for stage in ("post_ner", "srt_generation", "mux"):
+        _run(tmp_path, rule_files, stage)
+    assert manifest.render(d)["pipeline"]["status"] == "completed"
+
+
+def test_a_queued_stage_beside_the_chain_leaves_the_others_completed(tmp_path, rule_files):
+    """pre_ner waits for a core while diarization holds both: silero_vad and pyannote_vad,
+    done, read nothing of pre_ner's, so they are completed, not outdated."""
+    d = tmp_path / "out" / "Film (2001)"
+    for stage in ("demux", "tmdb", "silero_vad", "pyannote_vad"):
+        _run(tmp_path, rule_files, stage)
+    _run(tmp_path, rule_files, "diarization", outcome=None)
+    p = manifest.render(d)["pipeline"]
+    assert p["completed_stages"] == ["demux", "tmdb", "silero_vad", "pyannote_vad"]
+    assert p["next_stage"] == "pre_ner" and p["current_stage"] == "diarization"
+    assert not any(step.get("outdated") for step in p["steps"].values())
+    # tmdb, done while demux still waits: it reads only the movie.
+    (d / ".status" / "demux.json").unlink()
+    p = manifest.render(d)["pipeline"]
+    assert p["steps"]["tmdb"]["completed"] and p["next_stage"] == "demux"
+    # silero_vad read demux's audio, whose record is gone (Snakemake clears it for a rerun).
+    assert p["steps"]["silero_vad"]["outdated"] and p["steps"]["pyannote_vad"]["outdated"]
+    # pre_ner redone and interrupted: asr and everything after read its names, directly or not.
+    for stage in STAGE_NAMES:
+        _run(tmp_path, rule_files, stage)
+    _run(tmp_path, rule_files, "pre_ner", outcome=status.FAILED)
+    p = manifest.render(d, manifest.FINISHED)["pipeline"]
+    assert p["completed_stages"] == ["demux", "tmdb", "silero_vad", "pyannote_vad", "diarization"]
+    assert p["status"] == "incomplete"
+
+
+def test_status_files_without_their_files_keep_the_table_order(tmp_path):
+    """Status files written before they named the job's files (an older subsmith): a stage
+    after an open one in table order counts as outdated, as it always did."""
+    d = _movie(tmp_path)
+    for stage in STAGE_NAMES:
+        _done(d, stage)
+        data = status.read_status(status.status_path(d, stage))
+        del data["reads"], data["writes"]
+        status.status_path(d, stage).write_text(json.dumps(data))
+    status.status_path(d, "pre_ner").unlink()
+    p = manifest.render(d)["pipeline"]
+    assert p["completed_stages"] == ["demux", "tmdb"]
+    assert p["steps"]["silero_vad"]["outdated"]
 
 
 def test_title_and_year_from_the_tmdb_stage_parse(tmp_path):

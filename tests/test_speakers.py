@@ -10,7 +10,7 @@ from subsmith import diarization, speakers, subtitles
 from subsmith.subtitles import check_cue_list
 from subsmith.vad import pyannote as pyannote_vad
 
-RULES = subtitles.SubtitleRules.from_config(CONFIG["subtitles"])
+RULES = subtitles.SubtitleRules.from_config(CONFIG["srt_generation"])
 
 
 def turn(start, end, speaker):

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from subsmith import cli, manifest, status
+from subsmith.subtitles import publish
 
 
 def _stage(movie: Path, stage: str, state: str, pid: int | None = None) -> None:
@@ -63,3 +64,42 @@ def test_the_output_folder_comes_from_the_config_as_snakemake_reads_it(
     (tmp_path / "config.yaml").unlink()
     assert cli.main(["status"]) == 0  # no config at all: out/, which is empty
     assert "no movies under out/ yet" in capsys.readouterr().out
+
+
+def test_a_deleted_language_named_sidecar_is_reported_with_the_fix(tmp_path, capsys):
+    """language: auto: mux publishes <movie>.<language>.srt, which is no Snakemake target
+    (its name is known only after asr), so a deleted one does not come back by itself."""
+    out = tmp_path / "out"
+    for name, srt in (("Film", "1\n00:00:01,000 --> 00:00:02,000\nHallo.\n"), ("Score", "")):
+        d = out / name
+        for stage in cli.STAGE_NAMES:
+            _stage(d, stage, status.SUCCESS)
+        (d / "asr").mkdir()
+        (d / "asr" / "transcript.json").write_text(json.dumps({"language": "de"}))
+        (d / "subtitles").mkdir()
+        (d / "subtitles" / f"{name}.srt").write_text(srt)  # empty: no speech, none published
+        (d / "subtitles" / f"{name}.vtt").write_text(srt and f"WEBVTT\n\n{srt}")
+        (d / "final.mkv").write_bytes(b"")
+        publish.publish({"srt": str(d / "subtitles" / f"{name}.srt")}, d, "de")
+        manifest.write(d, manifest.FINISHED)
+    # Published by mux: Film.de.srt. Film.de.vtt never was (say, vtt was added to the
+    # formats after the run): both the same case for the user.
+    assert [p.name for p in publish.missing(out / "Film")] == ["Film.de.vtt"]
+    (out / "Film" / "Film.de.srt").unlink()
+    assert publish.missing(out / "Score") == []
+    capsys.readouterr()
+    assert cli.main(["status", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        f"Film: Film.de.srt, Film.de.vtt missing: copy it from subtitles/, or run "
+        f'snakemake --cores 1 --forcerun mux "{out.as_posix()}/Film/final.mkv"'
+    ) in printed
+    assert "Score:" not in printed
+    publish.publish(
+        {f: str(out / "Film" / "subtitles" / f"Film.{f}") for f in ("srt", "vtt")},
+        out / "Film",
+        "de",
+    )
+    capsys.readouterr()
+    cli.main(["status", str(out)])
+    assert "Film:" not in capsys.readouterr().out

@@ -33,7 +33,7 @@ __all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
 
 @dataclass(frozen=True)
 class SubtitleRules:
-    """The style limits a cue is built and checked against (the `subtitles:` section of
+    """The style limits a cue is built and checked against (the `srt_generation:` section of
     config.yaml holds their values: Netflix English)."""
 
     max_line_chars: int
@@ -64,8 +64,8 @@ class SubtitleRules:
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
-        """The rules of the `subtitles:` config section (its other keys are ignored)."""
-        return options(cls, cfg, "subtitles")
+        """The rules of the `srt_generation:` config section (its other keys are ignored)."""
+        return options(cls, cfg, "srt_generation")
 
 
 @dataclass

@@ -64,5 +64,5 @@ def to_ass(cues: Sequence[Cue]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# The `subtitles.formats` config names: each writes the whole file's text.
+# The `srt_generation.formats` config names: each writes the whole file's text.
 WRITERS: dict[str, Callable[[Sequence[Cue]], str]] = {"srt": to_srt, "vtt": to_vtt, "ass": to_ass}
