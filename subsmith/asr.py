@@ -21,7 +21,9 @@ over two threads spends much of its time waiting on the other; two whole batches
 by side do not. Measured on the four short movies of bench/speech_dev.py (CPU s of
 transcribe in one process, 2 cores, shared): the same words in every segment (word
 times differ by 10 ms at most where a worker's part starts), 37.6 CPU s against 41.0
-for one worker on two threads. The cost is memory: each worker keeps its own
+for one worker on two threads; on its 7.5 min film1, paired twice, 22.9 and 21.8 CPU s
+against 24.6 and 23.5 (wall 37 and 45 s against 50 and 50, the machine loaded), the
+same WER; batch 8 on the two workers, 23.0 and 22.4, no better. The cost is memory: each worker keeps its own
 activation buffers, peak RSS 847 MB against 616 MB for bare batched faster-whisper on
 the 7.5 min movies (bench/speech_dev.md); hence two workers at most, whatever the
 thread count (more were not measured).
