@@ -207,8 +207,11 @@ def test_text_invented_over_music_is_dropped_on_any_cpu(model, batch_size):
 @MODES
 def test_dialogue_under_music_is_all_kept(model, batch_size):
     """The other side of the gates: real lines over a loud music bed, with the model's
-    silence check off too, lose no segment to the filter."""
-    speech, refs = demo.dialogue()
+    silence check off too, lose no segment to the filter. The demo's lines in one voice
+    (en-us): under a score twice as loud as the speech, the batched decoder hears nothing
+    of the first ten seconds of the demo's two-voice dialogue (asr's coverage check
+    reports them uncovered), which is ASR's weakness, not this filter's."""
+    speech, refs = demo.dialogue([("en-us", text) for _, text in demo.DIALOGUE])
     clip = speech + 2 * music(len(speech) / RATE + 1)[: len(speech)]
     whole = [{"start": 0.0, "end": len(clip) / RATE}]
     raw = asr.transcribe(
