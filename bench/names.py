@@ -329,6 +329,8 @@ def run_set(
             "corrections": corrections,
             "asr_seconds": round(raw[key]["seconds"], 1),
             "check_seconds": round(raw[key].get("check_seconds", 0.0), 1),
+            "speech_seconds": raw[key]["speech_seconds"],
+            "redecoded_seconds": raw[key].get("check", {}).get("redecoded_seconds"),
             "not_heard": [
                 f"{c['from']!r} -> {c['to']!r} (heard {c['heard']})"
                 for c in raw[key].get("check", {}).get("not_heard", [])
@@ -356,11 +358,14 @@ def report(rows: list[dict], args: argparse.Namespace, prompts: dict[str, str]) 
         f"`python bench/names.py {args.speech_dev} --batch-size {args.batch_size}"
         + (f" --only '{args.only}'" if args.only else "")
         + "`, "
-        f"tiny.en int8 on CPU, {time.strftime('%Y-%m-%d')}.",
+        f"tiny.en int8 on CPU, {time.strftime('%Y-%m-%d')}. Seconds are wall time of one "
+        "process on a shared 2-core machine (decodes are cached under --work: a cached row "
+        "shows the time of the run that decoded it).",
         "",
         "| set | setting | names exact | ... in clips not lost | false insertions "
-        "| WER (clips with names) | WER (name-free clips) | corrections | decode s (+ check s) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| WER (clips with names) | WER (name-free clips) | corrections | decode s (+ check s) "
+        "| speech decoded again by the check |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         acc = (
@@ -374,6 +379,12 @@ def report(rows: list[dict], args: argparse.Namespace, prompts: dict[str, str]) 
             f"{fmt(r['wer_named'])} | {fmt(r['wer_name_free'])} | {r['corrections']} | "
             f"{r['asr_seconds']}"
             + (f" (+ {r['check_seconds']})" if r["check_seconds"] else "")
+            + " | "
+            + (
+                f"{r['redecoded_seconds']:.0f} of {r['speech_seconds']:.0f} s"
+                if r["redecoded_seconds"] is not None
+                else "-"
+            )
             + " |"
         )
     lines += ["", "Text before every window:", ""]

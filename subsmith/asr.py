@@ -12,15 +12,21 @@ segment or more per window.
 After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
 decoder can stop after the first passage of a window and drop the rest.
 
-Batched on CPU, the model is loaded as one worker per thread, each on one thread
-(ctranslate2 inter_threads, the weights shared), and each round of windows is shared
-evenly between the workers, which decode their part side by side as batches of their
-own; one stream keeps one worker on all the threads (it decodes one window at a time).
-Why: tiny.en's matrices are small, so one decode split over two threads spends much of
-its time waiting on the other; two whole batches side by side do not. Measured on the
-four short movies of bench/speech_dev.py (CPU s of transcribe in one process, 2 cores,
-shared): the same words in every segment (word times differ by 10 ms at most where a
-worker's part starts), 37.6 CPU s against 41.0 for one worker on two threads.
+Batched on CPU, the model is loaded as two workers sharing the threads (ctranslate2
+inter_threads; on 2 threads, two workers of one thread; the weights shared), and each
+round of windows is shared evenly between the workers, which decode their part side by
+side as batches of their own; one stream keeps one worker on all the threads (it
+decodes one window at a time). Why: tiny.en's matrices are small, so one decode split
+over two threads spends much of its time waiting on the other; two whole batches side
+by side do not. Measured on the four short movies of bench/speech_dev.py (CPU s of
+transcribe in one process, 2 cores, shared): the same words in every segment (word
+times differ by 10 ms at most where a worker's part starts), 37.6 CPU s against 41.0
+for one worker on two threads; on its 7.5 min film1, paired twice, 22.9 and 21.8 CPU s
+against 24.6 and 23.5 (wall 37 and 45 s against 50 and 50, the machine loaded), the
+same WER; batch 8 on the two workers, 23.0 and 22.4, no better. The cost is memory: each worker keeps its own
+activation buffers, peak RSS 847 MB against 616 MB for bare batched faster-whisper on
+the 7.5 min movies (bench/speech_dev.md); hence two workers at most, whatever the
+thread count (more were not measured).
 
 Where the batched path spends its time (cProfile, one 70 s movie of bench/speech_dev.py
 with 54 s of speech, CPU s): loading the model 0.74 (int8 conversion of the float16
@@ -135,10 +141,16 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
+MAX_CPU_WORKERS = 2  # measured on 2 cores only; each worker holds its own activations
+
+
 def cpu_workers(device: str, batch_size: int, threads: int) -> int:
-    """Model workers to run: on CPU with batched decoding, one per thread, each on one
-    thread (module docstring: measured); otherwise one worker on all the threads."""
-    return max(1, threads) if device == "cpu" and batch_size > 1 else 1
+    """Model workers to run: on CPU with batched decoding, up to MAX_CPU_WORKERS sharing
+    the threads (two threads: two workers of one thread, module docstring: measured);
+    otherwise one worker on all the threads."""
+    if device != "cpu" or batch_size <= 1:
+        return 1
+    return max(1, min(threads, MAX_CPU_WORKERS))
 
 
 def load_model(name: str, device: str, compute_type: str, threads: int, *, batch_size: int = 0):

@@ -123,6 +123,8 @@ def workers_model():
 
 def test_cpu_workers_only_for_batched_decoding_on_cpu():
     assert asr.cpu_workers("cpu", 4, 2) == 2
+    assert asr.cpu_workers("cpu", 4, 8) == asr.MAX_CPU_WORKERS == 2  # memory: docstring
+    assert asr.cpu_workers("cpu", 4, 1) == 1
     assert asr.cpu_workers("cpu", 0, 2) == 1  # one stream: one worker on both threads
     assert asr.cpu_workers("cuda", 4, 2) == 1
 

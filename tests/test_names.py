@@ -322,3 +322,18 @@ def test_second_look_takes_back_a_name_nobody_said(tiny, doc):
         tiny, audio, regions, made_up, entities, opts, language="en", min_heard=0
     )
     assert kept is made_up
+
+
+def test_heard_by_sound():
+    # what the second look weighs: the unbiased words at a name's place, a run of 1-3
+    assert name_check.heard("Whittemore", words("that we see more and")) >= HEARD
+    assert name_check.heard("Prynne", words("Hester print")) >= HEARD
+    assert name_check.heard("Ferrars", words("where there are promised")) >= HEARD
+    assert name_check.heard("Prynne", words("read the")) < HEARD
+    # titles are never looked at: the prompt does not invent "Colonel"
+    assert {"Brandon", "Elinor", "Dashwood"} <= name_check.name_words(
+        {"status": "success", "entities": [{"forms": ["Colonel Brandon", "Elinor Dashwood"]}]}
+    )
+    assert "Colonel" not in name_check.name_words(
+        {"status": "success", "entities": [{"forms": ["Colonel Brandon"]}]}
+    )
