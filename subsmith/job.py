@@ -58,7 +58,10 @@ class StageContext:
         try:
             status.update(self.status_file, progress=round(fraction, 4), progress_detail=detail)
         except OSError as exc:  # a full disk must not stop the work it reports on
-            self.log.warning("cannot record progress: %s", exc)
+            # one plain line, as the stage's own errors are (no "[Errno 28]")
+            self.log.warning(
+                "cannot record progress in %s: %s", self.status_file, exc.strerror or exc
+            )
         self.log.info("%s: %3.0f%% %s", self.stage, fraction * 100, detail)
 
 
