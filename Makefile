@@ -73,10 +73,13 @@ format: install
 
 # DIAR_DATA: WAVs with reference RTTM (and UEM) for the diarization bench; empty skips it.
 DIAR_DATA ?= ../shared/data/ami-train
+# SPEECH_DATA: real recordings with transcripts.tsv for bench/vad_combine.py; empty skips it.
+SPEECH_DATA ?= ../shared/data/speech-dev
 
 bench: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/run.py
 	if [ -n "$(DIAR_DATA)" ]; then PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/diarization.py "$(DIAR_DATA)"; fi
+	if [ -n "$(SPEECH_DATA)" ]; then PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/vad_combine.py "$(SPEECH_DATA)"; fi
 
 clean-demo:
 	rm -rf out/demo in/demo.mkv

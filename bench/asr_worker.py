@@ -61,7 +61,8 @@ def main() -> None:
         from subsmith import asr
         from subsmith.vad import silero
 
-        model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
+        # As the asr stage loads it: CPU workers when batched (subsmith.asr).
+        model, _ = asr.load_model("tiny.en", "cpu", "int8", threads, batch_size=batch_size)
         t1 = time.perf_counter()
         if fw_regions:
             from faster_whisper.vad import VadOptions as FwVadOptions

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from speech_dev import load_clip  # noqa: E402  (bench/, beside this script)
 
-from subsmith import asr, demo, name_correction, names, settings  # noqa: E402
+from subsmith import asr, demo, name_check, name_correction, names, settings  # noqa: E402
 
 RATE = demo.RATE
 # The shipped defaults: the bench measures what a user gets.
@@ -124,17 +124,20 @@ REAL_META = {
 }
 REAL_NAMES = ("Netherlands", "Italy", "Germany", "France")
 
-# (label, pre_ner.bias, post_ner on, other pre_ner settings than the shipped ones)
+# (label, pre_ner.bias, post_ner on, other pre_ner settings than the shipped ones, the
+# second look of subsmith.name_check on)
 SETTINGS = (
-    ("plain", "off", False, {}),
-    ("hotwords, with actors", "hotwords", False, {"actors": True}),
-    ("hotwords, 8 names", "hotwords", False, {"max_names": 8}),
-    ("prompt, with actors", "prompt", False, {"actors": True}),
-    ("prompt, 8 names", "prompt", False, {"max_names": 8}),
-    ("prompt", "prompt", False, {}),
-    ("plain + post_ner", "off", True, {}),
-    ("prompt, with actors + post_ner", "prompt", True, {"actors": True}),
-    ("prompt + post_ner", "prompt", True, {}),
+    ("plain", "off", False, {}, False),
+    ("hotwords, with actors", "hotwords", False, {"actors": True}, False),
+    ("hotwords, 8 names", "hotwords", False, {"max_names": 8}, False),
+    ("prompt, with actors", "prompt", False, {"actors": True}, False),
+    ("prompt, 8 names", "prompt", False, {"max_names": 8}, False),
+    ("prompt", "prompt", False, {}, False),
+    ("prompt + check", "prompt", False, {}, True),
+    ("plain + post_ner", "off", True, {}, False),
+    ("prompt, with actors + post_ner", "prompt", True, {"actors": True}, False),
+    ("prompt + post_ner", "prompt", True, {}, False),
+    ("prompt + check + post_ner", "prompt", True, {}, True),
 )
 
 
@@ -268,14 +271,16 @@ def run_set(
     regions = [{"start": max(0.0, c["start"] - 0.2), "end": c["end"] + 0.2} for c in clips]
     rows = []
     raw: dict[tuple, dict] = {}
-    for setting, bias, correct, changes in SETTINGS:
+    for setting, bias, correct, changes, checked in SETTINGS:
         if only and setting not in only:
             continue
         t0 = time.monotonic()
         key = (bias, json.dumps(changes, sort_keys=True))
+        opts = replace(asr.AsrOptions.from_config(CONFIG["asr"]), batch_size=batch_size)
         if key not in raw:
-            opts = replace(shipped, **changes)
-            prompt = names.window_prompt(names.pre_ner(meta, opts, nlp), bias)
+            prompt = names.window_prompt(
+                names.pre_ner(meta, replace(shipped, **changes), nlp), bias
+            )
             # The ASR output is deterministic: kept under --work, keyed by everything it
             # depends on, so post_ner and the scores can be re-run without decoding again.
             code = "".join(
@@ -287,15 +292,32 @@ def run_set(
                 raw[key] = json.loads(cached.read_text())
             else:
                 raw[key] = asr.transcribe(
-                    model,
-                    audio,
-                    regions,
-                    replace(asr.AsrOptions.from_config(CONFIG["asr"]), batch_size=batch_size),
-                    language="en",
-                    hotwords=prompt,
+                    model, audio, regions, opts, language="en", hotwords=prompt
                 )
                 raw[key]["seconds"] = time.monotonic() - t0
                 cached.write_text(json.dumps(raw[key]))
+            raw[key]["ident"] = ident
+        if checked:  # the second look on the same biased transcript (subsmith.name_check)
+            ident = raw[key]["ident"] + (REPO / "subsmith" / "name_check.py").read_text()
+            cached = work / f"check_{hashlib.sha1(ident.encode()).hexdigest()[:16]}.json"
+            if cached.exists():
+                raw[key + ("check",)] = json.loads(cached.read_text())
+            else:
+                t1 = time.monotonic()
+                out, found = name_check.check(
+                    model,
+                    audio,
+                    regions,
+                    raw[key],
+                    doc,
+                    opts,
+                    language="en",
+                    min_heard=CONFIG["pre_ner"]["heard"],
+                )
+                out = {**out, "check": found, "check_seconds": time.monotonic() - t1}
+                cached.write_text(json.dumps(out))
+                raw[key + ("check",)] = out
+            key = key + ("check",)
         transcript = raw[key]
         corrections = 0
         if correct:
@@ -306,6 +328,13 @@ def run_set(
             "setting": setting,
             "corrections": corrections,
             "asr_seconds": round(raw[key]["seconds"], 1),
+            "check_seconds": round(raw[key].get("check_seconds", 0.0), 1),
+            "speech_seconds": raw[key]["speech_seconds"],
+            "redecoded_seconds": raw[key].get("check", {}).get("redecoded_seconds"),
+            "not_heard": [
+                f"{c['from']!r} -> {c['to']!r} (heard {c['heard']})"
+                for c in raw[key].get("check", {}).get("not_heard", [])
+            ],
             **score(clips, clip_texts(transcript, clips), doc["entities"]),
         }
         rows.append(row)
@@ -329,11 +358,14 @@ def report(rows: list[dict], args: argparse.Namespace, prompts: dict[str, str]) 
         f"`python bench/names.py {args.speech_dev} --batch-size {args.batch_size}"
         + (f" --only '{args.only}'" if args.only else "")
         + "`, "
-        f"tiny.en int8 on CPU, {time.strftime('%Y-%m-%d')}.",
+        f"tiny.en int8 on CPU, {time.strftime('%Y-%m-%d')}. Seconds are wall time of one "
+        "process on a shared 2-core machine (decodes are cached under --work: a cached row "
+        "shows the time of the run that decoded it).",
         "",
         "| set | setting | names exact | ... in clips not lost | false insertions "
-        "| WER (clips with names) | WER (name-free clips) | corrections |",
-        "|---|---|---|---|---|---|---|---|",
+        "| WER (clips with names) | WER (name-free clips) | corrections | decode s (+ check s) "
+        "| speech decoded again by the check |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         acc = (
@@ -344,10 +376,23 @@ def report(rows: list[dict], args: argparse.Namespace, prompts: dict[str, str]) 
         heard = f"{r['heard_exact']}/{r['heard_spoken']}" if r["heard_spoken"] else "-"
         lines.append(
             f"| {r['set']} | {r['setting']} | {acc} | {heard} | {r['false_insertions']} | "
-            f"{fmt(r['wer_named'])} | {fmt(r['wer_name_free'])} | {r['corrections']} |"
+            f"{fmt(r['wer_named'])} | {fmt(r['wer_name_free'])} | {r['corrections']} | "
+            f"{r['asr_seconds']}"
+            + (f" (+ {r['check_seconds']})" if r["check_seconds"] else "")
+            + " | "
+            + (
+                f"{r['redecoded_seconds']:.0f} of {r['speech_seconds']:.0f} s"
+                if r["redecoded_seconds"] is not None
+                else "-"
+            )
+            + " |"
         )
     lines += ["", "Text before every window:", ""]
     lines += [f"- {k}: `{v}`" for k, v in prompts.items()]
+    lines += ["", "Names the second look found not heard (subsmith.name_check), replaced:", ""]
+    for r in rows:
+        for m in r["not_heard"]:
+            lines.append(f"- {r['set']}, {r['setting']}: {m}")
     lines += ["", "What each setting still got wrong:", ""]
     for r in rows:
         for m in r["misses"]:

@@ -6,11 +6,13 @@ bench/run.py --report-only     rewrites bench/results.md from bench/work/results
 from __future__ import annotations
 
 import speech_dev
+import vad_combine
 from common import BENCH
 
 from subsmith.stages import STAGE_NAMES
 
 SPEECH_DEV = BENCH / "speech_dev.md"
+VAD_COMBINE = BENCH / "vad_combine.md"
 
 SECTION_NO = {"asr": 1, "pipeline": 2, "scale": 3, "memory": 4}
 
@@ -361,6 +363,8 @@ def report(r: dict, argv: list[str]) -> str:
             out += section(r[name])
     if SPEECH_DEV.exists():  # bench/speech_dev.py's section: real speech, its own run
         out += [speech_dev.BEGIN, SPEECH_DEV.read_text().rstrip("\n"), speech_dev.END, ""]
+    if VAD_COMBINE.exists():  # bench/vad_combine.py's section: which regions ASR decodes
+        out += [vad_combine.BEGIN, VAD_COMBINE.read_text().rstrip("\n"), vad_combine.END, ""]
     if r.get("analysis"):
         out += ["## Analysis", "", r["analysis"], ""]
     return "\n".join(out)

@@ -14,7 +14,10 @@ throughput), memory (peak RSS of demux, silero_vad, asr on a 2-hour track).
 
 Each section is its own script (they run alone too): asr_speed.py (1), pipeline_overhead.py
 (2), library_scale.py (3), stage_memory.py (4), subtitle_check.py (5); report.py writes
-results.md, common.py holds what they share.
+results.md, common.py holds what they share. The sections on real recordings take their
+data folder as an argument and run on their own: speech_dev.py (ASR accuracy beside
+speed) and vad_combine.py (which speech regions ASR decodes: pyannote_vad.combine; `make
+bench` runs it on SPEECH_DATA); report.py puts their .md files into results.md.
 """
 
 from __future__ import annotations

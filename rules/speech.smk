@@ -87,5 +87,6 @@ rule asr:
         combine=config["pyannote_vad"]["combine"],
         language=None if config["language"] == "auto" else config["language"],
         bias=config["pre_ner"]["bias"],
+        heard=config["pre_ner"]["heard"],
     script:
         "../scripts/asr.py"

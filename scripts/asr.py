@@ -1,6 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, names, speakers, spoken
+from subsmith import asr, name_check, names, speakers, spoken
 from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
@@ -20,7 +20,9 @@ def body(ctx):
 
     def load(name):
         if name not in loaded:
-            loaded[name] = asr.load_model(name, opts.device, opts.compute_type, ctx.threads)
+            loaded[name] = asr.load_model(
+                name, opts.device, opts.compute_type, ctx.threads, batch_size=opts.batch_size
+            )
             ctx.log.info("model: %s", loaded[name][1])
         return loaded[name][0]
 
@@ -35,9 +37,8 @@ def body(ctx):
         )
     model, about = load(name), loaded[name][1]
     # The cast's names before every window (pre_ner; none when it was skipped).
-    bias, bias_note = names.asr_bias(
-        read_json(ctx.input.entities), ctx.params.bias, opts.batch_size
-    )
+    entities = read_json(ctx.input.entities)
+    bias, bias_note = names.asr_bias(entities, ctx.params.bias)
     # A path, not samples: only the speech regions of the WAV are read.
     result = asr.transcribe(
         model,
@@ -49,6 +50,19 @@ def body(ctx):
         hotwords=bias,
     )
     ctx.log.info("coverage check: %s", result["coverage"])
+    if bias:  # the names the prompt wrote but nobody said go (subsmith.name_check)
+        result, checked = name_check.check(
+            model,
+            ctx.input.wav,
+            regions,
+            result,
+            entities,
+            opts,
+            language=language,
+            min_heard=ctx.params.heard,
+        )
+        ctx.log.info("name check: %s", checked)
+        bias_note += "; " + name_check.summary(checked)
     result.update(about, batch_size=opts.batch_size, language_detection=detection)
     turns = read_json(ctx.input.speakers).get("turns", [])
     result = speakers.assign_speakers(result, turns)

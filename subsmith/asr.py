@@ -11,12 +11,42 @@ segment or more per window.
 
 After decoding, speech no word covers is decoded again (subsmith.coverage): the batched
 decoder can stop after the first passage of a window and drop the rest.
+
+Batched on CPU, the model is loaded as two workers sharing the threads (ctranslate2
+inter_threads; on 2 threads, two workers of one thread; the weights shared), and each
+round of windows is shared evenly between the workers, which decode their part side by
+side as batches of their own; one stream keeps one worker on all the threads (it
+decodes one window at a time). Why: tiny.en's matrices are small, so one decode split
+over two threads spends much of its time waiting on the other; two whole batches side
+by side do not. Measured on the four short movies of bench/speech_dev.py (CPU s of
+transcribe in one process, 2 cores, shared): the same words in every segment (word
+times differ by 10 ms at most where a worker's part starts), 37.6 CPU s against 41.0
+for one worker on two threads; on its 7.5 min film1, paired twice, 22.9 and 21.8 CPU s
+against 24.6 and 23.5 (wall 37 and 45 s against 50 and 50, the machine loaded), the
+same WER; batch 8 on the two workers, 23.0 and 22.4, no better. The cost is memory: each worker keeps its own
+activation buffers, peak RSS 847 MB against 616 MB for bare batched faster-whisper on
+the 7.5 min movies (bench/speech_dev.md); hence two workers at most, whatever the
+thread count (more were not measured).
+
+Where the batched path spends its time (cProfile, one 70 s movie of bench/speech_dev.py
+with 54 s of speech, CPU s): loading the model 0.74 (int8 conversion of the float16
+weights; bare faster-whisper pays the same), the VAD 0.47, the first pass 4.2 (each
+30 s window encoded whole, ~0.7 s, then beam-5 decoding and the word alignment), the
+coverage re-decode 1.8 (one window). Tried and measured, and not kept:
+- the re-decode spans: each one recovered a lost sentence (24 and 15 more words, none
+  on music or noise), and a span costs one window whatever its length (the encoder
+  always sees 30 s), so cutting spans shorter saves nothing;
+- timestamps in the batched pass (`without_timestamps=False`): it still lost 2
+  sentences without the check, and with it cost more (22.8 against 20.1 CPU s);
+- batch 8 instead of 4 on a 7.5 min movie: the same words, no faster (23.4 against
+  21.5 CPU s, within the noise of a shared machine); 2 the same. 4 stays.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,16 +141,36 @@ def pick_device(device: str) -> str:
         return "cpu"
 
 
-def load_model(name: str, device: str, compute_type: str, threads: int):
+MAX_CPU_WORKERS = 2  # measured on 2 cores only; each worker holds its own activations
+
+
+def cpu_workers(device: str, batch_size: int, threads: int) -> int:
+    """Model workers to run: on CPU with batched decoding, up to MAX_CPU_WORKERS sharing
+    the threads (two threads: two workers of one thread, module docstring: measured);
+    otherwise one worker on all the threads."""
+    if device != "cpu" or batch_size <= 1:
+        return 1
+    return max(1, min(threads, MAX_CPU_WORKERS))
+
+
+def load_model(name: str, device: str, compute_type: str, threads: int, *, batch_size: int = 0):
+    """The model on `threads` CPU threads (or the GPU). With batch_size > 1 on CPU, as
+    cpu_workers(...) workers of one thread each that decode windows side by side;
+    ctranslate2 shares one copy of the weights between them."""
     from faster_whisper import WhisperModel
 
     target, desc = resolve_model(name)
     device = pick_device(device)
     if compute_type == "auto":
         compute_type = "float16" if device == "cuda" else "int8"
+    workers = cpu_workers(device, batch_size, threads)
     try:
         model = WhisperModel(
-            target, device=device, compute_type=compute_type, cpu_threads=threads, num_workers=1
+            target,
+            device=device,
+            compute_type=compute_type,
+            cpu_threads=max(1, threads // workers),
+            num_workers=workers,
         )
     except Exception as exc:  # noqa: BLE001
         raise StageError(
@@ -158,16 +208,61 @@ def _decode(
     windows: list[list[dict[str, int]]],
     batch_size: int,
     decode: dict[str, Any],
-) -> tuple[list[Any], Any, float]:
-    """Decode the windows' chunks (samples of `audio`) packed end to end: (segments on the
-    movie clock, faster-whisper's info, seconds of speech). The batched path decodes each
-    window as a clip of its own; one stream decodes the packed speech from start to end."""
+) -> tuple[Iterable[Any], Any, float]:
+    """Decode the windows' chunks (samples of `audio`): (segments on the movie clock, in
+    time order, faster-whisper's info, seconds of speech).
+
+    One stream decodes the packed speech from start to end. Batched, a model with several
+    workers (load_model on CPU) gets the windows in rounds of workers x batch_size, each
+    round's windows shared evenly between the workers and decoded side by side; one
+    worker decodes them batch after batch."""
+    total = sum(c["end"] - c["start"] for w in windows for c in w) / SAMPLE_RATE
+    workers = getattr(getattr(model, "model", None), "num_workers", 1)
+    if batch_size <= 1 or workers <= 1 or len(windows) < 2:
+        segments, info = _decode_group(model, audio, windows, batch_size, decode)
+        return segments, info, total
+    step = workers * batch_size
+    groups = []
+    for r in range(0, len(windows), step):
+        part = windows[r : r + step]
+        each = -(-len(part) // workers)  # windows per worker, as even as they go
+        groups += [part[i : i + each] for i in range(0, len(part), each)]
+
+    def group(windows: list[list[dict[str, int]]]) -> tuple[list[Any], Any]:
+        segments, info = _decode_group(model, audio, windows, batch_size, decode)
+        return list(segments), info  # decoded here, in the worker's thread
+
+    pool = ThreadPoolExecutor(workers)
+    done = pool.map(group, groups)  # all submitted now; results in the groups' order
+    first = next(done)
+
+    def segments() -> Iterator[Any]:
+        with pool:
+            yield from first[0]
+            for segs, _ in done:
+                yield from segs
+
+    return segments(), first[1], total
+
+
+def _decode_group(
+    model: Any,
+    audio: np.ndarray | WavSlices,
+    windows: list[list[dict[str, int]]],
+    batch_size: int,
+    decode: dict[str, Any],
+) -> tuple[Iterable[Any], Any]:
+    """Decode the windows' chunks packed end to end, lazily: (segments on the movie
+    clock, faster-whisper's info). The batched path decodes each window as a clip of its
+    own; one stream decodes the packed speech from start to end."""
     from faster_whisper.transcribe import restore_speech_timestamps
 
     chunks = [c for w in windows for c in w]
     speech = np.concatenate([audio[c["start"] : c["end"]] for c in chunks])
     speech = speech.astype(np.float32, copy=False)
-    if batch_size > 1:
+    if batch_size > 1 or decode["hotwords"]:
+        # Biased, one stream (batch_size 0/1) is decoded window by window too, one at a
+        # time: its seeking lost speech with names before each window (names.asr_bias).
         from faster_whisper import BatchedInferencePipeline
 
         clips, at = [], 0.0
@@ -176,11 +271,11 @@ def _decode(
             clips.append({"start": at, "end": at + d})
             at += d
         segments, info = BatchedInferencePipeline(model).transcribe(
-            speech, clip_timestamps=clips, batch_size=batch_size, **decode
+            speech, clip_timestamps=clips, batch_size=max(1, batch_size), **decode
         )
     else:
         segments, info = model.transcribe(speech, **decode)
-    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info, len(speech) / SAMPLE_RATE
+    return restore_speech_timestamps(segments, chunks, SAMPLE_RATE), info
 
 
 def _segment(seg: Any) -> dict[str, Any]:
@@ -300,19 +395,24 @@ def _redecode(
 ) -> tuple[list[dict[str, Any]], dict[str, float]]:
     """The coverage check (subsmith.coverage): speech without words is decoded again from
     where the words stop to the end of its window, that window's speech on its own, and
-    replaces the first pass there when it holds more words. Two rounds at most."""
+    replaces the first pass there when it holds more words. Two rounds at most; a span
+    the first round decoded is not decoded again (the same speech, the same decoder:
+    the same words, so nothing to gain; it is music or noise the VAD took for speech)."""
     seconds_windows = [
         [{"start": c["start"] / SAMPLE_RATE, "end": c["end"] / SAMPLE_RATE} for c in w]
         for w in windows
     ]
     regions = [c for w in seconds_windows for c in w]
     redecoded, spans_done = 0.0, 0
+    tried: set[tuple[tuple[float, float], ...]] = set()
     for _ in range(ROUNDS):
         words = [w for s in segments for w in s["words"]]
         gaps = coverage.uncovered(regions, words, min_seconds)
         spans = coverage.spans_to_redecode(seconds_windows, gaps)
+        spans = [span for span in spans if _key(span) not in tried]
         if not spans:
             break
+        tried.update(_key(span) for span in spans)
         again = [
             [
                 {"start": int(r["start"] * SAMPLE_RATE), "end": int(r["end"] * SAMPLE_RATE)}
@@ -332,3 +432,7 @@ def _redecode(
             coverage.seconds(coverage.uncovered(regions, words, min_seconds)), 3
         ),
     }
+
+
+def _key(span: list[dict[str, float]]) -> tuple[tuple[float, float], ...]:
+    return tuple((r["start"], r["end"]) for r in span)

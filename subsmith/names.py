@@ -239,22 +239,15 @@ def window_prompt(entities_doc: dict[str, Any] | None, bias: str) -> str | None:
     return entities_doc.get(key) or None
 
 
-def asr_bias(
-    entities_doc: dict[str, Any] | None, bias: str, batch_size: int
-) -> tuple[str | None, str]:
+def asr_bias(entities_doc: dict[str, Any] | None, bias: str) -> tuple[str | None, str]:
     """(the text asr puts before every window, the manifest's note about it).
 
-    Only for the batched decoder: given the same text before every window, faster-whisper's
-    one-stream decoder (batch_size 0 or 1) shifted word times by whole sentences and
-    dropped speech (bench/names_results_one_stream.md: name-free WER 2.7 % -> 7.0 % on
-    the real recordings), while the batched one, which decodes each window on its own,
-    kept its WER (2.7 % -> 2.3 %). post_ner still respells names after either."""
+    Both decoders get it. The one-stream decoder (asr.batch_size 0 or 1) once lost speech
+    with it: given names before a 30 s window, tiny.en closed the window with a timestamp
+    at its end however little it had written, and the stream sought past the rest
+    (bench/names_results_one_stream.md); subsmith.asr now seeks a biased stream window by
+    window. Names the prompt made up are taken back by subsmith.name_check."""
     text = window_prompt(entities_doc, bias)
-    if text and batch_size <= 1:
-        return (
-            None,
-            "no name biasing (asr.batch_size 0/1: the one-stream decoder loses speech with it)",
-        )
     if not text:
         why = "off" if bias == "off" else "pre_ner found no names"
         return None, f"no name biasing ({why})"

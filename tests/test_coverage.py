@@ -115,6 +115,50 @@ def test_every_passage_reaches_the_transcript(movie, regions, model, batch_size)
     assert starts == sorted(starts)
 
 
+@pytest.fixture(scope="module")
+def workers_model():
+    """The model as the asr stage loads it for batched decoding on CPU: two workers."""
+    return asr.load_model("tiny.en", "cpu", "int8", threads=2, batch_size=4)[0]
+
+
+def test_cpu_workers_only_for_batched_decoding_on_cpu():
+    assert asr.cpu_workers("cpu", 4, 2) == 2
+    assert asr.cpu_workers("cpu", 4, 8) == asr.MAX_CPU_WORKERS == 2  # memory: docstring
+    assert asr.cpu_workers("cpu", 4, 1) == 1
+    assert asr.cpu_workers("cpu", 0, 2) == 1  # one stream: one worker on both threads
+    assert asr.cpu_workers("cuda", 4, 2) == 1
+
+
+def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_model):
+    """Windows shared between two workers decoding side by side (subsmith.asr): the same
+    words as one worker, in time order, every passage in, over several rounds."""
+    assert workers_model.model.num_workers == 2
+    audio, refs = movie
+    opts = replace(BATCHED, chunk_seconds=8, batch_size=2)  # 2 windows per worker a round
+    windows = asr.pack(
+        [{"start": int(r["start"] * RATE), "end": int(r["end"] * RATE)} for r in regions],
+        opts.chunk_seconds * RATE,
+    )
+    assert len(windows) > 4  # more than one round of 2 workers x 2 windows
+    one = asr.transcribe(model, audio, regions, opts, language="en")
+    two = asr.transcribe(workers_model, audio, regions, opts, language="en")
+    assert [s["text"] for s in two["segments"]] == [s["text"] for s in one["segments"]]
+    assert heard(two, refs) == []
+    starts = [s["start"] for s in two["segments"]]
+    assert starts == sorted(starts)
+
+
+def test_a_span_without_words_is_not_decoded_twice(workers_model):
+    """Speech the VAD found where the decoder hears nothing (here a faint hiss): the
+    first round decodes it again and finds no more words; the second round does not
+    decode the same speech a third time (the same words would come back)."""
+    hiss = np.random.default_rng(0).normal(0, 0.0005, 10 * RATE).astype(np.float32)
+    region = [{"start": 1.0, "end": 9.0}]
+    result = asr.transcribe(workers_model, hiss, region, BATCHED, language="en")
+    assert result["coverage"]["uncovered_seconds"] >= coverage.MIN_SECONDS  # no words came
+    assert result["coverage"]["redecoded_spans"] == 1
+
+
 def test_uncovered_finds_speech_without_words():
     regions = [{"start": 0.0, "end": 10.0}, {"start": 20.0, "end": 24.0}]
     words = [

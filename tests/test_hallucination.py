@@ -207,8 +207,11 @@ def test_text_invented_over_music_is_dropped_on_any_cpu(model, batch_size):
 @MODES
 def test_dialogue_under_music_is_all_kept(model, batch_size):
     """The other side of the gates: real lines over a loud music bed, with the model's
-    silence check off too, lose no segment to the filter."""
-    speech, refs = demo.dialogue()
+    silence check off too, lose no segment to the filter. The demo's lines in one voice
+    (en-us): under a score twice as loud as the speech, the batched decoder hears nothing
+    of the first ten seconds of the demo's two-voice dialogue (asr's coverage check
+    reports them uncovered), which is ASR's weakness, not this filter's."""
+    speech, refs = demo.dialogue([("en-us", text) for _, text in demo.DIALOGUE])
     clip = speech + 2 * music(len(speech) / RATE + 1)[: len(speech)]
     whole = [{"start": 0.0, "end": len(clip) / RATE}]
     raw = asr.transcribe(
@@ -246,3 +249,54 @@ def test_speech_spans_agree_with_a_scan_of_every_region():
             mid = (t0 + t1) / 2
             scan = any(r["start"] - pad <= mid <= r["end"] + pad for r in regions)
             assert hallucination.in_speech(t0, t1, spans) == scan
+
+
+def timed(spec):
+    """Words from 'word start end' triples."""
+    return [{"word": " " + w, "start": s, "end": e} for w, s, e in spec]
+
+
+# The batched decoder under a prompt, on the names bench: the sentence was read twice
+# (two voices) and written three times; the aligner squeezed the extra copy into
+# zero-length words at 49.86 s.
+SQUEEZED = timed(
+    [("Hester", 43.26, 43.4), ("Prynne", 43.4, 43.8), ("stood", 43.8, 44.0)]
+    + [("alone", 44.0, 44.32), ("on", 44.32, 44.6), ("the", 44.6, 44.72)]
+    + [("scaffold", 44.72, 45.16), ("in", 45.16, 45.42), ("the", 45.42, 45.7)]
+    + [("market", 45.7, 45.92), ("square.", 45.92, 46.7)]
+    + [("Hester", 47.7, 47.88), ("Prynne", 47.88, 48.26), ("stood", 48.26, 48.48)]
+    + [("alone", 48.48, 48.86), ("on", 48.86, 49.18), ("the", 49.18, 49.18)]
+    + [("scaffold", 49.18, 49.68), ("in", 49.68, 49.86)]
+    + [(w, 49.86, 49.86) for w in "the market square. Hester Prynne stood alone on".split()]
+    + [("the", 49.86, 49.86), ("scaffold", 49.86, 49.86), ("in", 49.86, 49.94)]
+    + [("the", 49.94, 50.18), ("market", 50.18, 50.48), ("square.", 50.48, 51.16)]
+)
+
+
+def test_a_phrase_written_once_more_than_it_was_heard_goes_once():
+    words, gone = hallucination.drop_unheard_repeats(SQUEEZED)
+    text = " ".join(w["word"].strip() for w in words)
+    sentence = "Hester Prynne stood alone on the scaffold in the market square."
+    assert text == f"{sentence} {sentence}"
+    assert len(gone) == 1 and all(w["end"] > w["start"] for w in words[-4:])
+    # through the filter: one segment, its repeat noted
+    kept, dropped = hallucination.filter_segments(
+        [seg(0, 43.26, 51.16, "Hester Prynne stood alone", words=SQUEEZED)],
+        [{"start": 43.0, "end": 52.0}],
+    )
+    assert len(kept[0]["words"]) == 22 and "repeated without audio" in dropped[0]
+
+
+def test_repeated_speech_that_takes_time_is_kept():
+    said = timed(
+        [(w, 1.0 + 0.3 * k, 1.25 + 0.3 * k) for k, w in enumerate("no no no no no no".split())]
+    )
+    assert hallucination.drop_unheard_repeats(said) == (said, [])
+    # one unheard word in a heard repeat is the aligner's rounding, not an extra copy
+    phrase = "we go now we go now".split()
+    words = timed([(w, 1.0 + 0.3 * k, 1.25 + 0.3 * k) for k, w in enumerate(phrase)])
+    words[4] = {**words[4], "end": words[4]["start"]}
+    assert hallucination.drop_unheard_repeats(words)[0] == words
+    # and zero-length words that repeat nothing stay
+    lone = timed([(w, 2.0, 2.0) for w in "three short words".split()])
+    assert hallucination.drop_unheard_repeats(lone)[0] == lone

@@ -46,6 +46,7 @@ def test_nfo_cast_names_spelled_right(tmp_path):
     assert "Boston" in [e["text"] for e in entities["entities"]]  # from the plot, by spaCy
     # the manifest says how many names were biased and how many corrections were made
     assert "names biased (prompt before every window)" in steps["asr"]["notes"]
+    assert "name check: " in steps["asr"]["notes"]  # the second look ran (name_check)
     assert steps["post_ner"]["status"] == "success"
     assert "corrections of names" in steps["post_ner"]["notes"]
     corrected = read_json(out / "asr" / "transcript.corrected.json")

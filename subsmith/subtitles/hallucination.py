@@ -1,8 +1,10 @@
 """Drop what Whisper says when nobody speaks.
 
 Whisper is known to invent text over music and silence ("Thank you for watching.",
-"[Music]", the same line again and again). Four gates: a word must lie inside a
-speech region found by the VAD stage; music or sound tags alone are not dialogue;
+"[Music]", the same line again and again). Five gates: a word must lie inside a
+speech region found by the VAD stage; a phrase the decoder wrote twice where the
+aligner found audio for it only once goes once (unheard_repeat); music or sound tags
+alone are not dialogue;
 a segment that repeats the previous ones, or is a stock phrase Whisper produces
 from nothing, is dropped when the model itself doubts it; and a segment of a window
 the model itself calls silent is dropped unless it decoded it with confidence.
@@ -82,6 +84,10 @@ NO_SPEECH = 0.6  # Whisper's own no_speech_threshold
 DOUBTFUL_LOGPROB = -0.5
 DOUBTFUL_WORD_PROB = 0.5
 SHORT = 80  # characters: a stock phrase inside a long line is dialogue quoting it
+# A repeated phrase is dropped only where this share of its words got no time at all
+# from the aligner (start == end): real repeated speech ("no, no, no") takes time.
+UNHEARD_SHARE = 0.8
+MIN_REPEAT_WORDS = 3
 
 
 def _phrases(text: str) -> set[str]:
@@ -103,6 +109,48 @@ def stock_phrase_across(texts: Sequence[str], i: int) -> bool:
             if _phrases(pair) - _phrases(texts[j]):
                 return True
     return False
+
+
+def unheard_repeat(words: Sequence[dict[str, Any]]) -> tuple[int, int] | None:
+    """The words [i, j) that repeat the phrase beside them and that the aligner gave no
+    time, or None.
+
+    The batched decoder sometimes writes a sentence once more than it was said (seen on
+    the names bench: "... in the market square. Hester Prynne stood alone on the
+    scaffold in the market square." with a third copy, under a prompt). The word aligner
+    then has no audio left for the extra copy and squeezes it into zero-length words,
+    which would become a cue of its own. For a phrase of p words repeated back to back,
+    removing any p consecutive words of the 2p leaves the same text, so the p words
+    with the fewest seconds go, and only when nearly all of them have none."""
+    norm = [_norm(w.get("word", "")) for w in words]
+    n = len(words)
+    best: tuple[int, int] | None = None
+    for p in range(MIN_REPEAT_WORDS, n // 2 + 1):
+        run = 0  # words k with norm[k] == norm[k + p], ending at the current k
+        for k in range(n - p):
+            run = run + 1 if norm[k] and norm[k] == norm[k + p] else 0
+            if run < p:
+                continue
+            lo = k - run + 1  # norm[lo : k + 1 + p] is periodic with period p
+            for i in range(lo, k + 2):
+                cut = words[i : i + p]
+                unheard = sum(w["end"] - w["start"] <= 0.0 for w in cut)
+                if unheard >= UNHEARD_SHARE * p and (best is None or p > best[1] - best[0]):
+                    best = (i, i + p)
+    return best
+
+
+def drop_unheard_repeats(
+    words: Sequence[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """words without the repeated phrases the aligner found no audio for (unheard_repeat),
+    and the text of each phrase dropped."""
+    kept, gone = list(words), []
+    while (cut := unheard_repeat(kept)) is not None:
+        i, j = cut
+        gone.append("".join(w["word"] for w in kept[i:j]).strip())
+        kept = kept[:i] + kept[j:]
+    return kept, gone
 
 
 def model_says_silence(seg: dict[str, Any], words: Sequence[dict[str, Any]]) -> bool:
@@ -132,6 +180,9 @@ def filter_segments(
         words = list(seg.get("words") or [])
         if spans is not None:
             words = [w for w in words if in_speech(w["start"], w["end"], spans)]
+        words, repeats = drop_unheard_repeats(words)
+        for phrase in repeats:
+            dropped.append(f"{seg.get('start', 0):.1f}s repeated without audio: {phrase[:60]!r}")
         norm = _norm(" ".join(w["word"] for w in words) if words else "")
         reason = None
         if not words or not norm:
