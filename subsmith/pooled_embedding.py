@@ -57,11 +57,9 @@ def release_freed_memory() -> None:
     on a 2-hour movie the process grew by ~2 GB over the embedding pass (bench/diarization.md,
     long track). Elsewhere than glibc this does nothing."""
     import ctypes
-    import ctypes.util
 
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
+    try:  # the process's own symbols: libc is loaded, no library lookup needed
+        ctypes.CDLL(None).malloc_trim(0)
     except (OSError, AttributeError, TypeError):
         pass
 
