@@ -126,7 +126,7 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
     import torch
 
     from . import clustering as speaker_clustering
-    from . import pooled_embedding, speaker_embedding
+    from . import lean_reconstruct, pooled_embedding, speaker_embedding
 
     embedding = speaker_embedding.CamPlusEmbedding()
     with _quiet_import():
@@ -156,6 +156,7 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
     pipeline.embedding_exclude_overlap = opts.exclude_overlap
     if opts.embedding == "pooled":
         pooled_embedding.install(pipeline, embedding.model_)
+    lean_reconstruct.install(pipeline)
     chosen = speaker_clustering.install(
         pipeline,
         speaker_clustering.ClusteringOptions.from_config(opts.clustering),

@@ -126,3 +126,29 @@ def test_pyannote_clustering_on_long_audio_links_at_most_max_items(opts):
     assert linked == [60] and (seg.sum(axis=1) > 0).sum() > 4 * 60
     assert centroids.shape[0] == 4
     assert same_partition(hard, truth)
+
+
+def test_lean_reconstruction_is_pyannotes_one_speaker_at_a_time():
+    """subsmith.lean_reconstruct gives pyannote's reconstruction exactly (random windows,
+    clusters and counts, inactive speakers and overlap included) without its
+    (windows, frames, speakers) array."""
+    from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
+    from pyannote.core import SlidingWindow, SlidingWindowFeature
+
+    from subsmith import lean_reconstruct
+
+    rng = np.random.default_rng(3)
+    seg = (rng.random((40, FRAMES, 3)) > 0.6).astype(np.float32)
+    hard = rng.integers(0, 6, size=(40, 3))
+    hard[seg.sum(axis=1) == 0] = clustering.INACTIVE
+    hard[5, 1] = clustering.INACTIVE
+    segs = SlidingWindowFeature(seg, SlidingWindow(start=0.0, duration=CHUNK, step=STEP))
+    frames = SlidingWindow(start=0.0, duration=CHUNK / FRAMES, step=CHUNK / FRAMES)
+    count = SlidingWindowFeature(rng.integers(0, 3, size=(int(49 / frames.step), 1)), frames)
+    ours = lean_reconstruct.reconstruct(segs, hard, count)
+    theirs = SpeakerDiarization.reconstruct(
+        SpeakerDiarization.__new__(SpeakerDiarization), segs, hard, count
+    )
+    a, b = ours.sliding_window, theirs.sliding_window
+    assert (a.start, a.duration, a.step) == (b.start, b.duration, b.step)
+    np.testing.assert_array_equal(ours.data, theirs.data)
