@@ -501,13 +501,14 @@ def gaps_text(passages: list[dict]) -> str:
 BEGIN, END = "<!-- speech_dev: begin -->", "<!-- speech_dev: end -->"
 
 
-def hook_into_results(section: str, results: Path) -> None:
+def hook_into_results(section: str, results: Path, begin: str = BEGIN, end: str = END) -> None:
     """Put the section into bench/results.md between its markers (appended the first
-    time), so bench/run.py's own report and this one live side by side."""
+    time), so bench/run.py's own report and this one live side by side (vad_combine's
+    section too, with its own markers)."""
     text = results.read_text(encoding="utf-8") if results.exists() else ""
-    block = f"{BEGIN}\n{section}{END}\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1 :]
+    block = f"{begin}\n{section}{end}\n"
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) + 1 :]
     else:
         text = text.rstrip("\n") + "\n\n" + block
     results.write_text(text, encoding="utf-8")

@@ -32,7 +32,7 @@ from dataclasses import replace
 from pathlib import Path
 
 # bench/speech_dev.py, beside this script: the movies and their scoring
-from speech_dev import RATE, build_movies, load_clips, score, table
+from speech_dev import RATE, build_movies, hook_into_results, load_clips, score, table
 
 BENCH = Path(__file__).resolve().parent
 MODES = ("silero", "intersection", "union", "pyannote")
@@ -289,17 +289,6 @@ def report(res: dict, argv: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hook_into_results(section: str, results: Path) -> None:
-    """The section into bench/results.md between its markers (appended the first time)."""
-    text = results.read_text(encoding="utf-8") if results.exists() else ""
-    block = f"{BEGIN}\n{section}{END}\n"
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + block + text[text.index(END) + len(END) + 1 :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    results.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -318,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         measure(a.data, a.movies, a.threads, [int(x) for x in a.seeds.split(",")]), argv
     )
     a.out.write_text(section, encoding="utf-8")
-    hook_into_results(section, a.results)
+    hook_into_results(section, a.results, BEGIN, END)
     print(section)
     return 0
 
