@@ -30,6 +30,9 @@ from common import (  # noqa: F401
 
 from subsmith.stages import BY_NAME, STAGE_NAMES
 
+# The stages whose time is a model's work (the rest is ffmpeg, JSON, text and Snakemake).
+MODEL_STAGES = ("silero_vad", "pyannote_vad", "diarization", "asr")
+
 
 def workflow_copy(dst: Path) -> Path:
     """A temporary copy of the workflow with a `benchmark:` file added to every rule
@@ -81,7 +84,7 @@ def measure(work: Path, wav: Path, name: str) -> dict:
         row["max_rss_mb"] = float(b["max_rss"]) if b["max_rss"] not in ("NA", "-") else None
         stages[s] = row
     body = sum(r["duration_s"] for r in stages.values())
-    model = stages["silero_vad"]["duration_s"] + stages["asr"]["duration_s"]
+    model = sum(stages[s]["duration_s"] for s in MODEL_STAGES if s in stages)
     jobs = sum(r["job_s"] for r in stages.values())
     # The critical chain: an optional stage (tmdb) runs beside it, not between two of it.
     seq = [stages[s] for s in STAGE_NAMES if BY_NAME[s].critical]
