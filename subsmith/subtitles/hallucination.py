@@ -127,16 +127,18 @@ def unheard_repeat(words: Sequence[dict[str, Any]]) -> tuple[int, int] | None:
     best: tuple[int, int] | None = None
     for p in range(MIN_REPEAT_WORDS, n // 2 + 1):
         run = 0  # words k with norm[k] == norm[k + p], ending at the current k
+        fresh = 0  # the first p-window not weighed yet (each is weighed once)
         for k in range(n - p):
             run = run + 1 if norm[k] and norm[k] == norm[k + p] else 0
             if run < p:
                 continue
             lo = k - run + 1  # norm[lo : k + 1 + p] is periodic with period p
-            for i in range(lo, k + 2):
+            for i in range(max(lo, fresh), k + 2):
                 cut = words[i : i + p]
                 unheard = sum(w["end"] - w["start"] <= 0.0 for w in cut)
                 if unheard >= UNHEARD_SHARE * p and (best is None or p > best[1] - best[0]):
                     best = (i, i + p)
+            fresh = k + 2
     return best
 
 
