@@ -19,13 +19,11 @@ in one), which has no centre and is downmixed whole in every mode.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import jiwer
 import numpy as np
 
 from subsmith import asr, demo, media, settings
@@ -39,26 +37,16 @@ ASR = asr.AsrOptions.from_config(CONFIG["asr"])
 CANDIDATES = {"centre": media.CENTRE, "weighted": "mono|c0=FC+0.3*FL+0.3*FR", "all": None}
 
 
-def words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
-
-
 def score(model, movie: Path, wav: Path, pan: str | None, reference: str) -> tuple[float, int]:
     info = media.probe(movie)
     media.extract_audio(movie, wav, info, media.audio_streams(info)[0], LOG, pan=pan)
-    audio = read_wav(wav)
-    regions = silero.detect_speech(audio, VAD, threads=2)
-    said = ""
-    if regions:
-        result = asr.transcribe(model, audio, regions, ASR, language="en")
-        said = " ".join(s["text"] for s in result["segments"])
-    return jiwer.wer(reference, words(said) or "-"), len(regions)
+    return demo.heard_wer(model, read_wav(wav), reference, VAD, ASR)
 
 
 def main() -> int:
     t0 = time.time()
     audio, refs = demo.dialogue(demo.DIALOGUE[:3], lead_in=0.5, tail=0.5)
-    reference = words(" ".join(r["text"] for r in refs))
+    reference = " ".join(r["text"] for r in refs)
     model, about = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     print(f"{len(audio) / demo.RATE:.1f} s of dialogue ({len(refs)} lines), {about['model']}\n")
     print("| movie | music RMS / speech RMS (each channel) | extraction | VAD regions | WER |")

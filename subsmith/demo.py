@@ -146,6 +146,30 @@ def surround(dialogue: np.ndarray, music_rms: float = 0.2) -> np.ndarray:
     return mix
 
 
+def heard_wer(
+    model: Any, audio: np.ndarray, reference: str, vad: Any, opts: Any
+) -> tuple[float, int]:
+    """(word error rate, speech regions) of the pipeline's path on generated English speech:
+    silero's regions, then asr.transcribe, against the reference text. The surround bench
+    and its test score the same way, so they share this."""
+    import re
+
+    import jiwer
+
+    from . import asr
+    from .vad import silero
+
+    def words(text: str) -> str:
+        return " ".join(re.findall(r"[a-z']+", text.lower()))
+
+    regions = silero.detect_speech(audio, vad, threads=2)
+    said = ""
+    if regions:
+        result = asr.transcribe(model, audio, regions, opts, language="en")
+        said = " ".join(s["text"] for s in result["segments"])
+    return jiwer.wer(words(reference), words(said) or "-"), len(regions)
+
+
 def write_wav(path: str | os.PathLike[str], audio: np.ndarray) -> None:
     import soundfile
 

@@ -1,10 +1,8 @@
 """Dialogue from surround tracks: the centre channel of a loud 5.1 mix, stereo unchanged."""
 
 import logging
-import re
 import subprocess
 
-import jiwer
 import numpy as np
 import pytest
 
@@ -20,19 +18,9 @@ ASR = asr.AsrOptions.from_config(CONFIG["asr"])
 LOUD = 0.2
 
 
-def words(text: str) -> str:
-    return " ".join(re.findall(r"[a-z']+", text.lower()))
-
-
 def wer(model, wav, refs) -> float:
     """Word error rate of the pipeline's path (VAD regions, then ASR) on a demuxed WAV."""
-    audio = read_wav(wav)
-    regions = silero.detect_speech(audio, VAD, threads=2)
-    said = ""
-    if regions:
-        result = asr.transcribe(model, audio, regions, ASR, language="en")
-        said = " ".join(s["text"] for s in result["segments"])
-    return jiwer.wer(words(" ".join(r["text"] for r in refs)), words(said) or "-")
+    return demo.heard_wer(model, read_wav(wav), " ".join(r["text"] for r in refs), VAD, ASR)[0]
 
 
 @pytest.fixture(scope="module")
