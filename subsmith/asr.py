@@ -28,18 +28,36 @@ activation buffers, peak RSS 847 MB against 616 MB for bare batched faster-whisp
 the 7.5 min movies (bench/speech_dev.md); hence two workers at most, whatever the
 thread count (more were not measured).
 
-Where the batched path spends its time (cProfile, one 70 s movie of bench/speech_dev.py
-with 54 s of speech, CPU s): loading the model 0.74 (int8 conversion of the float16
-weights; bare faster-whisper pays the same), the VAD 0.47, the first pass 4.2 (each
-30 s window encoded whole, ~0.7 s, then beam-5 decoding and the word alignment), the
-coverage re-decode 1.8 (one window). Tried and measured, and not kept:
-- the re-decode spans: each one recovered a lost sentence (24 and 15 more words, none
-  on music or noise), and a span costs one window whatever its length (the encoder
-  always sees 30 s), so cutting spans shorter saves nothing;
-- timestamps in the batched pass (`without_timestamps=False`): it still lost 2
-  sentences without the check, and with it cost more (22.8 against 20.1 CPU s);
-- batch 8 instead of 4 on a 7.5 min movie: the same words, no faster (23.4 against
-  21.5 CPU s, within the noise of a shared machine); 2 the same. 4 stays.
+Where the time goes (bench/asr_profile.py profile, bench/asr_profile.md: one worker of
+one thread, so each model call's CPU is the process's; the film-length movies of
+bench/speech_dev.py, 877 s of audio, 614 s of speech, packed as before dense packing):
+ours batched 44.2 CPU s, bare faster-whisper one stream 53.1. Both encode about the same
+number of 30 s windows (25 against 24; ours held 25.6 s of speech each on average), and
+the encoder costs ~0.7 CPU s a window whatever it holds: 17.6 s of ours, 15.6 of bare.
+Beam-5 decoding 18.5 s (bare 29.2: batching saves only the decoder's share), the word
+alignment 4.7 (3.8), the VAD 2.1, the model load 0.4, features and Python 0.9; no
+temperature fallback ran in either (the batched pipeline has none). So ~40 % of ours is
+the encoder, which no decoding setting changes, and 0.6x bare leaves the rest ~20 %.
+
+The levers, measured side by side (bench/asr_profile.md; WER, lost sentences and CPU of
+VAD + decode in one process, 2 threads as shipped, on the short and film-length movies):
+- dense packing (pack with audio): each window filled to 30 s by cutting the region
+  that does not fit at its quietest 20 ms near the edge. 24 windows become 22 on the
+  film-length movies (the short ones: no fewer); film CPU 48.7 against 49.3 s (one film
+  re-decoded 38 s more: the coverage check caught more dropped speech), WER 2.39 against
+  3.21 %, short movies 2.83 against 3.21 %. Kept: fewer encoder passes, no word lost.
+- beam size: beam 2 cut film CPU 12 % (42.8 against 48.7 s), WER 2.70 against 2.39 %
+  (short: 2.83 both), no sentence lost; beam 3 in between; beam 1 (greedy) lost a
+  sentence on the short movies (WER 5.85 %) even after the coverage check: not kept.
+- compute_type: float32 took 1.2-1.4x int8's CPU (this CPU has AVX2 and no VNNI);
+  int8 is int8_float32 here (CTranslate2 says so), the GEMM backend oneDNN (AMD).
+- batch size: see the docstring's earlier paragraph and bench/asr_profile.md.
+- the coverage re-decode: a span costs one window whatever its length (the encoder
+  always sees 30 s), so cutting spans shorter saves nothing; timestamps in the batched
+  pass (`without_timestamps=False`) still lost 2 sentences without the check and cost
+  more (22.8 against 20.1 CPU s).
+None reaches 0.6x bare one stream without losing accuracy: the short movies stay near
+0.75x (2-3 windows each, a batch never full, one re-decoded window in two of them).
 """
 
 from __future__ import annotations
@@ -187,19 +205,60 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
-def pack(chunks: list[dict[str, int]], max_samples: float) -> list[list[dict[str, int]]]:
-    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
-    collect_chunks rule (a chunk longer than that is a window of its own)."""
+# Dense packing (pack): a region that does not fit in what is left of a window is cut at
+# its quietest 20 ms within the last CUT_SEARCH_SECONDS before the window's end, when at
+# least MIN_PART_SECONDS of it fit there; the rest starts the next window.
+CUT_SEARCH_SECONDS = 1.5
+MIN_PART_SECONDS = 2.5
+FRAME = SAMPLE_RATE // 50  # 20 ms, Whisper's time step
+
+
+def pack(
+    chunks: list[dict[str, int]],
+    max_samples: float,
+    audio: np.ndarray | WavSlices | None = None,
+) -> list[list[dict[str, int]]]:
+    """Chunks in windows of at most max_samples of speech, in order.
+
+    Without audio: faster-whisper's collect_chunks rule (a chunk that does not fit starts
+    a new window; one longer than a window is a window of its own). With audio, windows
+    are filled: a chunk that does not fit is cut at its quietest 20 ms near the window's
+    end (a pause between words, most often) and its rest starts the next window, so
+    fewer 30 s windows are encoded (module docstring: measured)."""
     windows: list[list[dict[str, int]]] = []
     size = max_samples + 1
-    for c in chunks:
+    todo = list(reversed(chunks))
+    while todo:
+        c = todo.pop()
         n = c["end"] - c["start"]
         if size + n > max_samples:
+            room = int(max_samples - size)
+            if audio is not None and room >= MIN_PART_SECONDS * SAMPLE_RATE:
+                cut = _quietest(audio, c["start"] + room, CUT_SEARCH_SECONDS)
+                windows[-1].append({"start": c["start"], "end": cut})
+                todo.append({"start": cut, "end": c["end"]})
+                size = max_samples + 1
+                continue
             windows.append([])
             size = 0
+            if audio is not None and n > max_samples:
+                cut = _quietest(audio, c["start"] + int(max_samples), CUT_SEARCH_SECONDS)
+                windows[-1].append({"start": c["start"], "end": cut})
+                todo.append({"start": cut, "end": c["end"]})
+                size = max_samples + 1
+                continue
         windows[-1].append(c)
         size += n
     return windows
+
+
+def _quietest(audio: np.ndarray | WavSlices, edge: int, seconds: float) -> int:
+    """The middle of the quietest 20 ms frame in the `seconds` before sample `edge`."""
+    start = max(0, edge - int(seconds * SAMPLE_RATE))
+    frames = (edge - start) // FRAME
+    x = np.asarray(audio[edge - frames * FRAME : edge], np.float32).reshape(frames, FRAME)
+    k = int(np.argmin(np.mean(x * x, axis=1)))
+    return edge - frames * FRAME + k * FRAME + FRAME // 2
 
 
 def _decode(
@@ -357,7 +416,7 @@ def transcribe(
         "no_speech_threshold": no_speech_threshold,
         "hotwords": hotwords or None,
     }
-    windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE)
+    windows = pack(chunks, opts.chunk_seconds * SAMPLE_RATE, audio)
     segments, info, total = _decode(model, audio, windows, opts.batch_size, decode)
     out_segments = []
     for seg in segments:

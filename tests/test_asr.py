@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import replace
 
@@ -79,6 +80,28 @@ def test_speech_before_counts_speech_seconds():
     assert asr.speech_before(chunks, 1.5) == 1.0
     assert asr.speech_before(chunks, 2.5) == 1.5
     assert asr.speech_before(chunks, 9) == 2.0
+
+
+def test_dense_packing_fills_windows_and_cuts_regions_in_a_pause():
+    """A region that does not fit in what is left of a window is cut at its quietest
+    20 ms near the window's end (here a 100 ms pause at 8.3 s), its rest starts the next
+    window; a region longer than a window is cut the same way. Without audio: the old
+    rule (a region that does not fit starts a new window)."""
+    rate = 16000
+    loud = np.sin(np.arange(40 * rate) * 0.3).astype(np.float32)
+    loud[int(8.3 * rate) : int(8.4 * rate)] = 0  # a pause between two words
+    loud[int(15.5 * rate) : int(15.6 * rate)] = 0
+    chunks = [{"start": 0, "end": 5 * rate}, {"start": 6 * rate, "end": 40 * rate}]
+    windows = asr.pack(chunks, 8 * rate, loud)
+    first_cut = windows[0][-1]["end"]
+    assert int(8.3 * rate) <= first_cut <= int(8.4 * rate)  # 3 s fit: cut in the pause
+    sizes = [sum(c["end"] - c["start"] for c in w) for w in windows]
+    assert max(sizes) <= 8 * rate and sizes[0] > 7 * rate
+    pieces = [c for w in windows for c in w]
+    assert pieces[0] == chunks[0] and pieces[-1]["end"] == 40 * rate
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces[1:]))  # no gap
+    assert int(15.5 * rate) <= windows[1][0]["end"] <= int(15.6 * rate)  # too long: cut
+    assert asr.pack(chunks, 8 * rate) == [[chunks[0]], [chunks[1]]]
 
 
 def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):

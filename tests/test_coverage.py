@@ -138,6 +138,7 @@ def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_m
     windows = asr.pack(
         [{"start": int(r["start"] * RATE), "end": int(r["end"] * RATE)} for r in regions],
         opts.chunk_seconds * RATE,
+        audio,
     )
     assert len(windows) > 4  # more than one round of 2 workers x 2 windows
     one = asr.transcribe(model, audio, regions, opts, language="en")
