@@ -30,7 +30,7 @@ thread count (more were not measured).
 
 Where the time goes (bench/asr_profile.py profile, bench/asr_profile.md: one worker of
 one thread, so each model call's CPU is the process's; the film-length movies of
-bench/speech_dev.py, 877 s of audio, 614 s of speech, packed as before dense packing):
+bench/speech_dev.py, 877 s of audio, 614 s of speech; beam 5, as shipped before):
 ours batched 44.2 CPU s, bare faster-whisper one stream 53.1. Both encode about the same
 number of 30 s windows (25 against 24; ours held 25.6 s of speech each on average), and
 the encoder costs ~0.7 CPU s a window whatever it holds: 17.6 s of ours, 15.6 of bare.
@@ -41,17 +41,23 @@ the encoder, which no decoding setting changes, and 0.6x bare leaves the rest ~2
 
 The levers, measured side by side (bench/asr_profile.md; WER, lost sentences and CPU of
 VAD + decode in one process, 2 threads as shipped, on the short and film-length movies):
-- dense packing (pack with audio): each window filled to 30 s by cutting the region
-  that does not fit at its quietest 20 ms near the edge. 24 windows become 22 on the
-  film-length movies (the short ones: no fewer); film CPU 48.7 against 49.3 s (one film
-  re-decoded 38 s more: the coverage check caught more dropped speech), WER 2.39 against
-  3.21 %, short movies 2.83 against 3.21 %. Kept: fewer encoder passes, no word lost.
-- beam size: beam 2 cut film CPU 12 % (42.8 against 48.7 s), WER 2.70 against 2.39 %
-  (short: 2.83 both), no sentence lost; beam 3 in between; beam 1 (greedy) lost a
-  sentence on the short movies (WER 5.85 %) even after the coverage check: not kept.
-- compute_type: float32 took 1.2-1.4x int8's CPU (this CPU has AVX2 and no VNNI);
+- beam size: beam 2 took 14 % less CPU than beam 5 on the film-length movies and 13 %
+  on the short ones (run 1), with WER 3.21 against 3.21 % and 3.02 against 3.21 %, no
+  sentence lost; on the short movies' WAVs of bench/speech_dev.py, 2.83 against 2.83 %
+  for 12 % less. Beam 1 (greedy) reached 0.57x bare one stream on the film-length
+  movies but lost a sentence on the short ones (WER 5.85 %) even after the coverage
+  check: not kept. Why beam 2 saves so little: each decoding step reads the decoder's
+  weights (the 51,864-word output projection most of all) once for all hypotheses.
+- dense packing (every window filled to 30 s by cutting the region that does not fit
+  at its quietest 20 ms): 2 of 24 windows fewer on the film-length movies (none on the
+  short ones), WER lower there (2.70 against 3.21 % at beam 2), but the coverage check
+  re-decoded 38 s instead of 6 on one film (two more windows dropped a passage), so no
+  CPU saved (43.4 against 42.1 s), and on the short movies' WAVs 2 more word errors on
+  one movie (3.21 against 2.83 %): not kept. Only a region longer than a window is cut
+  that way (whole, the batched decoder heard only its first 30 s).
+- compute_type: float32 took 1.25-1.45x int8's CPU (this CPU has AVX2 and no VNNI);
   int8 is int8_float32 here (CTranslate2 says so), the GEMM backend oneDNN (AMD).
-- batch size: see the docstring's earlier paragraph and bench/asr_profile.md.
+- batch size, at beam 2: 2 and 8 no faster than 4 (45.4 and 45.5 against 43.4 s).
 - the coverage re-decode: a span costs one window whatever its length (the encoder
   always sees 30 s), so cutting spans shorter saves nothing; timestamps in the batched
   pass (`without_timestamps=False`) still lost 2 sentences without the check and cost
@@ -205,11 +211,9 @@ def speech_before(chunks: list[dict[str, int]], t: float) -> float:
     return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
 
 
-# Dense packing (pack): a region that does not fit in what is left of a window is cut at
-# its quietest 20 ms within the last CUT_SEARCH_SECONDS before the window's end, when at
-# least MIN_PART_SECONDS of it fit there; the rest starts the next window.
+# A region longer than a window (pack) is cut at its quietest 20 ms within the last
+# CUT_SEARCH_SECONDS before the window's end; the rest starts the next window.
 CUT_SEARCH_SECONDS = 1.5
-MIN_PART_SECONDS = 2.5
 FRAME = SAMPLE_RATE // 50  # 20 ms, Whisper's time step
 
 
@@ -218,13 +222,14 @@ def pack(
     max_samples: float,
     audio: np.ndarray | WavSlices | None = None,
 ) -> list[list[dict[str, int]]]:
-    """Chunks in windows of at most max_samples of speech, in order.
+    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
+    collect_chunks rule (a chunk that does not fit starts a new window).
 
-    Without audio: faster-whisper's collect_chunks rule (a chunk that does not fit starts
-    a new window; one longer than a window is a window of its own). With audio, windows
-    are filled: a chunk that does not fit is cut at its quietest 20 ms near the window's
-    end (a pause between words, most often) and its rest starts the next window, so
-    fewer 30 s windows are encoded (module docstring: measured)."""
+    A chunk longer than a window is, with audio, cut at its quietest 20 ms near the
+    window's end (a pause between words, most often), its rest in the next windows;
+    whole, the batched decoder heard only its first 30 s. Filling every window this
+    way (cutting the chunk that does not fit) was measured and not kept: module
+    docstring."""
     windows: list[list[dict[str, int]]] = []
     size = max_samples + 1
     todo = list(reversed(chunks))
@@ -232,13 +237,6 @@ def pack(
         c = todo.pop()
         n = c["end"] - c["start"]
         if size + n > max_samples:
-            room = int(max_samples - size)
-            if audio is not None and room >= MIN_PART_SECONDS * SAMPLE_RATE:
-                cut = _quietest(audio, c["start"] + room, CUT_SEARCH_SECONDS)
-                windows[-1].append({"start": c["start"], "end": cut})
-                todo.append({"start": cut, "end": c["end"]})
-                size = max_samples + 1
-                continue
             windows.append([])
             size = 0
             if audio is not None and n > max_samples:

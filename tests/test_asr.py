@@ -82,26 +82,24 @@ def test_speech_before_counts_speech_seconds():
     assert asr.speech_before(chunks, 9) == 2.0
 
 
-def test_dense_packing_fills_windows_and_cuts_regions_in_a_pause():
-    """A region that does not fit in what is left of a window is cut at its quietest
-    20 ms near the window's end (here a 100 ms pause at 8.3 s), its rest starts the next
-    window; a region longer than a window is cut the same way. Without audio: the old
-    rule (a region that does not fit starts a new window)."""
+def test_a_region_longer_than_a_window_is_cut_in_a_pause():
+    """A region longer than a window is cut at its quietest 20 ms near the window's end
+    (here 100 ms pauses at 13.3 and 20.5 s), its rest in the next windows; a region that
+    only does not fit in what is left of a window starts the next one whole."""
     rate = 16000
-    loud = np.sin(np.arange(40 * rate) * 0.3).astype(np.float32)
-    loud[int(8.3 * rate) : int(8.4 * rate)] = 0  # a pause between two words
-    loud[int(15.5 * rate) : int(15.6 * rate)] = 0
-    chunks = [{"start": 0, "end": 5 * rate}, {"start": 6 * rate, "end": 40 * rate}]
+    loud = np.sin(np.arange(30 * rate) * 0.3).astype(np.float32)
+    loud[int(13.3 * rate) : int(13.4 * rate)] = 0  # a pause between two words
+    loud[int(20.5 * rate) : int(20.6 * rate)] = 0
+    chunks = [{"start": 0, "end": 5 * rate}, {"start": 6 * rate, "end": 30 * rate}]
     windows = asr.pack(chunks, 8 * rate, loud)
-    first_cut = windows[0][-1]["end"]
-    assert int(8.3 * rate) <= first_cut <= int(8.4 * rate)  # 3 s fit: cut in the pause
-    sizes = [sum(c["end"] - c["start"] for c in w) for w in windows]
-    assert max(sizes) <= 8 * rate and sizes[0] > 7 * rate
-    pieces = [c for w in windows for c in w]
-    assert pieces[0] == chunks[0] and pieces[-1]["end"] == 40 * rate
-    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces[1:]))  # no gap
-    assert int(15.5 * rate) <= windows[1][0]["end"] <= int(15.6 * rate)  # too long: cut
-    assert asr.pack(chunks, 8 * rate) == [[chunks[0]], [chunks[1]]]
+    assert windows[0] == [chunks[0]]  # the long region does not fill the first window
+    assert int(13.3 * rate) <= windows[1][0]["end"] <= int(13.4 * rate)
+    assert int(20.5 * rate) <= windows[2][0]["end"] <= int(20.6 * rate)
+    pieces = [c for w in windows[1:] for c in w]
+    assert pieces[0]["start"] == 6 * rate and pieces[-1]["end"] == 30 * rate
+    assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces))  # no gap
+    assert max(sum(c["end"] - c["start"] for c in w) for w in windows) <= 8 * rate
+    assert asr.pack(chunks, 8 * rate) == [[chunks[0]], [chunks[1]]]  # without audio: whole
 
 
 def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):
