@@ -203,7 +203,8 @@ class WindowRunner:
         if keep.any():
             scores = self.forward(chunks.numpy()[keep])
             with torch.inference_mode():
-                out[keep] = self.inference.conversion(torch.from_numpy(scores)).numpy()
+                scores = torch.from_numpy(scores).to(self.inference.device)  # CUDA too
+                out[keep] = self.inference.conversion(scores).cpu().numpy()
         return out
 
 
