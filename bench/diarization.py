@@ -126,14 +126,17 @@ def new_clusterer(section: dict, cand: dict):
     return make
 
 
-def extract_all(pipe, data: dict, step: float, mode: str) -> tuple[dict, dict]:
-    """Model outputs per file, timed in this run ({uri: seconds})."""
+def extract_all(
+    pipe, data: dict, step: float, mode: str, runtime: str = "torch", skip: bool = False
+) -> tuple[dict, dict]:
+    """Model outputs per file, timed in this run ({uri: seconds}); runtime and skip: how
+    the segmentation windows run (segmentation_runtime, skip_nonspeech_windows)."""
     import shutil
 
     out, seconds, cpu = {}, {}, {}
     tmp = WORK / f"run-{os.getpid()}"
     for uri, item in data.items():
-        r = de.cached(pipe, item["wav"], step, mode, tmp)
+        r = de.cached(pipe, item["wav"], step, mode, tmp, runtime, skip)
         out[uri] = r
         seconds[uri] = float(r["seg_seconds"]) + float(r["emb_seconds"])
         cpu[uri] = float(r["seg_cpu"]) + float(r["emb_cpu"])
@@ -230,6 +233,10 @@ def one(path: Path, out: Path, threads: int) -> None:
     pipe, _ = diarization.load_pipeline(opts, threads)
     samples = read_wav(path)
     file = {"waveform": torch.from_numpy(samples).reshape(1, -1), "sample_rate": de.SAMPLE_RATE}
+    if opts.skip_nonspeech_windows:  # the silero_vad stage's regions, as the stage gets them
+        from subsmith.fast_segmentation import SPEECH_KEY
+
+        file[SPEECH_KEY] = de.silero_regions(path)
     marks = {}
 
     def hook(step, artifact, file=None, total=None, completed=None):
@@ -325,9 +332,10 @@ def main() -> None:
     if coarse <= 1:
         # the speed knob: half the segmentation windows (and their time), same clustering
         settings[f"new, step {coarse:g}"] = (coarse, *settings["new"][1:])
+    segmentation = segmentation_settings(section, settings)
     for name, (step, mode, cands, make_from, _) in settings.items():
-        print(f"[{name}] extracting (step {step}, {mode})", flush=True)
-        cache, seconds, cpu = extract_all(pipe, data, step, mode)
+        print(f"[{name}] extracting (step {step}, {mode}, {segmentation[name]})", flush=True)
+        cache, seconds, cpu = extract_all(pipe, data, step, mode, *segmentation[name])
 
         def make(cand, make_from=make_from):
             return make_from(cand)
@@ -355,6 +363,7 @@ def main() -> None:
         results[name] = {
             "step": step,
             "mode": mode,
+            "segmentation": segmentation[name],
             "rows": rows,
             "chosen": chosen,
             "in_sample": (cands[in_sample], ds.der([table[in_sample][u] for u in uris])),
@@ -371,6 +380,24 @@ def main() -> None:
     if args.long_minutes > 0:
         long_info = measure_long(args)
     write_report(results, data, uris, ami, audio_seconds, args, long_info)
+
+
+def segmentation_settings(section: dict, settings: dict) -> dict[str, tuple[str, bool]]:
+    """{setting: (segmentation runtime, skip windows without Silero speech)}: previous
+    runs torch over every window, the others config.yaml's choice; when that is not
+    torch over every window, "new, torch segmentation" (inserted after new) runs the same
+    setting as new with the windows on torch, so both paths are in this one run."""
+    configured = (section["segmentation_runtime"], section["skip_nonspeech_windows"])
+    out = {name: configured for name in settings}
+    out["previous"] = ("torch", False)
+    if configured != ("torch", False):
+        items = list(settings.items())
+        at = [n for n, _ in items].index("new") + 1
+        items.insert(at, ("new, torch segmentation", settings["new"]))
+        settings.clear()
+        settings.update(items)
+        out["new, torch segmentation"] = ("torch", False)
+    return out
 
 
 def measure_long(args) -> dict:
@@ -488,7 +515,9 @@ def write_report(results, data, uris, ami, audio_seconds, args, long_info) -> No
     for name, r in results.items():
         cand, d = r["in_sample"]
         lines += [
-            f"## {name}: segmentation step {r['step']}, embeddings `{r['mode']}`",
+            f"## {name}: segmentation step {r['step']}, embeddings `{r['mode']}`, "
+            f"segmentation windows on {r['segmentation'][0]}"
+            + (", only those with Silero speech" if r["segmentation"][1] else ""),
             "",
             "| file | DER c0 | DER c0.25 | missed | false alarm | confusion | speakers found / ref |",
             "|---|---|---|---|---|---|---|",

