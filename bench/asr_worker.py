@@ -102,7 +102,7 @@ def main() -> None:
             num_workers=1,
         )
         t1 = time.perf_counter()
-        options = bare_options(v, a.beam_size)
+        options = bare_options(v, 5)  # faster-whisper's default beam: the baseline
         if mode == "bare":
             segments, info = model.transcribe(audio, **options)
         else:

@@ -526,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "--worker":
         print(json.dumps(worker(argv[1], argv[2], int(argv[3]))))
         return 0
-    from subsmith import settings
+    from subsmith import asr, settings
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="folder of WAVs with transcripts.tsv")
@@ -542,7 +542,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--results", type=Path, default=BENCH / "results.md")
     a = ap.parse_args(argv)
     shipped = settings.load()["asr"]
-    batch = (shipped["batch_size"], shipped["beam_size"])  # what the labels say
+    beam = shipped["beam_size"]  # auto: what asr.beam gives tiny.en without names
+    beam = f"auto: {asr.BEAM_ENGLISH_ONLY}" if str(beam) == "auto" else beam
+    batch = (shipped["batch_size"], beam)  # what the labels say
     modes = a.modes.split(",")
     clips = load_clips(a.data)
     short = build_movies(clips, a.movies)

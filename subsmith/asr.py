@@ -97,7 +97,7 @@ class AsrOptions:
     model: str  # auto (by language, subsmith.spoken), tiny.en, base, a name or a folder
     device: str  # auto | cpu | cuda
     compute_type: str  # auto: int8 on CPU, float16 on CUDA
-    beam_size: int
+    beam_size: int | str  # a width, or auto: beam(...) below
     chunk_seconds: float  # speech regions are packed into windows of at most this
     initial_prompt: str | None
     batch_size: int  # windows decoded at a time; 0 or 1: the packed speech as one stream
@@ -105,6 +105,23 @@ class AsrOptions:
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> AsrOptions:
         return options(cls, cfg, "asr")
+
+
+# asr.beam_size auto: 2 where it was measured to keep the words (an English-only model,
+# tiny.en, on real English speech, without names before the windows: module docstring);
+# faster-whisper's default 5 elsewhere (the multilingual base made more errors in German
+# at 2, and the name bias and its second look were measured at 5).
+BEAM_ENGLISH_ONLY = 2
+BEAM_OTHER = 5
+
+
+def beam(opts: AsrOptions, model: Any, *, biased: bool) -> int:
+    """The beam width to decode with: opts.beam_size, or for auto the one measured for
+    this model (English-only or not) and use (names before the windows or not)."""
+    if str(opts.beam_size) != "auto":
+        return int(opts.beam_size)
+    multilingual = getattr(getattr(model, "model", None), "is_multilingual", True)
+    return BEAM_OTHER if multilingual or biased else BEAM_ENGLISH_ONLY
 
 
 def resolve_model(name: str) -> tuple[str, str]:
@@ -409,7 +426,7 @@ def transcribe(
         }
     decode: dict[str, Any] = {
         "language": language,
-        "beam_size": opts.beam_size,
+        "beam_size": beam(opts, model, biased=bool(hotwords)),
         "word_timestamps": True,
         "vad_filter": False,
         "condition_on_previous_text": False,

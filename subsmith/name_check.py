@@ -164,7 +164,13 @@ def check(
         model,
         audio,
         spans,
-        replace(opts, batch_size=max(2, opts.batch_size), chunk_seconds=0, initial_prompt=None),
+        replace(
+            opts,
+            batch_size=max(2, opts.batch_size),
+            chunk_seconds=0,
+            initial_prompt=None,
+            beam_size=asr.beam(opts, model, biased=True),  # as measured (asr.beam)
+        ),
         language=language,
         hotwords=None,
         redecode_min_seconds=None,

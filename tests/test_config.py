@@ -131,6 +131,8 @@ def test_a_config_file_with_the_old_section_names_still_runs_with_a_warning(tmp_
         (("srt_generation", "max_line_chars"), 4.5),
         (("language",), "English"),
         (("asr", "device"), "tpu"),
+        (("asr", "beam_size"), "wide"),
+        (("asr", "beam_size"), 0),
         (("no_such_key",), 1),
     ],
 )

@@ -121,6 +121,15 @@ def workers_model():
     return asr.load_model("tiny.en", "cpu", "int8", threads=2, batch_size=4)[0]
 
 
+def test_beam_auto_is_two_only_for_an_english_only_model_without_names(model):
+    """asr.beam_size auto (config.yaml): 2 where it was measured to keep the words
+    (tiny.en, no names before the windows), 5 elsewhere; a number is used as given."""
+    assert SHIPPED.beam_size == "auto" and not model.model.is_multilingual
+    assert asr.beam(SHIPPED, model, biased=False) == asr.BEAM_ENGLISH_ONLY == 2
+    assert asr.beam(SHIPPED, model, biased=True) == asr.BEAM_OTHER == 5
+    assert asr.beam(replace(SHIPPED, beam_size="3"), model, biased=False) == 3  # CLI text
+
+
 def test_cpu_workers_only_for_batched_decoding_on_cpu():
     assert asr.cpu_workers("cpu", 4, 2) == 2
     assert asr.cpu_workers("cpu", 4, 8) == asr.MAX_CPU_WORKERS == 2  # memory: docstring
