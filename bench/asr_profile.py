@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/asr_profile.py DATA_DIR profile   # the CPU split, ours and bare
     .venv/bin/python bench/asr_profile.py DATA_DIR levers V1 V2 ...  # variants side by side
+    .venv/bin/python bench/asr_profile.py DATA_DIR base      # beam 5 and 2 with base
 
 `profile` runs ours as shipped (our VAD, packed windows, batched, the coverage check)
 and bare faster-whisper one stream (its own VAD) on one model worker of ONE thread, so
@@ -15,6 +16,9 @@ asr stage loads the model (two one-thread workers when batched on 2 threads), al
 this one process, movie by movie, so the machine's drift hits all alike: CPU seconds of
 VAD + decode (the model load, the same for all, is left out), WER and lost sentences
 scored as bench/speech_dev.py scores them.
+
+`base` decodes bench/models.py's espeak-ng clips (German, Spanish, English) with the
+multilingual base at beam 5 and 2 (DATA_DIR unused): what asr.beam_size auto is for.
 """
 
 from __future__ import annotations
@@ -307,10 +311,39 @@ def levers(data: Path, names: list[str]) -> str:
     )
 
 
+def base_beams() -> str:
+    """base at beam 5 and 2 on bench/models.py's clips: WER and CPU s of the decode."""
+    import jiwer
+    from models import ASR, VAD, words
+
+    from subsmith import asr, demo
+    from subsmith.vad import silero
+
+    model, _ = asr.load_model("base", "cpu", "int8", threads=2, batch_size=ASR.batch_size)
+    rows = []
+    for name, lines, lang in (
+        ("German", demo.GERMAN * 2, "de"),
+        ("Spanish", demo.SPANISH * 2, "es"),
+        ("English", demo.DIALOGUE, "en"),
+    ):
+        audio, refs = demo.dialogue(lines, lead_in=0.5, tail=0.5)
+        regions = silero.detect_speech(audio, VAD, threads=2)
+        ref = words(" ".join(r["text"] for r in refs))
+        for beam in (5, 2):
+            c0 = time.process_time()
+            r = asr.transcribe(model, audio, regions, replace(ASR, beam_size=beam), language=lang)
+            said = words(" ".join(s["text"] for s in r["segments"]))
+            cpu = time.process_time() - c0
+            rows.append([name, beam, f"{100 * jiwer.wer(ref, said):.1f}", f"{cpu:.1f}"])
+    return speech_dev.table(["clip", "beam", "WER %", "CPU s"], rows)
+
+
 def main() -> int:
     data, what = Path(sys.argv[1]), sys.argv[2]
     if what == "profile":
         print(profile(data))
+    elif what == "base":
+        print(base_beams())
     else:
         print(levers(data, sys.argv[3:]))
     return 0

@@ -62,7 +62,9 @@ VAD + decode in one process, 2 threads as shipped, on the short and film-length 
   always sees 30 s), so cutting spans shorter saves nothing; timestamps in the batched
   pass (`without_timestamps=False`) still lost 2 sentences without the check and cost
   more (22.8 against 20.1 CPU s).
-Shipped: beam 2, batch 4, the coverage check (bench/speech_dev.md, 2 shared cores: 0.81x
+Shipped: beam auto (2 for tiny.en without names, BEAM_ENGLISH_ONLY; 5 for base, whose
+German lost words at 2, and with names), batch 4, the coverage check
+(bench/speech_dev.md, 2 shared cores: 0.81x
 bare one stream's CPU on the short movies, 0.70x on the film-length ones, WER 2.83 and
 3.21 % as with beam 5, no sentence lost). None of the levers reaches 0.6x without losing
 accuracy: the short movies stay the furthest (2-3 windows each, a batch never full, one
@@ -259,8 +261,10 @@ def pack(
         if size + n > max_samples:
             windows.append([])
             size = 0
-            if audio is not None and n > max_samples:
-                cut = _quietest(audio, c["start"] + int(max_samples), CUT_SEARCH_SECONDS)
+            if audio is not None and n > max_samples >= SAMPLE_RATE:  # 0: a window a chunk
+                edge = c["start"] + int(max_samples)
+                lo = max(c["start"] + FRAME, edge - int(CUT_SEARCH_SECONDS * SAMPLE_RATE))
+                cut = _quietest(audio, lo, edge)
                 windows[-1].append({"start": c["start"], "end": cut})
                 todo.append({"start": cut, "end": c["end"]})
                 size = max_samples + 1
@@ -270,10 +274,9 @@ def pack(
     return windows
 
 
-def _quietest(audio: np.ndarray | WavSlices, edge: int, seconds: float) -> int:
-    """The middle of the quietest 20 ms frame in the `seconds` before sample `edge`."""
-    start = max(0, edge - int(seconds * SAMPLE_RATE))
-    frames = (edge - start) // FRAME
+def _quietest(audio: np.ndarray | WavSlices, lo: int, edge: int) -> int:
+    """The middle of the quietest 20 ms frame between samples lo and edge."""
+    frames = max(1, (edge - lo) // FRAME)
     x = np.asarray(audio[edge - frames * FRAME : edge], np.float32).reshape(frames, FRAME)
     k = int(np.argmin(np.mean(x * x, axis=1)))
     return edge - frames * FRAME + k * FRAME + FRAME // 2

@@ -100,6 +100,7 @@ def test_a_region_longer_than_a_window_is_cut_in_a_pause():
     assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces))  # no gap
     assert max(sum(c["end"] - c["start"] for c in w) for w in windows) <= 8 * rate
     assert asr.pack(chunks, 8 * rate) == [[chunks[0]], [chunks[1]]]  # without audio: whole
+    assert asr.pack(chunks, 0, loud) == [[chunks[0]], [chunks[1]]]  # 0: a window a region
 
 
 def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):
