@@ -62,13 +62,13 @@ VAD + decode in one process, 2 threads as shipped, on the short and film-length 
   always sees 30 s), so cutting spans shorter saves nothing; timestamps in the batched
   pass (`without_timestamps=False`) still lost 2 sentences without the check and cost
   more (22.8 against 20.1 CPU s).
-Shipped: beam auto (2 for tiny.en without names, BEAM_ENGLISH_ONLY; 5 for base, whose
-German lost words at 2, and with names), batch 4, the coverage check
-(bench/speech_dev.md, 2 shared cores: 0.81x
-bare one stream's CPU on the short movies, 0.70x on the film-length ones, WER 2.83 and
-3.21 % as with beam 5, no sentence lost). None of the levers reaches 0.6x without losing
-accuracy: the short movies stay the furthest (2-3 windows each, a batch never full, one
-re-decoded window in two of them).
+Shipped: beam auto (2 for tiny.en without names, BEAM_ENGLISH_ONLY; 5 for the
+multilingual base, which made more word errors in German at 2, and with names), batch 4,
+the coverage check (bench/speech_dev.md, 2 shared cores: 0.74x bare one stream's CPU on
+the short movies, 0.67x on the film-length ones, WER 2.83 and 3.21 % as with beam 5, no
+sentence lost). None of the levers reaches 0.6x without losing accuracy: the short
+movies stay the furthest (2-3 windows each, a batch never full, one re-decoded window
+in two of them).
 """
 
 from __future__ import annotations
