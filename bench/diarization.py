@@ -430,9 +430,11 @@ NOTES = """## Reading this
   model work: wall time measured under different load. Compare CPU time between settings;
   on a dedicated 2-core machine the wall time of 2 threads is about CPU time / 1.7.
 - Where the time goes: the long track's table. segmentation-3.0 over 10 s windows at a 1 s
-  step is about two thirds; the pooled CAM++ pass (now only from the first to the last speech
-  of each 60 s block) a third; clustering and reconstruction seconds per hour. Twice the step
-  halves the segmentation; its row above shows what that costs in DER, so 0.1 stays.
+  step is about half (on onnxruntime: "new, torch segmentation" is the same setting with
+  torch running the windows, for the same DER); the pooled CAM++ pass (only from the first
+  to the last speech of each 60 s block) most of the rest; clustering and reconstruction
+  seconds per hour. Twice the step halves the segmentation; its row above shows what that
+  costs in DER, so 0.1 stays.
 - Threads: the stage sets OMP_WAIT_POLICY=PASSIVE before torch loads. With torch's default
   (spinning) OpenMP threads, 2 threads on a loaded 2-core machine spent 24 CPU-minutes per
   audio hour waiting, against 5.2 passive (bench/diar_profile.py, side by side).
