@@ -459,6 +459,7 @@ def transcribe(
         "language": info.language,
         "language_probability": round(float(info.language_probability), 3),
         "speech_seconds": round(total, 3),
+        "beam_size": decode["beam_size"],  # the width used (asr.beam_size may be auto)
         "segments": [{"id": i, **s} for i, s in enumerate(out_segments)],
         "coverage": found,
     }

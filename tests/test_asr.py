@@ -123,6 +123,7 @@ def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):
     for w in words:
         assert any(r["start"] - 0.5 <= w["start"] <= r["end"] + 0.5 for r in refs), w
     assert [s["id"] for s in result["segments"]] == list(range(len(result["segments"])))
+    assert ONE_STREAM.beam_size == "auto" and result["beam_size"] == 2  # the width it used
 
 
 def test_transcribe_reads_only_the_regions_of_a_wav(short_dialogue, tmp_path):
