@@ -64,11 +64,11 @@ VAD + decode in one process, 2 threads as shipped, on the short and film-length 
   more (22.8 against 20.1 CPU s).
 Shipped: beam auto (2 for tiny.en without names, BEAM_ENGLISH_ONLY; 5 for the
 multilingual base, which made more word errors in German at 2, and with names), batch 4,
-the coverage check (bench/speech_dev.md, 2 shared cores: 0.74x bare one stream's CPU on
-the short movies, 0.67x on the film-length ones, WER 2.83 and 3.21 % as with beam 5, no
-sentence lost). None of the levers reaches 0.6x without losing accuracy: the short
-movies stay the furthest (2-3 windows each, a batch never full, one re-decoded window
-in two of them).
+the coverage check (bench/speech_dev.md, two idle cores: 0.51x bare one stream's time on
+the short movies and 0.34x on the film-length ones, CPU time 0.64x and 0.53x; WER 2.83 and
+3.21 % as with beam 5, no sentence lost). In CPU time the short movies stay above 0.6x
+(2-3 windows each, a batch never full, one re-decoded window in two of them), and no
+lever measured brings them under it without losing accuracy.
 """
 
 from __future__ import annotations
