@@ -53,9 +53,7 @@ def settings() -> dict[str, dict]:
 
 def one(wav: Path, regions: Path, override: dict, threads: int, out: Path) -> None:
     """The stage's own code on one WAV (a fresh process), timed."""
-    import numpy as np
-
-    from subsmith import diarization, fast_segmentation
+    from subsmith import diarization
     from subsmith.audio import read_wav
 
     opts = diarization.DiarizationOptions.from_config({**SECTION["diarization"], **override})
@@ -65,15 +63,7 @@ def one(wav: Path, regions: Path, override: dict, threads: int, out: Path) -> No
     t, cpu = time.perf_counter(), time.process_time()
     turns = diarization.diarize(pipeline, samples, opts, speech=speech)
     wall, cpu = time.perf_counter() - t, time.process_time() - cpu
-    step = opts.segmentation_step * 10.0
-    starts = np.arange(int((len(samples) / 16000 - 10.0) // step) + 2) * step
-    ran = (
-        fast_segmentation.speech_windows(
-            diarization.window_regions(speech, opts.speech_margin), starts, 10.0
-        ).mean()
-        if opts.skip_nonspeech_windows
-        else 1.0
-    )
+    ran, total = pipeline.window_runner.windows_run()  # the stage's own count
     out.write_text(
         json.dumps(
             {
@@ -82,7 +72,7 @@ def one(wav: Path, regions: Path, override: dict, threads: int, out: Path) -> No
                 "audio": len(samples) / 16000,
                 "turns": turns,
                 "runtime": about["segmentation_runtime"],
-                "windows_run": float(ran),
+                "windows_run": ran / max(total, 1),
             }
         )
     )

@@ -18,6 +18,7 @@ file decoder, is a CUDA build that does not load beside CPU torch.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from .errors import StageError
 from .settings import options
 
 OFFLINE = "offline"  # diarization.pipeline value for the embedded models
+log = logging.getLogger("subsmith.diarization")
 
 # torch's OpenMP threads spin while they wait for work. When the job's cores are shared
 # (other stages, other jobs), two spinning threads burn CPU the models need: measured with
@@ -264,6 +266,10 @@ def diarize(
             hook=hook,
             **opts.speaker_bounds(),
         )
+    runner = getattr(pipeline, "window_runner", None)
+    if runner is not None and SPEECH_KEY in file:
+        ran, total = runner.windows_run()
+        log.info("segmentation: %d of %d windows run (the others are far from speech)", ran, total)
     # pyannote 4 returns a DiarizeOutput; hub pipelines of 3.x return the Annotation.
     annotation = getattr(output, "speaker_diarization", output)
     turns = [

@@ -168,8 +168,12 @@ class WindowRunner:
         self.inference = inference
         self.forward = forward
         self.keep: np.ndarray | None = None
-        self.seen = 0
-        self.skipped = 0
+        self.seen = 0  # windows handed over for the current file
+        self.skipped = 0  # of them, not run (no Silero speech near)
+
+    def windows_run(self) -> tuple[int, int]:
+        """(run, all) windows of the last file: what the log and the bench report."""
+        return self.seen - self.skipped, self.seen
 
     def start(self, file: dict[str, Any]) -> None:
         """Before a file's windows: which of them hold speech (all, without regions)."""
@@ -211,7 +215,8 @@ class WindowRunner:
 def install(pipeline: Any, forward: Callable[[np.ndarray], np.ndarray]) -> WindowRunner:
     """Make a pyannote SpeakerDiarization run its segmentation windows through `forward`,
     skipping those without speech when the file carries SPEECH_KEY regions. Installing
-    again (a new `_segmentation`, another forward pass) replaces the previous one."""
+    again (a new `_segmentation`, another forward pass) replaces the previous one. The
+    runner stays on the pipeline as `window_runner`, so its counts can be read."""
     inference = pipeline._segmentation
     runner = WindowRunner(inference, forward)
     inference.infer = runner.infer
@@ -221,6 +226,7 @@ def install(pipeline: Any, forward: Callable[[np.ndarray], np.ndarray]) -> Windo
         return type(pipeline).get_segmentations(pipeline, file, hook=hook)
 
     pipeline.get_segmentations = get_segmentations
+    pipeline.window_runner = runner
     return runner
 
 

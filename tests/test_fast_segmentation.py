@@ -98,7 +98,7 @@ def opts():
     return diarization.DiarizationOptions.from_config(config["diarization"])
 
 
-def test_diarization_of_the_sample_is_the_same_on_onnxruntime(cache, opts, sample):
+def test_diarization_of_the_sample_is_the_same_on_onnxruntime(cache, opts, sample, caplog):
     """The whole stage on the sample: torch's windows and onnxruntime's give the same
     turns; Silero-style regions covering the speech change nothing, and windows outside
     them get no speaker."""
@@ -110,13 +110,40 @@ def test_diarization_of_the_sample_is_the_same_on_onnxruntime(cache, opts, sampl
     torch_opts = replace(opts, segmentation_runtime="torch")
     on_torch, about = diarization.load_pipeline(torch_opts, 1)
     assert about["segmentation_runtime"] == "torch"
+    # each pipeline has its own windows, run by its own runtime: otherwise the comparison
+    # below would compare one runtime with itself
+    assert onnx._segmentation is not on_torch._segmentation
+    assert onnx.window_runner.inference is onnx._segmentation
+    assert on_torch.window_runner.inference is on_torch._segmentation
+    onnx_batches = spy(onnx.window_runner, "forward")
+    torch_batches = spy(on_torch.window_runner, "forward")
     want = diarization.diarize(on_torch, sample, torch_opts)
     assert len({t["speaker"] for t in want}) == 2
+    assert torch_batches and not onnx_batches
     assert diarization.diarize(onnx, sample, opts) == want
+    assert onnx_batches and len(torch_batches) == len(onnx_batches)
     everywhere = [{"start": 0.0, "end": len(sample) / 16000}]
     assert diarization.diarize(onnx, sample, opts, speech=everywhere) == want
+    assert opts.segmentation_step == 0.5  # tests/speakers_fast.yaml: windows 5 s apart
+    assert onnx.window_runner.windows_run() == (5, 5)  # 30 s: windows at 0, 5, ... 20 s
     # speech only in the first 4 s, no margin: every window from 4 s on is skipped, so
-    # nothing after 14 s (the last window run ends there) has a speaker
+    # nothing after 10 s (the one window run ends there) has a speaker
     tight = replace(opts, speech_margin=0.0)
-    turns = diarization.diarize(onnx, sample, tight, speech=[{"start": 0.0, "end": 4.0}])
-    assert turns and max(t["end"] for t in turns) <= 14.0 < max(t["end"] for t in want)
+    with caplog.at_level(logging.INFO, logger="subsmith.diarization"):
+        turns = diarization.diarize(onnx, sample, tight, speech=[{"start": 0.0, "end": 4.0}])
+    assert turns and max(t["end"] for t in turns) <= 10.0 < max(t["end"] for t in want)
+    assert onnx.window_runner.windows_run() == (1, 5)  # only the window at 0 s holds 0-4 s
+    assert any("1 of 5 windows run" in r.getMessage() for r in caplog.records)
+
+
+def spy(runner: fast_segmentation.WindowRunner, name: str) -> list[int]:
+    """Record the batch sizes `runner.<name>` is called with (it still runs)."""
+    calls: list[int] = []
+    real = getattr(runner, name)
+
+    def wrapped(batch):
+        calls.append(len(batch))
+        return real(batch)
+
+    setattr(runner, name, wrapped)
+    return calls
