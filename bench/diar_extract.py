@@ -170,6 +170,20 @@ def cached(
     return out
 
 
+def marginals(pipe, path: Path, step: float, runtime: str = "torch") -> np.ndarray:
+    """(chunks, frames, 3) probability that each local speaker talks, from the powerset's
+    class probabilities (pyannote keeps only the most likely class: a 0/1 activity). Every
+    window is run. Not cached: segmentation only, a second or two per 30 s file."""
+    set_step(pipe, step, runtime=runtime)
+    inference = pipe._segmentation
+    powerset = inference.conversion
+    inference.conversion = lambda scores: powerset.to_multilabel(scores, soft=True)
+    try:
+        return type(pipe).get_segmentations(pipe, read_file(path)).data.astype(np.float32)
+    finally:
+        inference.conversion = powerset
+
+
 if __name__ == "__main__":
     import sys
     import warnings

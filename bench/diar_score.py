@@ -54,8 +54,11 @@ def diarize_cached(
     bounds: dict | None = None,
     count_threshold: float = 0.5,
     min_duration_off: float = 0.0,
+    oracle: dict | None = None,
 ):
-    """pyannote's apply() on cached segmentation + embeddings with the given clustering."""
+    """pyannote's apply() on cached segmentation + embeddings with the given clustering.
+    oracle: the file's {"wav", "ref"} when the clustering is pyannote's OracleClustering
+    (it reads the reference turns and the audio's length from the file)."""
     from pyannote.core import SlidingWindow, SlidingWindowFeature
 
     sw = SlidingWindow(start=float(z["sw"][0]), duration=float(z["sw"][1]), step=float(z["sw"][2]))
@@ -71,11 +74,30 @@ def diarize_cached(
         b, f, count_threshold, warm_up
     )
     pipe.segmentation.min_duration_off = min_duration_off
+    file: dict[str, Any] = {"uri": uri}
+    if oracle is not None:
+        from diar_extract import read_file
+
+        file.update(read_file(oracle["wav"]), uri=uri, annotation=oracle["ref"])
     try:
-        out = pipe.apply({"uri": uri}, **(bounds or {}))
+        out = pipe.apply(file, **(bounds or {}))
     finally:  # the model steps are the pipeline's own again for the next extraction
         del pipe.get_segmentations, pipe.get_embeddings
     return out.speaker_diarization
+
+
+def voices(hyp) -> list[str]:
+    """The output's labels that are heard alone somewhere. pyannote's reconstruction gives
+    each frame as many labels as its speaker count says, and when the count is higher than
+    the clusters active there it pads with a label of no cluster (or an inactive one), which
+    is heard only in overlap: a label, not a voice the clustering told apart."""
+    out = []
+    for label in hyp.labels():
+        mine = hyp.label_timeline(label).support()
+        others = hyp.subset([x for x in hyp.labels() if x != label]).get_timeline().support()
+        if mine.extrude(others).duration() > 0:
+            out.append(label)
+    return out
 
 
 def score_one(ref, hyp, uem, collar: float) -> dict[str, float]:
@@ -98,17 +120,29 @@ def der(parts: list[dict[str, float]]) -> dict[str, float]:
     return out
 
 
-def evaluate(pipe, data: dict, cache: dict[str, dict], make_clusterer, collars=(0.0, 0.25), **post):
-    """Per-file results for one clustering over the cached outputs."""
+def evaluate(
+    pipe,
+    data: dict,
+    cache: dict[str, dict],
+    make_clusterer,
+    collars=(0.0, 0.25),
+    oracle: bool = False,
+    **post,
+):
+    """Per-file results for one clustering over the cached outputs (oracle: the clustering
+    is OracleClustering, handed each file's reference)."""
     rows = {}
     for uri, item in data.items():
         z = cache[uri]
         t = time.perf_counter()
-        hyp = diarize_cached(pipe, z, make_clusterer(z), uri, **post)
+        hyp = diarize_cached(
+            pipe, z, make_clusterer(z), uri, oracle=item if oracle else None, **post
+        )
         seconds = time.perf_counter() - t
         rows[uri] = {
             "hyp": hyp,
             "speakers": len(hyp.labels()),
+            "voices": len(voices(hyp)),
             "ref_speakers": len(item["ref"].labels()),
             "cluster_seconds": seconds,
             **{c: score_one(item["ref"], hyp, item["uem"], c) for c in collars},
@@ -121,18 +155,27 @@ def grid(space: dict[str, list]) -> list[dict]:
     return [dict(zip(keys, v, strict=True)) for v in itertools.product(*(space[k] for k in keys))]
 
 
-def leave_one_out(pipe, data, cache, make_clusterer_from, candidates: list[dict]):
-    """For each file: the candidate with the lowest pooled DER (collar 0) on the OTHER files,
-    then that candidate scored on the held-out file. Returns (rows, chosen per file, table)."""
+def cross_validate(
+    pipe, data: dict, candidates: list[dict], make_from, post, cache_for, oracle=False
+):
+    """Leave-one-out: for each file, the candidate with the lowest pooled DER (collar 0) on
+    the OTHER files, then that candidate scored on the held-out file. cache_for(cand): the
+    model outputs that candidate reads; post(cand): its reconstruction keywords.
+    Returns (rows, chosen per file, (best in-sample candidate, its pooled DER))."""
+    uris = list(data)
     table = []  # per candidate: per-file collar-0 parts
     for cand in candidates:
-        r = evaluate(pipe, data, cache, make_clusterer_from(cand), collars=(0.0,))
-        table.append({uri: r[uri][0.0] for uri in data})
+        r = evaluate(pipe, data, cache_for(cand), make_from(cand), (0.0,), oracle, **post(cand))
+        table.append({u: r[u][0.0] for u in uris})
     rows, chosen = {}, {}
-    for held in data:
-        others = [u for u in data if u != held]
+    for held in uris:
+        others = [u for u in uris if u != held]
         best = min(range(len(candidates)), key=lambda i: der([table[i][u] for u in others])["der"])
-        chosen[held] = candidates[best]
-        r = evaluate(pipe, {held: data[held]}, cache, make_clusterer_from(candidates[best]))
-        rows[held] = r[held]
-    return rows, chosen, table
+        cand = candidates[best]
+        chosen[held] = cand
+        one = {held: data[held]}
+        rows[held] = evaluate(
+            pipe, one, cache_for(cand), make_from(cand), oracle=oracle, **post(cand)
+        )[held]
+    in_sample = min(range(len(candidates)), key=lambda i: der([table[i][u] for u in uris])["der"])
+    return rows, chosen, (candidates[in_sample], der([table[in_sample][u] for u in uris]))

@@ -2,7 +2,11 @@
 
 Diarization gives speaker turns; ASR gives words. Each word gets the speaker of the turn
 that covers most of it (turns may overlap when two people talk at once), each segment
-the speaker who says most of it. A word that no turn touches (Whisper's word times drift
+the speaker who says most of it. A word inside two turns alike goes to the longer turn:
+in overlapped speech Whisper writes the voice that carries on, and the diarization's
+second voice there is often a short turn (pyannote's reconstruction even pads the frames
+its count says hold two people, when one cluster is active, with a label of no voice: it
+is heard only in overlap, bench/diarization.md "labels / voices"). A word that no turn touches (Whisper's word times drift
 a little past the speech) takes the nearest turn within NEAREST_S, else none.
 
 In the cues (subtitles/cues.py calls `dialogue_layout`), a cue holding two speakers
@@ -20,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 NEAREST_S = 0.5  # how far outside every turn a word may lie and still take the nearest
+TIE_S = 0.001  # overlaps equal to the millisecond (turn times are rounded to it) are a tie
 DASH = "- "
 
 
@@ -36,13 +41,15 @@ def speaker_finder(turns: Sequence[dict[str, Any]]) -> Callable[[float, float], 
 
     def find(start: float, end: float) -> str | None:
         k = bisect.bisect_left(starts, end)  # turns[:k] start before the word ends
-        best, best_overlap = None, 0.0
+        best, best_key = None, (0.0, 0.0)
         m = k - 1
         while m >= 0 and reach[m][0] > start:  # earlier turns all end before the word
             t = turns[m]
             overlap = min(end, t["end"]) - max(start, t["start"])
-            if overlap > best_overlap:
-                best, best_overlap = t["speaker"], overlap
+            # most overlap (equal within TIE_S), then the longer turn
+            key = (round(overlap / TIE_S) * TIE_S, t["end"] - t["start"])
+            if overlap > 0 and key > best_key:
+                best, best_key = t["speaker"], key
             m -= 1
         if best is not None:
             return best

@@ -18,8 +18,13 @@ def turn(start, end, speaker):
 
 
 def brute_force(start, end, turns):
-    """The definition: most overlap wins; else the nearest turn within NEAREST_S."""
-    best = max(turns, key=lambda t: min(end, t["end"]) - max(start, t["start"]))
+    """The definition: most overlap wins (equal to the millisecond: the longer turn);
+    else the nearest turn within NEAREST_S."""
+
+    def overlap(t):
+        return min(end, t["end"]) - max(start, t["start"])
+
+    best = max(turns, key=lambda t: (round(overlap(t), 3), t["end"] - t["start"]))
     if min(end, best["end"]) - max(start, best["start"]) > 0:
         return best["speaker"]
     gaps = [(max(t["start"] - end, start - t["end"]), t["speaker"]) for t in turns]
@@ -32,10 +37,24 @@ def test_a_word_takes_the_turn_covering_most_of_it():
     find = speakers.speaker_finder(turns)
     assert find(0.2, 0.5) == "A"
     assert find(1.6, 2.4) == "B"  # 0.4 s in A, 0.8 s in B
-    assert find(1.6, 1.9) in ("A", "B")  # inside both: one of them, never None
+    assert find(1.6, 1.9) == "B"  # inside both alike: the longer turn (2.5 s against 2 s)
     assert find(4.3, 4.4) == "B"  # just after B's end
     assert find(5.0, 5.2) is None  # far from every turn
     assert find(5.7, 5.9) == "A"  # just before A's second turn
+
+
+def test_a_word_in_overlap_goes_to_the_voice_that_carries_on():
+    """A second voice heard only in overlap (a short turn inside a long one, as pyannote's
+    padded count makes) does not take the long turn's words, whichever turn comes first."""
+    long, short = turn(10.0, 20.0, "A"), turn(14.0, 15.0, "B")
+    for turns in ([long, short], [short, long]):
+        find = speakers.speaker_finder(turns)
+        assert find(14.2, 14.6) == "A"
+        assert find(13.8, 14.6) == "A"  # more of it in A
+        assert find(14.9, 15.0) == "A"
+    assert (
+        speakers.speaker_finder([turn(14.0, 15.0, "B"), turn(14.5, 14.9, "A")])(14.5, 14.9) == "B"
+    )
 
 
 def test_speaker_finder_agrees_with_the_definition_on_random_turns():
@@ -50,9 +69,12 @@ def test_speaker_finder_agrees_with_the_definition_on_random_turns():
             s = round(rng.uniform(0, 36), 2)
             e = round(s + rng.uniform(0.05, 0.8), 2)
             got, want = find(s, e), brute_force(s, e, turns)
-            overlaps = [min(e, t["end"]) - max(s, t["start"]) for t in turns]
-            overlaps = [round(o, 9) for o in overlaps if o > 0]
-            if len(set(overlaps)) == len(overlaps):  # no tie
+            keys = [
+                (round(min(e, t["end"]) - max(s, t["start"]), 3), round(t["end"] - t["start"], 9))
+                for t in turns
+                if min(e, t["end"]) - max(s, t["start"]) > 0
+            ]
+            if len(set(keys)) == len(keys):  # no tie on both overlap and length
                 assert got == want, (s, e, turns)
 
 
