@@ -12,9 +12,11 @@ from subsmith import clustering, settings
 CHUNK, STEP, FRAMES = 10.0, 1.0, 100
 
 
-@pytest.fixture(scope="module")
-def opts():
-    return clustering.ClusteringOptions.from_config(settings.load()["diarization"]["clustering"])
+@pytest.fixture(scope="module", params=["constrained", "spectral", "agglomerative"])
+def opts(request):
+    """Each of this module's methods, with config.yaml's settings (constrained is the default)."""
+    section = settings.load()["diarization"]["clustering"]
+    return clustering.ClusteringOptions.from_config({**section, "method": request.param})
 
 
 def scene(turns: list[int], seconds_each: int = 4, dim: int = 32, seed: int = 0, spread=0.25):
@@ -152,3 +154,88 @@ def test_lean_reconstruction_is_pyannotes_one_speaker_at_a_time():
     a, b = ours.sliding_window, theirs.sliding_window
     assert (a.start, a.duration, a.step) == (b.start, b.duration, b.step)
     np.testing.assert_array_equal(ours.data, theirs.data)
+
+
+def constrained_reference(x, forbid, threshold):
+    """The definition, naively: merge the closest pair of clusters (cosine distance of
+    their normalised sums) that holds no forbidden pair, while it is under threshold."""
+    clusters = [[i] for i in range(len(x))]
+    while len(clusters) > 1:
+        best = None
+        for a in range(len(clusters)):
+            for b in range(a + 1, len(clusters)):
+                if forbid[np.ix_(clusters[a], clusters[b])].any():
+                    continue
+                ca, cb = (
+                    x[c].sum(0) / np.linalg.norm(x[c].sum(0)) for c in (clusters[a], clusters[b])
+                )
+                d = 1.0 - ca @ cb
+                if best is None or d < best[0]:
+                    best = (d, a, b)
+        if best is None or best[0] > threshold:
+            break
+        _, a, b = best
+        clusters[a] += clusters.pop(b)
+    labels = np.zeros(len(x), dtype=int)
+    for k, c in enumerate(clusters):
+        labels[c] = k
+    return labels
+
+
+def partition(labels) -> set[frozenset[int]]:
+    return {frozenset(np.flatnonzero(labels == k).tolist()) for k in np.unique(labels)}
+
+
+def test_constrained_clustering_is_its_definition_on_random_embeddings():
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = int(rng.integers(2, 40))
+        voices = rng.normal(size=(int(rng.integers(1, 6)), 8))
+        x = voices[rng.integers(0, len(voices), n)] + 0.6 * rng.normal(size=(n, 8))
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+        chunk = rng.integers(0, max(1, n // 2), n)
+        seconds = rng.uniform(0, 3, n)
+        forbid = clustering.cannot_link(chunk, seconds, 1.0)
+        threshold = float(rng.uniform(0.1, 0.8))
+        got = clustering.constrained_labels(x, forbid, threshold, 1, n)
+        assert partition(got) == partition(constrained_reference(x, forbid, threshold)), trial
+
+
+def test_cannot_link_pairs_the_speakers_of_one_window_that_talk_enough():
+    chunk = np.array([0, 0, 0, 1, 1, 2])
+    seconds = np.array([2.0, 1.5, 0.4, 3.0, 1.0, 5.0])
+    forbid = clustering.cannot_link(chunk, seconds, 1.0)
+    pairs = {(int(i), int(j)) for i, j in zip(*np.nonzero(forbid), strict=True) if i < j}
+    assert pairs == {(0, 1), (3, 4)}  # item 2 talks 0.4 s: too little to say it is another
+
+
+def test_two_similar_voices_heard_together_stay_two_people():
+    """Two voices close enough for the threshold to merge them, taking turns within the
+    same windows: the windows say they are two people, so constrained keeps them apart;
+    plain agglomerative at the same cut merges them."""
+    seg, emb, truth = scene([0, 1] * 8, seconds_each=3, spread=0.05, seed=4)
+    rng = np.random.default_rng(4)
+    close = rng.normal(size=emb.shape[-1])
+    for c, s in zip(*np.nonzero(truth >= 0), strict=True):  # both voices near one point
+        emb[c, s] = close + 0.25 * (1 if truth[c, s] else -1) * np.eye(emb.shape[-1])[0]
+        emb[c, s] += 0.02 * rng.normal(size=emb.shape[-1])
+    section = settings.load()["diarization"]["clustering"]
+    constrained = clustering.ClusteringOptions.from_config(section)
+    assert constrained.method == "constrained"
+    x = emb[truth >= 0]
+    x = x / np.linalg.norm(x, axis=1, keepdims=True)
+    assert 1 - (x[0] @ x[-1]) < constrained.constrained_threshold  # the cut would merge them
+    hard, centroids = run(seg, emb, constrained)
+    assert centroids.shape[0] == 2 and same_partition(hard, truth)
+    plain = clustering.ClusteringOptions.from_config(
+        {**section, "method": "agglomerative", "threshold": constrained.constrained_threshold}
+    )
+    assert run(seg, emb, plain)[1].shape[0] == 1
+
+
+def test_constrained_clustering_merges_heard_together_only_when_the_user_says_so():
+    seg, emb, _ = scene([0, 1, 2] * 6, seconds_each=3, seed=5)
+    opts = clustering.ClusteringOptions.from_config(settings.load()["diarization"]["clustering"])
+    assert run(seg, emb, opts)[1].shape[0] == 3
+    assert run(seg, emb, opts, num_speakers=1)[1].shape[0] == 1
+    assert run(seg, emb, opts, max_speakers=2)[1].shape[0] == 2
