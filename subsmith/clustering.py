@@ -13,8 +13,9 @@ What this module does instead, chosen by cross-validation (bench/diarization.md)
   `cannot_link_seconds` there) never end up in one cluster. The model was trained to give
   different people different local speakers within its 10 s window, so that is evidence
   the embeddings alone do not use: similar voices of one scene stay apart, and the
-  distance threshold then only has to decide across scenes. On the bench's scene track
-  (the excerpts end to end, twice) it cut confusion by a third at the same missed speech;
+  distance threshold then only has to decide across scenes. On the bench's scene tracks
+  (the excerpts end to end, twice) confusion fell from 26.7 % (pyannote's clustering) to
+  8.3 %, at the same missed speech;
 - spectral clustering of the cosine affinity (each row keeps only its nearest neighbours, so
   a few confusable embeddings do not bridge two speakers), with the number of speakers read
   from the largest eigengap of the graph Laplacian, bounded by num/min/max_speakers;

@@ -3,11 +3,12 @@
 Diarization gives speaker turns; ASR gives words. Each word gets the speaker of the turn
 that covers most of it (turns may overlap when two people talk at once), each segment
 the speaker who says most of it. A word inside two turns alike goes to the longer turn:
-in overlapped speech Whisper writes the voice that carries on, and the diarization's
-second voice there is often a short turn (pyannote's reconstruction even pads the frames
-its count says hold two people, when one cluster is active, with a label of no voice: it
-is heard only in overlap, bench/diarization.md "labels / voices"). A word that no turn touches (Whisper's word times drift
-a little past the speech) takes the nearest turn within NEAREST_S, else none.
+Whisper mostly writes one voice where two overlap, and the second voice of the
+diarization there is often a short turn inside a long one (pyannote's reconstruction even
+pads frames its count says hold two people, when one cluster is active there, with a
+label heard only in overlap: bench/diarization.md, "labels / voices"). A word that no turn
+touches (Whisper's word times drift a little past the speech) takes the nearest turn
+within NEAREST_S, else none.
 
 In the cues (subtitles/cues.py calls `dialogue_layout`), a cue holding two speakers
 shows one speaker per line, each line opened by the dialogue dash "- " (the convention
