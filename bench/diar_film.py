@@ -99,15 +99,12 @@ def run(wav: Path, regions: Path, override: dict, threads: int) -> dict:
 
 
 def der(reference: list[dict], hypothesis: list[dict]) -> float:
-    from pyannote.core import Annotation, Segment
+    from diar_score import annotation
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    ref, hyp = Annotation(), Annotation()
-    for i, t in enumerate(reference):
-        ref[Segment(t["start"], t["end"]), i] = t["speaker"]
-    for i, t in enumerate(hypothesis):
-        hyp[Segment(t["start"], t["end"]), i] = t["speaker"]
-    return DiarizationErrorRate(collar=0.0, skip_overlap=False)(ref, hyp)
+    return DiarizationErrorRate(collar=0.0, skip_overlap=False)(
+        annotation(reference), annotation(hypothesis)
+    )
 
 
 def main() -> None:

@@ -86,6 +86,17 @@ def diarize_cached(
     return out.speaker_diarization
 
 
+def annotation(turns: list[dict], uri: str = "turns"):
+    """pyannote Annotation of [{start, end, speaker}] turns, one track each (two turns of one
+    speaker may overlap: both are kept)."""
+    from pyannote.core import Annotation, Segment
+
+    out = Annotation(uri=uri)
+    for k, t in enumerate(turns):
+        out[Segment(t["start"], t["end"]), k] = t["speaker"]
+    return out
+
+
 def voices(hyp) -> list[str]:
     """The output's labels that are heard alone somewhere. pyannote's reconstruction gives
     each frame as many labels as its speaker count says, and when the count is higher than

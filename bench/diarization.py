@@ -191,65 +191,89 @@ def overall(rows: dict, uris: list[str]) -> dict:
     return {"der0": d0, "der25": d25}
 
 
-def long_layout(data_dir: Path, minutes: float) -> list[tuple[Path, float]]:
-    """(WAV, its start on the long track): DATA_DIR's excerpts and pyannote's sample end to
-    end, each followed by 5 s of silence (a movie's pauses), repeated to `minutes`."""
+GAP_SECONDS = 5.0  # silence after each excerpt on the long and scene tracks (a movie's pauses)
+
+
+def placements(
+    data: dict, uris: list[str], rounds: int | None = None, minutes: float | None = None
+) -> list[tuple[str, float]]:
+    """(excerpt, its start on the track): `uris` end to end, each followed by GAP_SECONDS of
+    silence, `rounds` times over or repeated until `minutes`."""
     import soundfile as sf
 
-    wavs = [*sorted(data_dir.glob("*.wav")), ds.references(data_dir)["sample"]["wav"]]
-    durations = [sf.info(str(p)).duration for p in wavs]
+    durations = [sf.info(str(data[u]["wav"])).duration for u in uris]
+    end = minutes * 60 if minutes is not None else float("inf")
+    count = rounds * len(uris) if rounds is not None else None
     out, t, i = [], 0.0, 0
-    while t < minutes * 60:
-        out.append((wavs[i % len(wavs)], t))
-        t += durations[i % len(wavs)] + 5.0
+    while t < end and (count is None or i < count):
+        out.append((uris[i % len(uris)], t))
+        t += durations[i % len(uris)] + GAP_SECONDS
         i += 1
     return out
 
 
-def long_track(data_dir: Path, minutes: float) -> Path:
-    """The long real-speech track of long_layout. Generated, never committed."""
+def track_seconds(data: dict, placed: list[tuple[str, float]]) -> float:
+    """Where the last excerpt's pause ends."""
     import soundfile as sf
 
-    path = WORK / f"long-{minutes:g}min.wav"
-    if path.exists():
-        return path
-    WORK.mkdir(parents=True, exist_ok=True)
-    gap = np.zeros(5 * de.SAMPLE_RATE, dtype=np.float32)
-    need = int(minutes * 60 * de.SAMPLE_RATE)
+    uri, t = placed[-1]
+    return t + sf.info(str(data[uri]["wav"])).duration + GAP_SECONDS
+
+
+def write_track(path: Path, data: dict, placed: list[tuple[str, float]], seconds: float) -> None:
+    """The track of `placed` as 16-bit WAV, cut at `seconds`, written as it goes."""
+    import soundfile as sf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gap = np.zeros(int(GAP_SECONDS * de.SAMPLE_RATE), dtype=np.float32)
+    need = int(seconds * de.SAMPLE_RATE)
     with sf.SoundFile(str(path), "w", de.SAMPLE_RATE, 1, "PCM_16") as f:
         done = 0
-        for wav, _ in long_layout(data_dir, minutes):
-            x = np.concatenate([sf.read(str(wav), dtype="float32")[0], gap])[: need - done]
+        for uri, _ in placed:
+            x = sf.read(str(data[uri]["wav"]), dtype="float32")[0]
+            x = np.concatenate([x, gap])[: need - done]
             f.write(x)
             done += len(x)
+
+
+def track_reference(data: dict, placed: list[tuple[str, float]], seconds: float, uri: str):
+    """Each excerpt's reference turns moved to where it plays, cut at `seconds`. AMI names
+    each participant the same in every meeting, so one is one speaker all along;
+    pyannote's sample's two are named apart."""
+    from pyannote.core import Annotation, Segment
+
+    ref = Annotation(uri=uri)
+    for name, t in placed:
+        for seg, _, label in data[name]["ref"].itertracks(yield_label=True):
+            if seg.start + t < seconds:
+                speaker = label if name != "sample" else f"sample-{label}"
+                ref[Segment(seg.start + t, min(seg.end + t, seconds)), len(ref)] = speaker
+    return ref
+
+
+def long_track(data_dir: Path, minutes: float) -> Path:
+    """A long real-speech track: DATA_DIR's excerpts and pyannote's sample end to end with
+    their pauses, repeated to `minutes`. Generated, never committed."""
+    path = WORK / f"long-{minutes:g}min.wav"
+    if not path.exists():
+        data = ds.references(data_dir)
+        write_track(path, data, placements(data, list(data), minutes=minutes), minutes * 60)
     return path
 
 
 def long_reference(data_dir: Path, minutes: float):
-    """The long track's reference turns: each excerpt's, moved to where it plays; an AMI
-    participant is one speaker all along (pyannote's sample's two are named apart)."""
-    from pyannote.core import Annotation, Segment
-
-    refs = ds.references(data_dir)
-    end = minutes * 60
-    ref = Annotation(uri="long")
-    for wav, t in long_layout(data_dir, minutes):
-        uri = "sample" if wav == refs["sample"]["wav"] else wav.stem
-        for seg, _, label in refs[uri]["ref"].itertracks(yield_label=True):
-            if seg.start + t < end:
-                name = label if uri != "sample" else f"sample-{label}"
-                ref[Segment(seg.start + t, min(seg.end + t, end)), len(ref)] = name
-    return ref
+    """The long track's reference turns."""
+    data = ds.references(data_dir)
+    placed = placements(data, list(data), minutes=minutes)
+    return track_reference(data, placed, minutes * 60, "long")
 
 
-def long_accuracy(data_dir: Path, minutes: float, turns: list) -> dict:
+def long_accuracy(data_dir: Path, minutes: float, turns: list[dict]) -> dict:
     """DER and the speaker count of the long track's output against long_reference."""
-    from pyannote.core import Annotation, Segment, Timeline
+    from pyannote.core import Segment, Timeline
 
     ref = long_reference(data_dir, minutes)
-    hyp = Annotation(uri="long")
-    for k, (start, end, label) in enumerate(turns):
-        hyp[Segment(start, end), k] = label
+    hyp = ds.annotation(turns, "long")
     uem = Timeline([Segment(0, minutes * 60)])
     return {
         "der0": ds.der([ds.score_one(ref, hyp, uem, 0.0)]),
@@ -333,7 +357,10 @@ def one(path: Path, out: Path, threads: int) -> None:
                 "steps": steps,
                 "audio": audio,
                 "speakers": len(ann.labels()),
-                "turns": [[seg.start, seg.end, label] for seg, _, label in ann.itertracks(True)],
+                "turns": [
+                    {"start": seg.start, "end": seg.end, "speaker": label}
+                    for seg, _, label in ann.itertracks(yield_label=True)
+                ],
             }
         )
     )
@@ -479,7 +506,7 @@ def oracle_settings(pipe, data: dict, section: dict, cache: dict, new: dict) -> 
     rows, chosen, in_sample = ds.cross_validate(
         pipe, data, ds.grid({"count_threshold": counts}), make_from, post, lambda c: cache, True
     )
-    base = {**new, "oracle": True, "cpu_per_hour": None, "seconds_per_hour": None}
+    base = {**new, "cpu_per_hour": None, "seconds_per_hour": None}
     out["oracle clustering"] = {**base, "rows": rows, "chosen": chosen, "in_sample": in_sample}
     soft = {
         u: de.marginals(pipe, item["wav"], new["step"], new["segmentation"][0])
@@ -506,30 +533,25 @@ def oracle_settings(pipe, data: dict, section: dict, cache: dict, new: dict) -> 
 def scene_tracks(data: dict) -> dict[str, dict]:
     """Two long tracks for the clustering across scenes: the files of one half (alternate
     files in order, so each half has sample or not, three- and four-speaker meetings)
-    end to end with 5 s pauses, twice over, with their reference turns moved onto the
-    track's clock. AMI names each participant the same in every meeting, so a speaker
-    heard in two excerpts (or twice) is one speaker of the track: what a film's
-    characters are across its scenes. Generated into bench/work/diar, never committed."""
-    import soundfile as sf
-    from pyannote.core import Annotation, Segment, Timeline
+    end to end with their pauses, twice over, with their reference turns moved onto the
+    track's clock (track_reference: a speaker heard in two excerpts, or twice, is one
+    speaker of the track, as a film's characters are across its scenes). Generated into
+    bench/work/diar, never committed."""
+    from pyannote.core import Segment, Timeline
 
     uris = list(data)
-    folds = {"A": uris[0::2], "B": uris[1::2]}
     out = {}
-    WORK.mkdir(parents=True, exist_ok=True)
-    for fold, members in folds.items():
+    for fold, members in {"A": uris[0::2], "B": uris[1::2]}.items():
         path = WORK / f"scene-{fold}.wav"
-        ref, pieces, t = Annotation(uri=f"scene-{fold}"), [], 0.0
-        for _ in range(2):
-            for uri in members:
-                x, sr = sf.read(str(data[uri]["wav"]), dtype="float32")
-                for seg, _, label in data[uri]["ref"].itertracks(yield_label=True):
-                    name = label if uri != "sample" else f"sample-{label}"
-                    ref[Segment(seg.start + t, seg.end + t), len(ref)] = name
-                pieces += [x, np.zeros(5 * sr, dtype=np.float32)]
-                t += len(x) / sr + 5.0
-        sf.write(str(path), np.concatenate(pieces), de.SAMPLE_RATE)
-        out[fold] = {"wav": path, "ref": ref, "uem": Timeline([Segment(0, t)]), "files": members}
+        placed = placements(data, members, rounds=2)
+        seconds = track_seconds(data, placed)
+        write_track(path, data, placed, seconds)
+        out[fold] = {
+            "wav": path,
+            "ref": track_reference(data, placed, seconds, f"scene-{fold}"),
+            "uem": Timeline([Segment(0, seconds)]),
+            "files": members,
+        }
     return out
 
 
@@ -537,6 +559,8 @@ def scene_results(pipe, data: dict, section: dict, new: dict) -> dict:
     """The clustering across scenes, on the two scene tracks with new's model outputs:
     pyannote's clustering, the configured one, and the oracle floor. Two-fold
     cross-validation: each track is scored with the threshold chosen on the other."""
+    import shutil
+
     from pyannote.audio.pipelines.clustering import OracleClustering
 
     tracks = scene_tracks(data)
@@ -545,26 +569,17 @@ def scene_results(pipe, data: dict, section: dict, new: dict) -> dict:
         name: de.cached(pipe, t["wav"], new["step"], new["mode"], tmp, *new["segmentation"])
         for name, t in tracks.items()
     }
-    import shutil
-
     shutil.rmtree(tmp, ignore_errors=True)
     count = {"count_threshold": section["count_threshold"]}
-    methods = {
-        "pyannote clustering": [
-            {"threshold": th, "min_cluster_size": section["min_cluster_size"], **count}
-            for th in sorted({section["clustering_threshold"], *PYANNOTE_THRESHOLDS})
-        ],
-    }
-    if section["clustering"]["method"] != "pyannote":
-        key = "constrained_threshold" if section["clustering"]["method"] == "constrained" else None
-        methods["new"] = (
-            [
-                {"method": "constrained", key: th, **count}
-                for th in sorted({section["clustering"][key], *CONSTRAINED_THRESHOLDS})
-            ]
-            if key
-            else [{**count}]
-        )
+
+    def at_count(cands: list[dict]) -> list[dict]:  # the thresholds, at the configured count
+        return [c for c in cands if c["count_threshold"] == section["count_threshold"]]
+
+    methods = {"pyannote clustering": at_count(pyannote_candidates(section))}
+    if section["clustering"]["method"] == "constrained":
+        methods["new"] = at_count(new_candidates(section))
+    elif section["clustering"]["method"] != "pyannote":
+        methods["new"] = [count]
     out = {}
     for name, cands in methods.items():
         rows, chosen, _ = ds.cross_validate(
