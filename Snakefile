@@ -9,6 +9,7 @@ from snakemake.utils import min_version
 
 from subsmith.settings import (
     ConfigError,
+    canonical as canonical_config,
     upgrade as upgrade_config,
     validate as validate_config,
 )
@@ -27,6 +28,8 @@ try:
 except ConfigError as exc:
     print(exc, file=sys.stderr)
     sys.exit(1)
+# Language codes in one form: deu, ger and de are all de (Movie.de.srt).
+canonical_config(config)
 
 
 include: "rules/common.smk"

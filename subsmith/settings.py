@@ -72,7 +72,22 @@ def load(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
         config = _merge(config, yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
     upgrade(config)
     validate(config)
+    canonical(config)
     return config
+
+
+def canonical(config: dict[str, Any]) -> None:
+    """The language codes in their one form, in place: ISO 639-1 where there is one
+    ("deu", "ger", "DE" -> "de"), so the sidecar is `<movie>.de.srt` whichever form the
+    user wrote and Whisper gets a code it knows (it refuses "deu" at asr, after demux,
+    VAD and diarization ran). An unknown code stays as written: pre-flight refuses it."""
+    from . import languages
+
+    if config.get("language") not in (None, "auto"):
+        config["language"] = languages.to_639_1(str(config["language"]))
+    demux = config.get("demux") or {}
+    if demux.get("audio_language"):
+        demux["audio_language"] = languages.to_639_1(str(demux["audio_language"]))
 
 
 # --- validation: one line per config error ----------------------------------------------
