@@ -123,3 +123,18 @@ def test_language_deu_names_the_sidecar_de_in_the_workflow(tmp_path):
     proc = run_snakemake(tmp_path, "--dry-run", "--config", "language=deu")
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "out/Movie/Movie.de.srt" in proc.stdout and "Movie.deu." not in proc.stdout
+
+
+def test_an_unknown_language_is_refused_before_demux(tmp_path):
+    """A real run (not a dry one: pre-flight runs at its start) stops in one line."""
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "Movie.mkv").write_bytes(b"")
+    proc = run_snakemake(tmp_path, "--config", "language=xx")
+    assert proc.returncode != 0
+    lines = [s for s in proc.stderr.splitlines() if s.startswith("subsmith pre-flight:")]
+    assert lines == [
+        "subsmith pre-flight: language 'xx' is no language Whisper can transcribe; set "
+        "`language` to the ISO 639-1 or 639-2 code of a language Whisper knows (de, deu or "
+        "ger for German), or auto"
+    ]
+    assert not (tmp_path / "out" / "Movie").exists()  # no stage ran
