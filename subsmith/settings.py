@@ -18,7 +18,7 @@ import difflib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -111,7 +111,10 @@ def validate(config: dict[str, Any], schema_path: str | os.PathLike[str] = SCHEM
     schema = yaml.safe_load(Path(schema_path).read_text(encoding="utf-8"))
     check_properties = Draft202012Validator.VALIDATORS["properties"]
 
-    def fill_defaults(validator, properties, instance, subschema):  # noqa: ANN001, ANN202
+    def fill_defaults(
+        validator: Any, properties: dict[str, Any], instance: Any, subschema: dict[str, Any]
+    ) -> Iterator[Any]:
+        """jsonschema's `properties` check, after setting each missing key's default."""
         if isinstance(instance, dict):
             for key, sub in properties.items():
                 if "default" in sub:

@@ -109,7 +109,7 @@ def test_the_config_language_is_read_in_its_one_form_and_whisper_gets_its_own_co
     assert cfg["language"] == "de" and cfg["demux"]["audio_language"] == "fr"
 
     class Never:
-        def detect_language(self, audio):  # noqa: ANN001, ANN201
+        def detect_language(self, audio: object) -> None:
             raise AssertionError("a set language is not detected")
 
     assert spoken.settle("auto", "jv", [], None, lambda name: Never())[0] == "jw"
