@@ -225,12 +225,17 @@ def _describe(el: ET.Element) -> dict[str, Any]:
 
 def nfo_kind(path: Path) -> str | None:
     """What an .nfo describes, by its root element: "movie" (<movie>), "episode"
-    (<episodedetails>), "tvshow" (<tvshow>), or None (a URL-only or unknown .nfo).
+    (<episodedetails>), "tvshow" (<tvshow>), or None when it does not say (a URL-only
+    .nfo says "movie" only when its link is a TMDB movie's).
 
     The media server that wrote it knew; the file name does not always say: guessit reads
     "The Printers (1470)" as season 14 episode 70, so the .nfo's word comes first.
     """
-    tags = [t.tag for t in _parse_nfo(path)]
+    tops = _parse_nfo(path)
+    if not tops:  # a URL-only .nfo: a TMDB movie link says movie; nothing else is sure
+        m = _TMDB_URL.search(_read_text(path))
+        return "movie" if m and m.group("kind") == "movie" else None
+    tags = [t.tag for t in tops]
     for tag, kind in (("movie", "movie"), ("episodedetails", "episode"), ("tvshow", "tvshow")):
         if tag in tags:
             return kind

@@ -206,3 +206,10 @@ def test_an_nfo_without_ids_searches_by_its_title_and_year(tmp_path):
         search = fake.requests[0]["query"]
     assert search["query"] == "Sense and Sensibility" and search["year"] == "1995"
     assert data["tmdb_id"] == 4584
+
+
+def test_a_url_only_nfo_with_a_tmdb_movie_link_makes_it_a_movie(tmp_path):
+    path = place(tmp_path, "The Printers (1470).mkv", "https://www.themoviedb.org/movie/603\n")
+    data, notes = run(tmp_path, path)
+    assert data["query"]["kind"] == "movie" and data["query"]["season"] is None
+    assert notes[-1].endswith(".nfo: no title or cast in it")  # ids only: TMDB's to fill
