@@ -3,10 +3,16 @@
 #   snakemake --cores 8 out/Movie/final.mkv   one movie
 #   snakemake --cores 8 --dry-run             what is left to do
 import os
+import sys
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
-from subsmith.settings import upgrade as upgrade_config
+from subsmith.settings import (
+    ConfigError,
+    canonical as canonical_config,
+    upgrade as upgrade_config,
+    validate as validate_config,
+)
 
 min_version("9.0")
 
@@ -16,7 +22,14 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 # Deprecated section names (vad:, subtitles:) are read as the new ones, with a warning.
 upgrade_config(config)
-validate(config, "config.schema.yaml")
+# One line per config error (snakemake.utils.validate prints the whole schema and config).
+try:
+    validate_config(config)
+except ConfigError as exc:
+    print(exc, file=sys.stderr)
+    sys.exit(1)
+# Language codes in one form: deu, ger and de are all de (Movie.de.srt).
+canonical_config(config)
 
 
 include: "rules/common.smk"

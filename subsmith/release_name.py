@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,36 @@ class ReleaseName:
         q = asdict(self)
         q["episodes"] = list(self.episodes)
         return q
+
+    def corrected(self, kind: str, nfo: Mapping[str, Any]) -> ReleaseName:
+        """This name as an .nfo beside the file tells it (sidecars.beside).
+
+        A media server wrote the .nfo after matching the film, so its kind, title, year and
+        episode numbers beat guessit's guess from the name, which reads a year as an
+        episode ("The Printers (1470)" -> S14E70) or an absolute episode as part of the
+        title; the guess only fills what the .nfo leaves out. Ids stay apart (the tmdb
+        stage takes the .nfo's as hints, an id tag in the name first).
+        """
+        if kind == "movie":
+            season, episodes, episode_title = None, (), None
+        else:
+            eps = [e for e in nfo.get("episodes") or [] if e.get("episode") is not None]
+            season = next((e["season"] for e in eps if e.get("season") is not None), None)
+            episodes = tuple(int(e["episode"]) for e in eps) or self.episodes
+            episode_title = next((e["title"] for e in eps if e.get("title")), None)
+            if season is None:
+                season = self.season
+            episode_title = episode_title or self.episode_title
+        year = nfo.get("year")
+        return replace(
+            self,
+            kind=kind,
+            title=str(nfo.get("title") or self.title),
+            year=int(year) if isinstance(year, int) else self.year,
+            season=season,
+            episodes=episodes,
+            episode_title=episode_title,
+        )
 
 
 def relative_name(path: str | os.PathLike[str], root: str | os.PathLike[str] | None) -> str:

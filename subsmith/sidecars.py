@@ -22,6 +22,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from .jsonio import read_json
+from .release_name import ReleaseName
 
 # Crew jobs worth keeping: the names a dialogue may mention (or a viewer may look for).
 CREW_JOBS = ("Director", "Screenplay", "Writer", "Novel", "Story", "Author", "Characters")
@@ -222,6 +223,25 @@ def _describe(el: ET.Element) -> dict[str, Any]:
     }
 
 
+def nfo_kind(path: Path) -> str | None:
+    """What an .nfo describes, by its root element: "movie" (<movie>), "episode"
+    (<episodedetails>), "tvshow" (<tvshow>), or None when it does not say (a URL-only
+    .nfo says "movie" only when its link is a TMDB movie's).
+
+    The media server that wrote it knew; the file name does not always say: guessit reads
+    "The Printers (1470)" as season 14 episode 70, so the .nfo's word comes first.
+    """
+    tops = _parse_nfo(path)
+    if not tops:  # a URL-only .nfo: a TMDB movie link says movie; nothing else is sure
+        m = _TMDB_URL.search(_read_text(path))
+        return "movie" if m and m.group("kind") == "movie" else None
+    tags = [t.tag for t in tops]
+    for tag, kind in (("movie", "movie"), ("episodedetails", "episode"), ("tvshow", "tvshow")):
+        if tag in tags:
+            return kind
+    return None
+
+
 def read_movie_nfo(path: Path) -> dict[str, Any]:
     """A Kodi/Jellyfin/Emby movie .nfo in the tmdb_data.json shape."""
     tops = _parse_nfo(path)
@@ -271,8 +291,10 @@ def read_episode_nfo(show_nfo: Path | None, episode_nfo: Path | None) -> dict[st
                 if c not in data["crew"]:
                     data["crew"].append(c)
         data["episodes"] = episodes
-        if show_nfo is None:
-            data.setdefault("title", None)
+        if show_nfo is None:  # no tvshow.nfo: the episode's <showtitle> names the show
+            data["title"] = next(
+                (_text(ep, "showtitle") for ep in eps if _text(ep, "showtitle")), None
+            )
     return data
 
 
@@ -316,3 +338,63 @@ def read_json_sidecar(path: Path) -> dict[str, Any]:
         if isinstance(c, dict) and isinstance(c.get("name"), str)
     ]
     return out
+
+
+# --- what is beside one movie ---------------------------------------------------------
+
+
+def _read_nfo(
+    movie: Path, guess: ReleaseName, extensions: Iterable[str]
+) -> tuple[str, dict[str, Any] | None, Path | None]:
+    """(movie or episode, the .nfo data, its file). The .nfo's root element decides the
+    kind; the file name's guess only when no .nfo beside the movie says (none, or a
+    URL-only one). May raise SidecarError."""
+    own = movie_nfo(movie, extensions)
+    said = nfo_kind(own) if own is not None else None
+    if said == "movie":
+        return "movie", read_movie_nfo(own), own  # type: ignore[arg-type]
+    kind = "episode" if said in ("episode", "tvshow") else guess.kind
+    if kind == "movie":
+        return "movie", (read_movie_nfo(own) if own is not None else None), own
+    show = own if said == "tvshow" else tvshow_nfo(movie)
+    episode = own if said == "episode" else None
+    if show is None and episode is None:
+        return "episode", None, None
+    return "episode", read_episode_nfo(show, episode), episode or show
+
+
+def beside(
+    movie: Path, guess: ReleaseName, extensions: Iterable[str], notes: list[str]
+) -> tuple[ReleaseName, dict[str, Any] | None, Path | None, dict[str, Any] | None, Path | None]:
+    """(the name as the .nfo corrects it, nfo data, its file, json data, its file).
+
+    An unreadable sidecar becomes a note (and is not used). An .nfo whose TMDB id differs
+    from an id tag in the name ("[tmdbid-603]") describes another film (a copied or stale
+    .nfo): its cast would be wrong names, so it is not used, nor does it correct the name.
+    """
+    kind, nfo, nfo_file = guess.kind, None, None
+    try:
+        kind, nfo, nfo_file = _read_nfo(movie, guess, extensions)
+    except SidecarError as exc:
+        notes.append(str(exc))
+        kind = guess.kind
+    js = None
+    js_file = json_sidecar(movie)
+    if js_file is not None:
+        try:
+            js = read_json_sidecar(js_file)
+        except SidecarError as exc:
+            notes.append(str(exc))
+    if guess.tmdb_id is not None:
+        for data, path in ((nfo, nfo_file), (js, js_file)):
+            other = (data or {}).get("tmdb_id")
+            if other is not None and str(other) != str(guess.tmdb_id):
+                notes.append(
+                    f"{path}: about tmdb id {other}, the name says {guess.tmdb_id}; not used"
+                )
+                if data is nfo:
+                    nfo, kind = None, guess.kind
+                else:
+                    js = None
+    name = guess.corrected(kind, nfo) if nfo is not None else guess
+    return name, nfo, nfo_file, js, js_file

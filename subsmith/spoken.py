@@ -70,7 +70,15 @@ def detector_for(model: str) -> str:
 
 def refusal(model: str, language: str | None) -> str | None:
     """Why `model` must not transcribe `language`, naming the fix; None when it may."""
-    if not language or language == AUTO or languages.same_language(language, "en"):
+    if not language or language == AUTO:
+        return None
+    if languages.whisper_code(language) is None:
+        return (
+            f"language {language!r} is no language Whisper can transcribe; set `language` "
+            "to the ISO 639-1 or 639-2 code of a language Whisper knows (de, deu or ger for "
+            "German), or auto"
+        )
+    if languages.same_language(language, "en"):
         return None
     if english_only(model_for(model, language)):
         return (
@@ -177,4 +185,7 @@ def settle(
     refused = refusal(model, language)
     if refused:
         raise StageError(refused)
+    # Whisper's own code ("jw" for Javanese, the config's "jv"); pre-flight refused codes
+    # it does not know, so the fallback is only for a caller that skipped it.
+    language = languages.whisper_code(language) or language
     return language, detection, model_for(model, language)

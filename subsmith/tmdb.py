@@ -484,44 +484,6 @@ def lookup(
 # --- the stage ------------------------------------------------------------------------
 
 
-def _sidecar_data(
-    movie: Path, name: ReleaseName, extensions: Iterable[str], notes: list[str]
-) -> tuple[dict[str, Any] | None, Path | None, dict[str, Any] | None, Path | None]:
-    """(nfo data, its file, json data, its file); an unreadable one becomes a note."""
-    nfo = nfo_file = js = js_file = None
-    try:
-        if name.kind == "episode":
-            show_nfo, ep_nfo = sidecars.tvshow_nfo(movie), sidecars.movie_nfo(movie, [])
-            if show_nfo or ep_nfo:
-                nfo_file = ep_nfo or show_nfo
-                nfo = sidecars.read_episode_nfo(show_nfo, ep_nfo)
-        else:
-            nfo_file = sidecars.movie_nfo(movie, extensions)
-            if nfo_file is not None:
-                nfo = sidecars.read_movie_nfo(nfo_file)
-    except sidecars.SidecarError as exc:
-        notes.append(str(exc))
-        nfo = None
-    js_file = sidecars.json_sidecar(movie)
-    if js_file is not None:
-        try:
-            js = sidecars.read_json_sidecar(js_file)
-        except sidecars.SidecarError as exc:
-            notes.append(str(exc))
-            js = None
-    # A sidecar with another TMDB id than the name's describes another film (a copied or
-    # stale .nfo): its cast would be wrong names, so it is not used.
-    if name.tmdb_id is not None:
-        for i, (data, path) in enumerate(((nfo, nfo_file), (js, js_file))):
-            other = (data or {}).get("tmdb_id")
-            if other is not None and str(other) != str(name.tmdb_id):
-                notes.append(
-                    f"{path}: about tmdb id {other}, the name says {name.tmdb_id}; not used"
-                )
-                nfo, js = (None, js) if i == 0 else (nfo, None)
-    return nfo, nfo_file, js, js_file
-
-
 def _mtime_iso(path: Path | None) -> str | None:
     if path is None:
         return None
@@ -545,9 +507,11 @@ def gather(
     log = log or logging.getLogger("subsmith.tmdb")
     movie = Path(movie)
     credentials = Credentials.from_env() if credentials is None else credentials
-    name = release_name.parse(movie, root)
     notes: list[str] = []
-    nfo, nfo_file, js, js_file = _sidecar_data(movie, name, extensions, notes)
+    # The .nfo's kind, title and year beat the name's guess (sidecars.beside).
+    name, nfo, nfo_file, js, js_file = sidecars.beside(
+        movie, release_name.parse(movie, root), extensions, notes
+    )
     hints = {**(js or {}), **(nfo or {})}
     base: dict[str, Any] = {"query": name.as_query()}
 

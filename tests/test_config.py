@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 from conftest import run_snakemake
 from subsmith import settings
@@ -30,7 +28,7 @@ def config() -> dict:
 
 def test_shipped_config_is_valid_and_complete():
     cfg = config()
-    validate(cfg, SCHEMA)
+    settings.validate(cfg)
     assert cfg["asr"]["model"] == "auto"
     assert set(cfg["timeouts"]) == set(cfg["threads"]) == set(cfg["mem_mb"])
     assert set(cfg["timeouts"]) == set(STAGE_NAMES)  # one entry per stage of the table
@@ -38,7 +36,7 @@ def test_shipped_config_is_valid_and_complete():
 
 def test_schema_fills_defaults():
     cfg = {"input_dir": "in"}
-    validate(cfg, SCHEMA)
+    settings.validate(cfg)
     assert cfg["srt_generation"]["max_line_chars"] == 42
     assert cfg["timeouts"]["asr"] == 21600
     assert cfg["language"] == "en"
@@ -47,7 +45,7 @@ def test_schema_fills_defaults():
 def test_config_yaml_and_the_schema_defaults_are_the_same_values():
     """Two files, one fact: a config that leaves every key out gets config.yaml's values."""
     filled: dict = {}
-    validate(filled, SCHEMA)
+    settings.validate(filled)
     assert filled == config()
 
 
@@ -142,8 +140,8 @@ def test_wrong_values_are_rejected(path, value):
     for key in path[:-1]:
         node = node[key]
     node[path[-1]] = value
-    with pytest.raises(WorkflowError):
-        validate(cfg, SCHEMA)
+    with pytest.raises(settings.ConfigError):
+        settings.validate(cfg)
 
 
 def _pins(lines) -> dict[str, str]:

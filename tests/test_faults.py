@@ -524,8 +524,10 @@ def test_config_value_of_the_wrong_type_stops_before_anything_runs(tmp_path, cli
     (tmp_path / "bad.yaml").write_text("silero_vad:\n  threshold: loud\n")
     proc = run_snakemake(tmp_path, "--configfile", str(tmp_path / "bad.yaml"))
     assert proc.returncode != 0
-    err = proc.stdout + proc.stderr
-    assert "'loud' is not of type 'number'" in err and "threshold" in err
+    assert (
+        "subsmith: config `silero_vad.threshold`: expected a number between 0 and 1 "
+        "(neither included), got 'loud'"
+    ) in proc.stderr.splitlines()
     assert not (tmp_path / "out").exists()
 
 
