@@ -1,6 +1,10 @@
 rule demux:
     input:
         video=movie_file,
+        # The original language breaks ties between audio tracks, so tmdb runs first and
+        # a tie never depends on scheduling. ancient(): a later tmdb rerun (an edited
+        # .nfo) does not redo the audio and everything after it.
+        metadata=ancient(f"{MOVIE_DIR}/metadata/tmdb_data.json"),
     output:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         media=f"{MOVIE_DIR}/media.json",
@@ -16,8 +20,6 @@ rule demux:
         timeout=config["timeouts"]["demux"],
         demux=config["demux"],
         language=config["language"],
-        # Read only if the tmdb stage has written it: it breaks ties between tracks.
-        metadata=f"{MOVIE_DIR}/metadata/tmdb_data.json",
         input_identity=input_identity,
     script:
         "../scripts/demux.py"

@@ -15,7 +15,7 @@ def body(ctx):
         ctx.progress,
         audio_stream=opts.audio_stream,
         downmix=opts.downmix,
-        original_language=media.original_language(ctx.params.metadata),
+        original_language=media.original_language(ctx.input.metadata),
     )
     write_json_atomic(ctx.output.media, facts)
     a = facts["audio_stream"]

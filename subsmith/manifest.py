@@ -180,12 +180,21 @@ def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -
     for name, st in own.items():
         for f in (st or {}).get("writes") or ():
             writer[f] = name
+    names = list(own)
     is_open: dict[str, bool] = {}
-    for i, (name, st) in enumerate(own.items()):
-        earlier = list(own)[:i]
+
+    def open_(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        # Recursive, not in table order: demux reads tmdb's file (the original language),
+        # though tmdb comes after it in the table. A cycle (none in the workflow) is open.
+        if name in is_open:
+            return is_open[name]
+        if name in seen:
+            return True
+        st = own[name]
         if not steps[name]["completed"] or st is None:
             is_open[name] = True
-            continue
+            return True
+        earlier = names[: names.index(name)]
         reads = st.get("reads")
         known = {writer[f] for f in reads or () if f in writer} - {name}
         if reads is None:
@@ -195,7 +204,12 @@ def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -
             deps = known | {e for f in reads if f not in writer for e in unknown}
         # A stage whose files it read was redone since it ran: it waits to run again.
         redone = any(_later((own[d] or {}).get("finished_at"), st.get("started_at")) for d in known)
-        is_open[name] = redone or any(is_open.get(d, True) for d in deps - {name})
+        result = redone or any(open_(d, seen | {name}) for d in deps - {name})
+        is_open[name] = result
+        return result
+
+    for name in names:
+        open_(name)
     return is_open
 
 

@@ -120,6 +120,25 @@ def rule_files(tmp_path_factory) -> dict[str, tuple[list[str], list[str]]]:
     return files
 
 
+def run_order(files) -> list[str]:
+    """The stages in an order the workflow can run them: each after the stages whose
+    files it reads (tmdb comes before demux, which reads the original language)."""
+    writer = {f: stage for stage, (_, outs) in files.items() for f in outs}
+    order: list[str] = []
+
+    def visit(stage: str) -> None:
+        if stage in order:
+            return
+        for f in files[stage][0]:
+            if f in writer and writer[f] != stage:
+                visit(writer[f])
+        order.append(stage)
+
+    for stage in STAGE_NAMES:
+        visit(stage)
+    return order
+
+
 def _run(work: Path, files, stage: str, outcome: str | None = status.SUCCESS) -> None:
     """The stage's job as run_stage records it: started with its real files, then done."""
     d = work / "out" / "Film (2001)"
@@ -138,7 +157,7 @@ def _run(work: Path, files, stage: str, outcome: str | None = status.SUCCESS) ->
 
 def test_stages_after_one_being_redone_are_outdated(tmp_path, rule_files):
     d = tmp_path / "out" / "Film (2001)"
-    for stage in STAGE_NAMES:
+    for stage in run_order(rule_files):
         _run(tmp_path, rule_files, stage)
     _run(tmp_path, rule_files, "asr", outcome=None)  # asr is being redone
     p = manifest.render(d)["pipeline"]
@@ -162,21 +181,21 @@ def test_a_queued_stage_beside_the_chain_leaves_the_others_completed(tmp_path, r
     """pre_ner waits for a core while diarization holds both: silero_vad and pyannote_vad,
     done, read nothing of pre_ner's, so they are completed, not outdated."""
     d = tmp_path / "out" / "Film (2001)"
-    for stage in ("demux", "tmdb", "silero_vad", "pyannote_vad"):
+    for stage in ("tmdb", "demux", "silero_vad", "pyannote_vad"):
         _run(tmp_path, rule_files, stage)
     _run(tmp_path, rule_files, "diarization", outcome=None)
     p = manifest.render(d)["pipeline"]
     assert p["completed_stages"] == ["demux", "tmdb", "silero_vad", "pyannote_vad"]
     assert p["next_stage"] == "pre_ner" and p["current_stage"] == "diarization"
     assert not any(step.get("outdated") for step in p["steps"].values())
-    # tmdb, done while demux still waits: it reads only the movie.
+    # tmdb, done before demux (which reads its original language): it reads only the movie.
     (d / ".status" / "demux.json").unlink()
     p = manifest.render(d)["pipeline"]
     assert p["steps"]["tmdb"]["completed"] and p["next_stage"] == "demux"
     # silero_vad read demux's audio, whose record is gone (Snakemake clears it for a rerun).
     assert p["steps"]["silero_vad"]["outdated"] and p["steps"]["pyannote_vad"]["outdated"]
     # pre_ner redone and interrupted: asr and everything after read its names, directly or not.
-    for stage in STAGE_NAMES:
+    for stage in run_order(rule_files):
         _run(tmp_path, rule_files, stage)
     _run(tmp_path, rule_files, "pre_ner", outcome=status.FAILED)
     p = manifest.render(d, manifest.FINISHED)["pipeline"]
