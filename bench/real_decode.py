@@ -1,0 +1,135 @@
+"""Decode every real recording in ../shared/data once per model, and diarize it once:
+the inputs of bench/subtitles_real.py, cached under bench/work/real/ (JSON, the same
+shapes as the workflow's asr/transcript.json and diarization/speakers.json).
+
+    bench/real_decode.py DATA_DIR [--models tiny.en base]
+
+DATA_DIR holds the corpora as shared/ lays them out (ami-train, speech-dev, film-dev,
+speakers-dev, sound-events); a corpus that is missing is left out. Each recording is
+decoded as the asr stage decodes a movie (Silero's regions, asr.transcribe with the
+shipped options and the model's own beam), and diarized as the diarization stage does
+(subsmith.diarization with the shipped options), in this process: the workflow's own
+per-job overhead (about ten Python starts a movie) would cost more than the decoding.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from dataclasses import replace
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+import soundfile
+from common import BENCH, CONFIG
+from scipy.signal import resample_poly
+
+from subsmith import asr, diarization
+from subsmith.audio import SAMPLE_RATE
+from subsmith.vad import silero
+
+WORK = BENCH / "work" / "real"
+# The real recordings, by corpus: (folder, what the corpus is for here).
+CORPORA = {
+    "ami-train": "meetings, reference speaker turns",
+    "speakers-dev": "broadcast, meeting, distant room: reference speaker turns",
+    "speech-dev": "read speech, exact transcripts",
+    "film-dev": "1968 film dialogue, silver transcripts",
+    "sound-events": "real sound events without speech (the speech clips left out)",
+}
+
+
+def recordings(data: Path) -> list[tuple[str, Path]]:
+    """(corpus, wav) of every real recording there, sound-events' speech clips left out
+    (they are the negatives of the tagger, not of this bench)."""
+    found = []
+    for corpus in CORPORA:
+        folder = data / corpus
+        for wav in sorted(folder.glob("*.wav")):
+            if corpus == "sound-events" and wav.stem.startswith("speech_"):
+                continue
+            found.append((corpus, wav))
+    return found
+
+
+def load(path: Path) -> np.ndarray:
+    """16 kHz mono float32, as demux writes it (speech-dev has 22 kHz files)."""
+    audio, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    audio = audio.mean(axis=1)
+    if rate != SAMPLE_RATE:
+        g = gcd(rate, SAMPLE_RATE)
+        audio = resample_poly(audio, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    return audio
+
+
+def references(data: Path) -> dict[str, str]:
+    """{corpus/stem: reference text} from the transcripts.tsv files."""
+    out = {}
+    for corpus in ("speech-dev", "film-dev"):
+        tsv = data / corpus / "transcripts.tsv"
+        if not tsv.exists():
+            continue
+        with tsv.open(encoding="utf-8") as f:
+            for row in csv.reader(f, delimiter="\t"):
+                if row and row[0].endswith(".wav"):
+                    out[f"{corpus}/{Path(row[0]).stem}"] = row[-1]
+    return out
+
+
+def decode_all(data: Path, models: list[str]) -> dict:
+    vad = silero.VadOptions.from_config(CONFIG["silero_vad"])
+    shipped = asr.AsrOptions.from_config(CONFIG["asr"])
+    todo = recordings(data)
+    times: dict[str, float] = {}
+    audio = {f"{c}/{w.stem}": load(w) for c, w in todo}
+    regions = {k: silero.detect_speech(a, vad) for k, a in audio.items()}
+    for name in models:
+        model = asr.load_model(name, "cpu", "int8", threads=2, batch_size=shipped.batch_size)[0]
+        opts = replace(shipped, model=name)
+        t0 = time.perf_counter()
+        for key, samples in audio.items():
+            out = WORK / name / f"{key}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            result = asr.transcribe(model, samples, regions[key], opts, language="en")
+            out.write_text(json.dumps(result), encoding="utf-8")
+        times[name] = round(time.perf_counter() - t0, 1)
+        print(f"{name}: {len(audio)} recordings in {times[name]} s", file=sys.stderr)
+    dopts = diarization.DiarizationOptions.from_config(CONFIG["diarization"])
+    pipeline, about = diarization.load_pipeline(dopts, 2)
+    t0 = time.perf_counter()
+    for key, samples in audio.items():
+        out = WORK / "speakers" / f"{key}.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if regions[key]:
+            turns = diarization.diarize(pipeline, samples, dopts, None, regions[key])
+            result = diarization.summary(turns, about)
+        else:
+            result = diarization.no_speech("no speech")
+        out.write_text(json.dumps(result), encoding="utf-8")
+        (WORK / "silero" / f"{key}.json").parent.mkdir(parents=True, exist_ok=True)
+        (WORK / "silero" / f"{key}.json").write_text(
+            json.dumps({"speech": regions[key]}), encoding="utf-8"
+        )
+    times["diarization"] = round(time.perf_counter() - t0, 1)
+    seconds = {k: round(len(a) / SAMPLE_RATE, 3) for k, a in audio.items()}
+    meta = {"models": models, "seconds": seconds, "decode_seconds": times}
+    (WORK / "meta.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+    (WORK / "references.json").write_text(json.dumps(references(data)), encoding="utf-8")
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("data", type=Path)
+    ap.add_argument("--models", nargs="+", default=["tiny.en", "base"])
+    args = ap.parse_args(argv)
+    decode_all(args.data, args.models)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
