@@ -22,6 +22,7 @@ from .errors import SkipStage
 from .jsonio import read_json
 from .names import TITLES
 from .settings import options
+from .subtitles.text import glue_flags, join_words
 
 # Words before a common noun, hardly ever before a person's name ("the foster family").
 # Not "that" or "her", which as often come before a name ("tell her that Brandon ...").
@@ -121,10 +122,18 @@ def _candidates(
     already spelled as a form (never changed)."""
     exact: set[int] = set()
     by_text = {f.text: f for f in forms}
+    glue = glue_flags([w["word"] for w in words])
+
+    def spelled(i: int, n: int) -> str:
+        # The cores as the decoder spaced them: " Mc" "Kay" is "McKay", not "Mc Kay".
+        return "".join(
+            ("" if k == 0 or glue[i + k] else " ") + tokens[i + k].core for k in range(n)
+        )
+
     for i in range(len(tokens)):
         for n in range(opts.max_span_words, 0, -1):
             span = tokens[i : i + n]
-            if len(span) == n and " ".join(t.core for t in span) in by_text:
+            if len(span) == n and spelled(i, n) in by_text:
                 exact.update(range(i, i + n))
                 break
     out = []
@@ -137,7 +146,7 @@ def _candidates(
                 t.lead.strip() for t in span[1:]
             ):
                 break  # punctuation inside: not one name
-            spaced = " ".join(t.core for t in span)
+            spaced = spelled(i, n)
             joined = "".join(t.core for t in span)
             code = phonetic_codes(joined)
             titled = any(t.core.lower().rstrip(".") in TITLES for t in span)
@@ -308,8 +317,8 @@ def correct_words(
     for c in sorted(chosen, key=lambda c: c["i"]):
         out += words[k : c["i"]]
         new = _respell(words, tokens, c)
-        before = "".join(w["word"] for w in words[c["i"] : c["i"] + c["n"]]).strip()
-        after = "".join(w["word"] for w in new).strip()
+        before = join_words([w["word"] for w in words[c["i"] : c["i"] + c["n"]]])
+        after = join_words([w["word"] for w in new])
         k = c["i"] + c["n"]
         out += new
         if before == after:
@@ -374,6 +383,6 @@ def correct_transcript(
             continue
         seg["words"], made = correct_words(seg["words"], forms, opts)
         if made:
-            seg["text"] = "".join(w["word"] for w in seg["words"]).strip()
+            seg["text"] = join_words([w["word"] for w in seg["words"]])
             result["corrections"] += made
     return result

@@ -115,7 +115,11 @@ def words_of(lines):
 
 
 def test_quick_exchange_shares_a_cue_with_dialogue_dashes():
-    words = words_of([("A", "Ready?"), ("B", "Yes."), ("A", "Then we go now."), ("B", "Fine.")])
+    # Each turn lasts over speakers.MIN_TURN_S (0.85 s for three words): a 0.25 s one-word
+    # turn is below what the diarization resolves and no longer gets a dash of its own.
+    words = words_of(
+        [("A", "Ready to go?"), ("B", "Yes, I am."), ("A", "Then we go now."), ("B", "Fine by me.")]
+    )
     cues = subtitles.build_cues(words, RULES)
     shared = [c for c in cues if len(c.lines) == 2 and all(x.startswith("- ") for x in c.lines)]
     assert shared, [c.lines for c in cues]
