@@ -54,6 +54,7 @@ class _Word:
     segment: int | None
     speaker: str | None = None
     sources: list[int] = field(default_factory=list)  # indices of the input words it holds
+    piece: bool = False  # part of a word cut to fit a line: never dropped on its own
 
 
 @dataclass
@@ -127,7 +128,8 @@ def _units(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list[_Wo
         for k, part in enumerate(parts):
             a = w.start + (w.end - w.start) * k // len(parts)
             b = w.start + (w.end - w.start) * (k + 1) // len(parts)
-            pieces.append(_Word(part, a, b, w.segment, w.speaker, w.sources if k == 0 else []))
+            held = w.sources if k == 0 else []
+            pieces.append(_Word(part, a, b, w.segment, w.speaker, held, len(parts) > 1))
     return pieces
 
 
@@ -323,7 +325,7 @@ def compose(
                 lines,
                 span[0].start,
                 max(w.end for w in span),
-                all(w.end == w.start for w in span),
+                all(w.end == w.start and not w.piece for w in span),
             )
         )
     natural = len(slots)
