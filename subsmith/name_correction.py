@@ -228,9 +228,12 @@ def _judge(
 
 
 def _respell(
-    words: list[dict[str, Any]], tokens: list[Token], c: dict[str, Any]
+    words: list[dict[str, Any]], tokens: list[Token], c: dict[str, Any], spelled: bool = True
 ) -> list[dict[str, Any]]:
-    """The span's words replaced by the form's, on the span's own times."""
+    """The span's words replaced by the form's, on the span's own times. In a stream
+    spelled the decoder's way each new word after the first opens with a space; in an
+    older stripped stream (`spelled` false) none does, as text.glue_flags expects, or the
+    one spaced word would make the whole stream read as spelled and glue every word."""
     i, n, form = c["i"], c["n"], c["form"]
     span = words[i : i + n]
     parts = form.text.split()
@@ -249,7 +252,8 @@ def _respell(
         times[-1] = (times[-1][0], end)
     out = []
     for k, (p, (s, e)) in enumerate(zip(parts, times, strict=True)):
-        text = (lead if k == 0 else " ") + p + (tail if k == len(parts) - 1 else "")
+        space = " " if spelled else ""
+        text = (lead if k == 0 else space) + p + (tail if k == len(parts) - 1 else "")
         extra = {
             key: v
             for key, v in span[min(k, n - 1)].items()
@@ -297,6 +301,7 @@ def correct_words(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(the words with names respelled, the corrections made)."""
     tokens = [Token.parse(w["word"]) for w in words]
+    spelled = any(str(w["word"])[:1].isspace() for w in words)
     lowered = _lowered_commons(words, tokens, forms, opts)
     if lowered:
         words = [dict(w) for w in words]
@@ -316,7 +321,7 @@ def correct_words(
     out, corrections, k = [], [], 0
     for c in sorted(chosen, key=lambda c: c["i"]):
         out += words[k : c["i"]]
-        new = _respell(words, tokens, c)
+        new = _respell(words, tokens, c, spelled)
         before = join_words([w["word"] for w in words[c["i"] : c["i"] + c["n"]]])
         after = join_words([w["word"] for w in new])
         k = c["i"] + c["n"]
