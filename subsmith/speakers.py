@@ -26,14 +26,16 @@ Before the cues are built, `settle_turns` keeps only changes the evidence suppor
   word time). Abbreviations ("Mr.", "Dr.", "St.", "vs.", "etc.") end no sentence
   (subtitles/text.py).
 - Only for turns the diarization can resolve. A run of one speaker's words lasting less
-  than MIN_TURN_S goes to the nearer neighbouring run. Why 0.5 s: the diarization does
-  not detect short turns at all (bench/diarization.md: the AMI backchannels are missed
-  speech, and the speaker of a short stretch comes from a window's clustering, not from
-  the stretch itself), and what it does label that short is mostly a turn edge or the
-  padded overlap label described above; AMI's own reference has 14 of its 77 turns under
-  0.5 s, so a shorter threshold would keep mostly noise and a longer one (1 s: 34 of 77)
-  would erase real replies. A quick exchange of real lines ("Ready to go?" "Yes, I am.")
-  lasts longer than that and keeps its dashes.
+  than MIN_TURN_S (first word's start to last word's end) goes to the nearer neighbouring
+  run. Why 0.2 s, measured by bench/dashes.py (bench/dashes.md): on a film-like scene the
+  diarization labels every one-word reply right, and Whisper times those replies at
+  0.30-0.46 s ("Good." 0.30, "Now." 0.32, "Yes." 0.34, "Understood." 0.46), so a 0.5 s
+  threshold erased 4 of its 6 true dashes (0.3 s sat on the edge), with no gain in
+  precision there or on the AMI meetings (where no threshold up to 1 s changed a thing;
+  the diarization misses short AMI turns altogether, bench/diarization.md). Below 0.2 s
+  the diarization has shown nothing it resolves, and what lies there is a sliver: a
+  turn edge a word off, or words the aligner squeezed to (nearly) no time in fast
+  overlapping talk, which the issue's broken cues were made of.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ from .subtitles.text import ends_sentence
 NEAREST_S = 0.5  # how far outside every turn a word may lie and still take the nearest
 TIE_S = 0.001  # overlaps equal to the millisecond (turn times are rounded to it) are a tie
 DASH = "- "
-MIN_TURN_S = 0.5  # a shorter run of one speaker's words is no speaker change (see above)
+MIN_TURN_S = 0.2  # a shorter run of one speaker's words is no speaker change (see above)
 # A pause this long between words ends a "sentence" for settle_turns even without
 # punctuation, so that an unpunctuated transcript is not one speaker's.
 SENTENCE_PAUSE_S = 1.0

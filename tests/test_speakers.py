@@ -115,11 +115,7 @@ def words_of(lines):
 
 
 def test_quick_exchange_shares_a_cue_with_dialogue_dashes():
-    # Each turn lasts over speakers.MIN_TURN_S (0.85 s for three words): a 0.25 s one-word
-    # turn is below what the diarization resolves and no longer gets a dash of its own.
-    words = words_of(
-        [("A", "Ready to go?"), ("B", "Yes, I am."), ("A", "Then we go now."), ("B", "Fine by me.")]
-    )
+    words = words_of([("A", "Ready?"), ("B", "Yes."), ("A", "Then we go now."), ("B", "Fine.")])
     cues = subtitles.build_cues(words, RULES)
     shared = [c for c in cues if len(c.lines) == 2 and all(x.startswith("- ") for x in c.lines)]
     assert shared, [c.lines for c in cues]
@@ -203,14 +199,15 @@ def test_a_change_inside_a_sentence_goes_to_the_sentences_speaker():
 
 
 def test_a_change_shorter_than_the_diarization_resolves_is_no_change():
-    # "Yes." in 0.25 s between A's lines: under MIN_TURN_S, so it is not a new speaker.
+    # A 0.15 s "Yes." between A's lines (a sliver: under MIN_TURN_S) is not a new speaker...
     words = words_of([("A", "Are you coming with us?"), ("B", "Yes."), ("A", "Then hurry up.")])
+    words[5]["end"] = words[5]["start"] + 0.15
     assert {w["speaker"] for w in speakers.settle_word_turns(words)} == {"A"}
     assert dashed(subtitles.build_cues(words, RULES)) == []
-    # The same reply said in 0.6 s is a turn the diarization resolves.
-    slow = [dict(w) for w in words]
-    slow[5]["end"] = slow[5]["start"] + 0.6
-    assert [w["speaker"] for w in speakers.settle_word_turns(slow)][5] == "B"
+    # ...the same reply timed as Whisper times a spoken "Yes." (0.34 s) is a turn.
+    words[5]["end"] = words[5]["start"] + 0.34
+    assert [w["speaker"] for w in speakers.settle_word_turns(words)][5] == "B"
+    assert dashed(subtitles.build_cues(words, RULES))
 
 
 def test_a_pause_ends_a_sentence_for_speakers_without_punctuation():

@@ -83,7 +83,7 @@ def test_squeezed_words_and_a_loop_remnant_make_a_conforming_file(tmp_path, monk
 def test_the_stream_the_old_builder_failed_on(tmp_path, monkeypatch):
     """Found by searching the old builder (b49bf1b) with random squeezed streams: it wrote
     "Liar." | "Both" | "- of / - you." and failed "cue 2 (00:00:05,084): duration 0.001 s
-    below minimum 0.833 s". Now the 0.25 s turns are no speaker change and the words one cue."""
+    below minimum 0.833 s". Now "of" (A inside B's sentence) is no change: one cue."""
     words = [(" Liar.", 5.0, 5.0), (" Both", 5.001, 5.001), (" of", 5.002, 5.002)]
     seg = segment(0, [*words, (" you.", 5.003, 5.257)])
     for w, who in zip(seg["words"], "BBAB", strict=True):

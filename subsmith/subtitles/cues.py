@@ -26,7 +26,7 @@ from .. import speakers
 from .layout import _break_cost, _imbalance_cost, _layout_span, _split_lines, layout_lines
 from .rules import Cue, SubtitleRules, to_ms
 from .text import ends_sentence, glue_flags
-from .timing import Slot, time_slots
+from .timing import MAX_SHIFT_MS, Slot, time_slots
 
 __all__ = [
     "Composed",
@@ -199,12 +199,6 @@ class _Text:
         return None if found is None else self.lines(i, j, found[0], shared, dashes)
 
 
-def _cue_layout(
-    text: _Text, i: int, j: int, shared: bool, dashes: bool
-) -> tuple[list[int], float] | None:
-    return text.layout(i, j, shared, dashes)
-
-
 def _boundary_cost(prev: _Word, nxt: _Word) -> float:
     """How good a cue boundary between two words is: grammar first, then
     the speaker's own pauses and the ASR segment boundaries, which usually agree."""
@@ -256,7 +250,7 @@ def _segment(
             if j - i > 1 and last_end - words[i].start > max_ms:
                 break
             shared = turns[j - 1] != turns[i]  # a speaker change inside: one line per speaker
-            found = _cue_layout(text, i, j, shared, dashes)
+            found = text.layout(i, j, shared, dashes)
             if found is None:
                 if length > capacity:
                     break
@@ -336,9 +330,12 @@ def compose(
     for slot in dropped:
         said = " ".join(w.text for w in clean[slot.first : slot.last])
         notes.append(f"dropped at {slot.speech_start / 1000:.1f}s (no time for it): {said[:60]!r}")
-    far = sum(abs(s.start - s.speech_start) > 1000 for s in kept)
+    far = sum(abs(s.start - s.speech_start) > MAX_SHIFT_MS for s in kept)
     if far:
-        notes.append(f"{far} cues shown over 1 s away from their speech (no room nearer)")
+        notes.append(
+            f"{far} cues shown over {MAX_SHIFT_MS / 1000:g} s away from their speech "
+            "(no room nearer, and too long to share a cue)"
+        )
     return Composed(
         [Cue(s.start / 1000, s.end / 1000, s.lines) for s in kept],
         [[x for w in clean[s.first : s.last] for x in w.sources] for s in kept],
