@@ -273,11 +273,15 @@ def _segment(
                 cost += _SHORT_COST * (_SHORT_FILL - fill)
             # Time the cue could get: up to the next cue's start, within max_duration.
             room = max_ms if j == n else min(max_ms, words[j].start - gap_ms - words[i].start)
-            room = max(room, 1)
             chars = length - (len(ends) - 1)
-            cost += _CPS_COST * max(0.0, chars * 1000 / room - rules.max_cps)
             if room < min_ms:
+                # Crowded (words squeezed together, or the next cue right behind): timing.py
+                # gives the cue min_duration anyway. Its reading speed is weighed on that,
+                # not on the few ms before the next word, which made every extra cue look
+                # cheaper and split squeezed words into one-word cues (issue 28).
                 cost += _TOO_BRIEF_COST
+                room = min_ms
+            cost += _CPS_COST * max(0.0, chars * 1000 / room - rules.max_cps)
             total = best[i] + cost
             if total < best[j]:
                 best[j] = total
@@ -327,9 +331,15 @@ def compose(
     notes = []
     if len(kept) + len(dropped) < natural:
         notes.append(f"{natural - len(kept) - len(dropped)} cues merged into a neighbour")
-    for slot in dropped:
-        said = " ".join(w.text for w in clean[slot.first : slot.last])
-        notes.append(f"dropped at {slot.speech_start / 1000:.1f}s (no time for it): {said[:60]!r}")
+    if dropped:
+        first = dropped[0]
+        said = " ".join(w.text for w in clean[first.first : first.last])
+        count = sum(len(w.sources) for s in dropped for w in clean[s.first : s.last])
+        notes.append(
+            f"{len(dropped)} cues of words the aligner gave no time dropped, no room near "
+            f"their place ({count} words; first at {first.speech_start / 1000:.1f}s: "
+            f"{said[:60]!r})"
+        )
     far = sum(abs(s.start - s.speech_start) > MAX_SHIFT_MS for s in kept)
     if far:
         notes.append(

@@ -19,8 +19,9 @@ What a cue too short for its place gets, in this order (issue 28):
    speech (a crowd too dense for its silence) and the two cues' words fit one cue.
 3. A drop, with a note, only of a cue whose every word the aligner gave no time at all
    (start == end: what it does to text the decoder wrote but nobody said, such as a
-   loop's remnant) that could be neither placed near its speech nor merged. A word with
-   any time is never dropped: a cue far from its speech is better than a lost line.
+   loop's remnant) that could not be merged and would land over DROP_SHIFT_MS from its
+   place. A word with any time is never dropped: a cue far from its speech is better
+   than a lost line.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ from .rules import SubtitleRules, to_ms
 # (the Netflix guide allows cues to be shifted by a few frames for shot changes; subtitle
 # QC tools flag sync errors from about 1 s).
 MAX_SHIFT_MS = 1000
+# A slot of words the aligner gave no time is dropped only farther than this from its
+# speech: within it, a line shown a little off is better than a line lost, real words
+# squeezed by fast overlapping talk included.
+DROP_SHIFT_MS = 3000
 _MAX_LEAD_IN_MS = 500  # how early a cue may appear before speech just to lower reading speed
 
 
@@ -111,37 +116,60 @@ def time_slots(
 ) -> tuple[list[Slot], list[Slot]]:
     """(the slots timed within the hard rules, the slots dropped), merging neighbours
     through `relayout(first, last)` (their words' lines, or None if they do not fit one
-    cue) where a slot cannot be placed near its speech. See the module's docstring."""
+    cue) where a slot cannot be placed near its speech. See the module's docstring.
+
+    Each round places every slot, then acts on the slots still far from their speech,
+    farthest first, at most one action per neighbourhood (a slot and the two beside it),
+    so that a film's many crowds shrink side by side: a round costs O(n) and the rounds
+    number about the largest crowd's merges, not all of the film's."""
     max_ms = to_ms(rules.max_duration)
     dropped: list[Slot] = []
     settled: set[int] = set()  # first word of slots kept far from their speech
     while slots:
         _place(slots, rules)
-        far = [
-            k
-            for k, s in enumerate(slots)
-            if abs(s.start - s.speech_start) > MAX_SHIFT_MS and s.first not in settled
-        ]
+        far = sorted(
+            (
+                k
+                for k, s in enumerate(slots)
+                if abs(s.start - s.speech_start) > MAX_SHIFT_MS and s.first not in settled
+            ),
+            key=lambda k: -abs(slots[k].start - slots[k].speech_start),
+        )
         if not far:
             break
-        k = max(far, key=lambda k: abs(slots[k].start - slots[k].speech_start))
-        if _merge(slots, k, max_ms, relayout):
-            continue
-        if slots[k].unheard:
-            dropped.append(slots.pop(k))
-            continue
-        settled.add(slots[k].first)
+        busy: set[int] = set()
+        actions: list[tuple[int, Slot | None]] = []  # (index, merged slot or None: drop)
+        for k in far:
+            if busy & {k - 1, k, k + 1}:
+                continue
+            merged = _merged(slots, k, max_ms, relayout)
+            if merged is not None:
+                lo, slot = merged
+                actions.append((lo, slot))
+                busy |= {lo - 1, lo, lo + 1, lo + 2}
+            elif slots[k].unheard and abs(slots[k].start - slots[k].speech_start) > DROP_SHIFT_MS:
+                actions.append((k, None))
+                busy |= {k - 1, k, k + 1}
+            else:
+                settled.add(slots[k].first)
+        for index, slot in sorted(actions, key=lambda a: -a[0]):
+            if slot is None:
+                dropped.append(slots.pop(index))
+            else:
+                slots[index : index + 2] = [slot]
+    dropped.sort(key=lambda s: s.first)
     return slots, dropped
 
 
-def _merge(
+def _merged(
     slots: list[Slot],
     k: int,
     max_ms: int,
     relayout: Callable[[int, int], list[str] | None],
-) -> bool:
-    """Merge slot k with the neighbour whose speech is nearer, else the other one, when
-    the words fit one cue and their speech lasts no more than max_duration."""
+) -> tuple[int, Slot] | None:
+    """(the index of the first of the two, the merged slot): slot k with the neighbour
+    whose speech is nearer, else the other one, when the words fit one cue and their
+    speech lasts no more than max_duration; None when neither does."""
     options = [m for m in (k - 1, k + 1) if 0 <= m < len(slots)]
 
     def distance(m: int) -> int:
@@ -156,8 +184,5 @@ def _merge(
         lines = relayout(a.first, b.last)
         if lines is None:
             continue
-        merged = Slot(a.first, b.last, lines, start, end, a.unheard and b.unheard)
-        lo = min(k, m)
-        slots[lo : lo + 2] = [merged]
-        return True
-    return False
+        return min(k, m), Slot(a.first, b.last, lines, start, end, a.unheard and b.unheard)
+    return None
