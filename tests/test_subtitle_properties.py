@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cue_helpers import RULES
-from subsmith.subtitles import check_cues, compose
+from subsmith.subtitles import Cue, check_cues, compose, repair
 from subsmith.subtitles.hallucination import filter_segments
 
 SETTINGS = {
@@ -168,3 +168,26 @@ def test_what_the_filters_leave_conforms_too(words, regions):
     kept, _ = filter_segments(list(segments.values()), spans)
     stream = [w for s in kept for w in s["words"]]
     assert_conforming(stream, RULES, True)
+
+
+@settings(max_examples=1_000, **SETTINGS)
+@given(
+    cues=st.lists(
+        st.tuples(
+            st.floats(-5, 100, allow_nan=False),
+            st.floats(-2, 20, allow_nan=False),
+            st.lists(st.text(alphabet="ab -.", min_size=1, max_size=90), min_size=1, max_size=4),
+        ),
+        max_size=12,
+    ),
+    rules=st.sampled_from(RULE_SETS),
+)
+def test_repair_makes_any_cue_list_conform_and_keeps_its_text(cues, rules):
+    """srt_generation's safety net (subtitles/repair.py) on cue lists from anywhere."""
+    cue_list = [Cue(a, a + d, lines) for a, d, lines in cues]
+    fixed, notes = repair.repair(cue_list, rules)
+    assert check_cues(fixed, rules) == []
+    if check_cues(cue_list, rules):
+        assert notes
+    want = sorted(_visible("".join(line for c in cue_list for line in c.lines)))
+    assert sorted(_visible("".join(line for c in fixed for line in c.lines))) == want
