@@ -1,12 +1,11 @@
-"""srt_generation: readable, well-timed cues from the word timestamps, checked before release."""
+"""srt_generation: readable, well-timed cues from the word timestamps, within the rules."""
 
 from pathlib import Path
 
 from subsmith import manifest, name_correction, speakers, subtitles
-from subsmith.errors import StageError
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json
-from subsmith.subtitles import hallucination
+from subsmith.subtitles import hallucination, repair
 
 
 def body(ctx):
@@ -24,25 +23,31 @@ def body(ctx):
     words = [{**w, "segment": s["id"]} for s in segments for w in s.get("words", [])]
     labels = ctx.params.srt_generation["speaker_labels"]
     if labels:
-        words = speakers.label_runs(words)
-    cues = subtitles.build_cues(words, rules, dashes=not labels)
+        # Settled first, so that a label opens only a change a dash would open.
+        words = speakers.label_runs(speakers.settle_word_turns(words))
+    composed = subtitles.compose(words, rules, dashes=not labels)
+    for line in composed.notes:
+        ctx.note(line)
+    cues = composed.cues
     if not cues:
         # A film without dialogue: empty sidecars (Snakemake's outputs), no track in mux.
         for _, path in ctx.output.items():
             Path(path).write_text("", encoding="utf-8")
         ctx.note(f"{manifest.NO_SPEECH} (empty sidecar files)")
         return
+    # The cues pass the checker by construction; should one not, it is repaired and
+    # noted, never a failed movie (issue 28). The checker stays the oracle of the tests.
+    cues, repaired = repair.repair(cues, rules)
+    for line in repaired:
+        ctx.log.warning("%s", line)
+        ctx.note(line)
     for fmt, path in ctx.output.items():
         Path(path).write_text(subtitles.WRITERS[fmt](cues), encoding="utf-8")
-    # The gate: the file as written must pass the same checker as `subsmith check-srt`.
     report = subtitles.check_file(ctx.output.srt, rules)
     for line in report.errors + report.warnings:
         ctx.log.warning("%s", line)
     if not report.ok:
-        raise StageError(
-            f"{ctx.output.srt}: {len(report.errors)} cues break the subtitle rules "
-            f"(first: {report.errors[0]}); see the log"
-        )
+        ctx.note(f"{len(report.errors)} cues still break the rules after repair (see the log)")
     ctx.note(f"{len(cues)} cues, {report.within_cps:.0%} within {rules.max_cps:g} characters/s")
 
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .subtitles.text import join_words
+
 # Speech without words that is decoded again, in seconds (module docstring: why).
 MIN_SECONDS = 1.5
 
@@ -119,7 +121,7 @@ def merge(
         if len(words) == len(s["words"]):
             out.append(s)
         elif words:
-            text = "".join(w["word"] for w in words).strip()
+            text = join_words([w["word"] for w in words])
             start, end = words[0]["start"], words[-1]["end"]
             out.append({**s, "start": start, "end": end, "text": text, "words": words})
     for (lo, hi), segs in zip(ranges, new, strict=True):

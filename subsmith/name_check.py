@@ -44,6 +44,7 @@ import numpy as np
 
 from .name_correction import Token, phonetic_codes, sound_similarity
 from .names import TITLES
+from .subtitles.text import join_words
 
 CONTEXT = 3.0  # seconds of speech either side of a name word decoded again
 MAX_SPAN = 25.0  # stretches merged up to this long: one decoding window each
@@ -130,7 +131,7 @@ def _loops(words: list[dict[str, Any]]) -> bool:
     few seconds of text are too short for the ratio alone."""
     from faster_whisper.transcribe import get_compression_ratio
 
-    text = "".join(w["word"] for w in words).strip()
+    text = join_words([w["word"] for w in words])
     return bool(text) and (get_compression_ratio(text) > LOOPS or bool(REPEATS.search(text)))
 
 
@@ -229,8 +230,8 @@ def check(
                 instead[0]["word"] = " " + instead[0]["word"]
             found["not_heard"].append(
                 {
-                    "from": "".join(w["word"] for w in run).strip(),
-                    "to": "".join(w["word"] for w in instead).strip(),
+                    "from": join_words([w["word"] for w in run]),
+                    "to": join_words([w["word"] for w in instead]),
                     "start": lo,
                     "end": hi,
                     "heard": [round(scores[k + m], 3) for m in range(j, run_end + 1)],
@@ -241,7 +242,7 @@ def check(
         k += n
         if len(out) != n or any(a is not b for a, b in zip(out, seg["words"], strict=False)):
             seg["words"] = out
-            seg["text"] = "".join(w["word"] for w in out).strip()
+            seg["text"] = join_words([w["word"] for w in out])
             seg["emptied"] = not out
     result["segments"] = [s for s in result["segments"] if not s.pop("emptied", False)]
     return result, found

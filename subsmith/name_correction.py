@@ -22,6 +22,7 @@ from .errors import SkipStage
 from .jsonio import read_json
 from .names import TITLES
 from .settings import options
+from .subtitles.text import glue_flags, join_words
 
 # Words before a common noun, hardly ever before a person's name ("the foster family").
 # Not "that" or "her", which as often come before a name ("tell her that Brandon ...").
@@ -121,10 +122,18 @@ def _candidates(
     already spelled as a form (never changed)."""
     exact: set[int] = set()
     by_text = {f.text: f for f in forms}
+    glue = glue_flags([w["word"] for w in words])
+
+    def spelled(i: int, n: int) -> str:
+        # The cores as the decoder spaced them: " Mc" "Kay" is "McKay", not "Mc Kay".
+        return "".join(
+            ("" if k == 0 or glue[i + k] else " ") + tokens[i + k].core for k in range(n)
+        )
+
     for i in range(len(tokens)):
         for n in range(opts.max_span_words, 0, -1):
             span = tokens[i : i + n]
-            if len(span) == n and " ".join(t.core for t in span) in by_text:
+            if len(span) == n and spelled(i, n) in by_text:
                 exact.update(range(i, i + n))
                 break
     out = []
@@ -137,7 +146,7 @@ def _candidates(
                 t.lead.strip() for t in span[1:]
             ):
                 break  # punctuation inside: not one name
-            spaced = " ".join(t.core for t in span)
+            spaced = spelled(i, n)
             joined = "".join(t.core for t in span)
             code = phonetic_codes(joined)
             titled = any(t.core.lower().rstrip(".") in TITLES for t in span)
@@ -219,9 +228,12 @@ def _judge(
 
 
 def _respell(
-    words: list[dict[str, Any]], tokens: list[Token], c: dict[str, Any]
+    words: list[dict[str, Any]], tokens: list[Token], c: dict[str, Any], spelled: bool = True
 ) -> list[dict[str, Any]]:
-    """The span's words replaced by the form's, on the span's own times."""
+    """The span's words replaced by the form's, on the span's own times. In a stream
+    spelled the decoder's way each new word after the first opens with a space; in an
+    older stripped stream (`spelled` false) none does, as text.glue_flags expects, or the
+    one spaced word would make the whole stream read as spelled and glue every word."""
     i, n, form = c["i"], c["n"], c["form"]
     span = words[i : i + n]
     parts = form.text.split()
@@ -240,7 +252,8 @@ def _respell(
         times[-1] = (times[-1][0], end)
     out = []
     for k, (p, (s, e)) in enumerate(zip(parts, times, strict=True)):
-        text = (lead if k == 0 else " ") + p + (tail if k == len(parts) - 1 else "")
+        space = " " if spelled else ""
+        text = (lead if k == 0 else space) + p + (tail if k == len(parts) - 1 else "")
         extra = {
             key: v
             for key, v in span[min(k, n - 1)].items()
@@ -288,6 +301,7 @@ def correct_words(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(the words with names respelled, the corrections made)."""
     tokens = [Token.parse(w["word"]) for w in words]
+    spelled = any(str(w["word"])[:1].isspace() for w in words)
     lowered = _lowered_commons(words, tokens, forms, opts)
     if lowered:
         words = [dict(w) for w in words]
@@ -307,9 +321,9 @@ def correct_words(
     out, corrections, k = [], [], 0
     for c in sorted(chosen, key=lambda c: c["i"]):
         out += words[k : c["i"]]
-        new = _respell(words, tokens, c)
-        before = "".join(w["word"] for w in words[c["i"] : c["i"] + c["n"]]).strip()
-        after = "".join(w["word"] for w in new).strip()
+        new = _respell(words, tokens, c, spelled)
+        before = join_words([w["word"] for w in words[c["i"] : c["i"] + c["n"]]])
+        after = join_words([w["word"] for w in new])
         k = c["i"] + c["n"]
         out += new
         if before == after:
@@ -374,6 +388,6 @@ def correct_transcript(
             continue
         seg["words"], made = correct_words(seg["words"], forms, opts)
         if made:
-            seg["text"] = "".join(w["word"] for w in seg["words"]).strip()
+            seg["text"] = join_words([w["word"] for w in seg["words"]])
             result["corrections"] += made
     return result

@@ -300,3 +300,61 @@ def test_repeated_speech_that_takes_time_is_kept():
     # and zero-length words that repeat nothing stay
     lone = timed([(w, 2.0, 2.0) for w in "three short words".split()])
     assert hallucination.drop_unheard_repeats(lone)[0] == lone
+
+
+# ------------------------------------------- a lone word over music (issue 28)
+
+
+def lone(start, end, word=" Hmm.", p=0.3, nsp=0.5, lp=-0.9):
+    return {
+        "id": 0,
+        "start": start,
+        "end": end,
+        "text": word,
+        "words": [{"start": start, "end": end, "word": word, "probability": p}],
+        "no_speech_prob": nsp,
+        "avg_logprob": lp,
+    }
+
+
+def test_a_lone_doubtful_word_silero_did_not_hear_is_dropped():
+    """ "Hmm." beside a short false VAD region over music: inside the padded in-speech gate
+    (its middle is 0.1 s past the region), but Silero covers a sixth of it, nothing else is
+    said within 2 s, and the decoder doubted it. Each condition alone keeps it."""
+    regions = [{"start": 3.0, "end": 3.6}]
+    kept, dropped = hallucination.filter_segments([lone(3.55, 3.85)], regions)
+    assert kept == [] and "lone word" in dropped[0]
+    # A confident decode is kept: the decoder heard a word.
+    assert hallucination.filter_segments([lone(3.55, 3.85, p=0.9, nsp=0.1, lp=-0.2)], regions)[0]
+    # Silero heard it (its region covers the word).
+    assert hallucination.filter_segments([lone(3.2, 3.5)], regions)[0]
+    # Not alone: a line 1.5 s later.
+    after = {**seg(1, 5.35, 6.5, "Where are you going?"), "id": 1}
+    kept, _ = hallucination.filter_segments(
+        [lone(3.55, 3.85), after], regions + [{"start": 5.2, "end": 6.6}]
+    )
+    assert len(kept) == 2
+    # Two words are a line, not a lone word.
+    two = seg(0, 3.3, 3.9, "Oh no", words=None, nsp=0.5, lp=-0.9)
+    assert hallucination.filter_segments([two], regions)[0]
+
+
+def test_short_replies_said_alone_are_kept(model):
+    """Real speech, each reply alone between 4 s silences: Silero hears every one, so even
+    with the decoder's doubt at its worst short of its own silence gate they stay; and what
+    tiny.en decodes of them passes the filter whole."""
+    pieces, spans, t = [np.zeros(RATE, np.float32)], [], 1.0
+    for reply in ("Yes.", "No!", "Hmm?"):
+        voice = demo.trim(demo.speak(reply))
+        spans.append((reply, t, t + len(voice) / RATE))
+        pieces += [voice, np.zeros(4 * RATE, np.float32)]
+        t += len(voice) / RATE + 4
+    audio = np.concatenate(pieces)
+    regions = silero.detect_speech(audio, VAD)
+    doubted = [lone(a, b, " " + reply, p=0.2, nsp=0.55, lp=-0.95) for reply, a, b in spans]
+    kept, dropped = hallucination.filter_segments(doubted, regions)
+    assert dropped == [] and len(kept) == 3
+    raw = asr.transcribe(model, audio, regions, ONE_STREAM, language="en")
+    kept, dropped = hallucination.filter_segments(raw["segments"], regions)
+    assert not [d for d in dropped if "lone word" in d], dropped
+    assert len([w for s in kept for w in s["words"]]) >= 2, raw["segments"]

@@ -337,3 +337,28 @@ def test_heard_by_sound():
     assert "Colonel" not in name_check.name_words(
         {"status": "success", "entities": [{"forms": ["Colonel Brandon"]}]}
     )
+
+
+def test_corrected_text_is_joined_as_spelled(doc):
+    """post_ner rebuilds a corrected segment's text from its words: joined as the decoder
+    spelled them ("seven-year-old", "41636.9", "Dr. Hayes", "can't", "U.S."), and an older
+    transcript's stripped words spaced, a respelled two-word name included (issue 28)."""
+    pieces = [" Ask", " Layton's", " seven", "-year", "-old", " about", " 41", "636", ".9"]
+    pieces += [" and", " Dr.", " Hayes", " who", " can", "'t", " leave", " the", " U", ".S."]
+    spelled = words("x " * len(pieces))
+    for w, p in zip(spelled, pieces, strict=True):
+        w["word"] = p
+    spelled[1]["probability"] = 0.2
+    segment = {"id": 0, "start": 10.0, "end": 18.0, "text": "x", "words": spelled}
+    out = name_correction.correct_transcript({"segments": [segment]}, doc, POST)
+    assert out["segments"][0]["text"] == (
+        "Ask Leighton's seven-year-old about 41636.9 and Dr. Hayes who can't leave the U.S."
+    )
+    stripped = [
+        {**w, "word": w["word"].strip()}
+        for w in words("The engraving by Burkett Foster hangs here.")
+    ]
+    segment = {"id": 0, "start": 10.0, "end": 13.0, "text": "x", "words": stripped}
+    out = name_correction.correct_transcript({"segments": [segment]}, doc, POST)
+    assert out["segments"][0]["text"] == "The engraving by Birket Foster hangs here."
+    assert not any(w["word"][:1].isspace() for w in out["segments"][0]["words"])

@@ -170,3 +170,65 @@ def test_vad_combine():
         {"start": 7.5, "end": 8.0},
     ]
     assert pyannote_vad.combine(silero, pa, "union") == [{"start": 0.0, "end": 9.0}]
+
+
+# ------------------------------------------------- dialogue dashes (issue 28)
+
+
+def dashed(cues):
+    return [c.lines for c in cues if any(line.startswith("- ") for line in c.lines)]
+
+
+def test_a_change_after_an_abbreviation_stays_one_speakers_line():
+    """The diarization's turn edge fell after "Mr.": one sentence, one speaker, no dash."""
+    words = words_of([("A", "Make it so, Mr."), ("B", "LaFord.")])
+    cues = subtitles.build_cues(words, RULES)
+    assert [c.lines for c in cues] == [["Make it so, Mr. LaFord."]]
+    for abbreviation in ("Dr.", "St.", "Mrs.", "Ms.", "vs.", "etc."):
+        words = words_of([("A", f"We met {abbreviation}"), ("B", "Hayes there.")])
+        assert dashed(subtitles.build_cues(words, RULES)) == [], abbreviation
+
+
+def test_a_change_inside_a_sentence_goes_to_the_sentences_speaker():
+    # B's label covers the last two words of A's sentence: A says most of it.
+    words = words_of([("A", "I told you we should never"), ("B", "go there."), ("B", "Why not?")])
+    settled = speakers.settle_word_turns(words)
+    assert [w["speaker"] for w in settled] == ["A"] * 8 + ["B", "B"]
+    cues = subtitles.build_cues(words, RULES)
+    assert "- I told you we should never go there." in [x for c in cues for x in c.lines]
+
+
+def test_a_change_shorter_than_the_diarization_resolves_is_no_change():
+    # A 0.15 s "Yes." between A's lines (a sliver: under MIN_TURN_S) is not a new speaker...
+    words = words_of([("A", "Are you coming with us?"), ("B", "Yes."), ("A", "Then hurry up.")])
+    words[5]["end"] = words[5]["start"] + 0.15
+    assert {w["speaker"] for w in speakers.settle_word_turns(words)} == {"A"}
+    assert dashed(subtitles.build_cues(words, RULES)) == []
+    # ...the same reply timed as Whisper times a spoken "Yes." (0.34 s) is a turn.
+    words[5]["end"] = words[5]["start"] + 0.34
+    assert [w["speaker"] for w in speakers.settle_word_turns(words)][5] == "B"
+    assert dashed(subtitles.build_cues(words, RULES))
+
+
+def test_a_pause_ends_a_sentence_for_speakers_without_punctuation():
+    words = words_of([("A", "so we went home"), ("B", "and then what happened next")])
+    assert words[4]["start"] - words[3]["end"] < speakers.SENTENCE_PAUSE_S
+    assert {w["speaker"] for w in speakers.settle_word_turns(words)} == {"B"}  # B says more
+    for w in words[4:]:
+        w["start"] += 1.5
+        w["end"] += 1.5
+    assert [w["speaker"] for w in speakers.settle_word_turns(words)] == ["A"] * 4 + ["B"] * 5
+
+
+def test_speakers_switching_every_word_give_no_dash_inside_a_sentence():
+    words = words_of([("AB"[k % 2], w) for k, w in enumerate("We will go now, I promise.".split())])
+    cues = subtitles.build_cues(words, RULES)
+    assert dashed(cues) == [] and check_cue_list(cues, RULES).errors == []
+
+
+def test_labels_keep_the_decoders_space():
+    words = [{"word": " Hello", "start": 0.0, "end": 0.6, "speaker": "S0"}]
+    words.append({"word": "'s", "start": 0.6, "end": 0.7, "speaker": "S0"})
+    labelled = speakers.label_runs(words)
+    assert labelled[0]["word"] == " [S0] Hello"
+    assert subtitles.build_cues(labelled, RULES, dashes=False)[0].text == "[S0] Hello's"

@@ -1,6 +1,10 @@
 """Subtitles from word timestamps: cues, formats, the checker, the hallucination filter.
 
-    cues.py           SubtitleRules, Cue, segmentation and line breaking (build_cues)
+    rules.py          SubtitleRules and Cue, the shapes every module here shares
+    text.py           words joined as the decoder spelled them; where sentences end
+    layout.py         line breaking (layout_lines)
+    cues.py           words to cues: tokens, segmentation (compose, build_cues)
+    timing.py         cue times within the hard rules by construction
     srt.py            SRT writing and reading (any encoding, hand-edited files)
     formats.py        WebVTT and ASS, and WRITERS: every format srt_generation writes
     checker.py        the rules a written file must pass (srt_generation, check-srt)
@@ -11,7 +15,7 @@ module holds what.
 """
 
 from .checker import Report, check_cue_list, check_cues, check_file, reading_speed
-from .cues import Cue, SubtitleRules, build_cues, layout_lines
+from .cues import Composed, Cue, SubtitleRules, build_cues, compose, layout_lines
 from .formats import WRITERS, to_ass, to_vtt
 from .srt import (
     SrtParseError,
@@ -24,6 +28,7 @@ from .srt import (
 
 __all__ = [
     "WRITERS",
+    "Composed",
     "Cue",
     "Report",
     "SrtParseError",
@@ -32,6 +37,7 @@ __all__ = [
     "check_cue_list",
     "check_cues",
     "check_file",
+    "compose",
     "decode_subtitle_bytes",
     "format_timestamp",
     "layout_lines",

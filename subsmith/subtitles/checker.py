@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .cues import Cue, SubtitleRules, to_ms
+from .rules import Cue, SubtitleRules, to_ms
 from .srt import SrtParseError, format_timestamp, read_srt
 
 

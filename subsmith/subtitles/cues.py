@@ -1,264 +1,148 @@
-"""Turn Whisper word timestamps into subtitle cues: segmentation and line breaking.
+"""Turn Whisper word timestamps into subtitle cues: words, segmentation, and the timed cues.
 
 The segmentation follows the conventions professional subtitlers work by (Netflix
 Timed Text Style Guide, BBC subtitle guidelines): short lines, at most two of them,
 cues that end where the sentence or clause ends, lines broken where the grammar
-allows, and timings long enough to be read. Only the standard library is used so
-that this module can be tested, and reused by the other stages, without the ASR
-stack installed.
+allows (layout.py), and timings long enough to be read (timing.py). Only the standard
+library is used so that this module can be tested, and reused by the other stages,
+without the ASR stack installed.
 
-All timing work is done in integer milliseconds: SRT has millisecond precision,
-so computing in ms means that what the checker validates is exactly what
-srt.to_srt writes, with no float drift between the two.
+Every cue `compose` returns passes the checker's hard rules by construction (line length
+and count, min and max duration, min gap, no overlap), whatever the word times: a word
+is never lost on the way, and each kept word is in exactly one cue, in order. The only
+words not shown are those timing.py drops with a note (a cue of words the aligner gave
+no time that fits nowhere near its speech).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
-from itertools import accumulate, combinations
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from .. import speakers
-from ..settings import options
+from .layout import _break_cost, _imbalance_cost, _layout_span, _split_lines, layout_lines
+from .rules import Cue, SubtitleRules, to_ms
+from .text import ends_sentence, glue_flags
+from .timing import MAX_SHIFT_MS, Slot, time_slots
 
-__all__ = ["Cue", "SubtitleRules", "build_cues", "layout_lines", "to_ms"]
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class SubtitleRules:
-    """The style limits a cue is built and checked against (the `srt_generation:` section of
-    config.yaml holds their values: Netflix English)."""
-
-    max_line_chars: int
-    max_lines: int
-    min_duration: float  # seconds
-    max_duration: float
-    min_gap: float  # seconds between cues (2 frames at 24 fps)
-    max_cps: float  # reading speed target, characters per second (soft)
-    max_pause: float  # a cue never spans a silence between words longer than this
-
-    def __post_init__(self) -> None:
-        # Fail at config load, not deep inside segmentation with a confusing result.
-        problems = []
-        if self.max_line_chars < 1:
-            problems.append("max_line_chars must be >= 1")
-        if self.max_lines < 1:
-            problems.append("max_lines must be >= 1")
-        if not 0 < self.min_duration <= self.max_duration:
-            problems.append("need 0 < min_duration <= max_duration")
-        if self.min_gap < 0:
-            problems.append("min_gap must be >= 0")
-        if self.max_cps <= 0:
-            problems.append("max_cps must be > 0")
-        if self.max_pause <= 0:
-            problems.append("max_pause must be > 0")
-        if problems:
-            raise ValueError("invalid subtitle rules: " + "; ".join(problems))
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> SubtitleRules:
-        """The rules of the `srt_generation:` config section (its other keys are ignored)."""
-        return options(cls, cfg, "srt_generation")
-
-
-@dataclass
-class Cue:
-    """One subtitle: times in movie seconds, text already broken into lines."""
-
-    start: float
-    end: float
-    lines: list[str]
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
+__all__ = [
+    "Composed",
+    "Cue",
+    "SubtitleRules",
+    "build_cues",
+    "compose",
+    "layout_lines",
+    "to_ms",
+    # the layout internals the tests weigh against their brute-force definitions
+    "_break_cost",
+    "_imbalance_cost",
+    "_layout_span",
+]
 
 
 @dataclass
 class _Word:
+    """A layout token: one word as the decoder spelled it, or several glued ones
+    ("seven" "-year" "-old"), or a piece of a word longer than a line."""
+
     text: str
     start: int  # ms
     end: int  # ms
     segment: int | None
     speaker: str | None = None
+    sources: list[int] = field(default_factory=list)  # indices of the input words it holds
+    piece: bool = False  # part of a word cut to fit a line: never dropped on its own
 
 
-# ----------------------------------------------------------------- linguistics
+@dataclass
+class Composed:
+    """compose's result: the cues, the input words each cue holds (indices, in order),
+    the input words dropped and one note per repair worth telling."""
 
-_SENTENCE_END = re.compile(r"(?:[.?!]|\u2026)[\"'\u201d\u2019)\]]*$")
-_CLAUSE_END = re.compile(r"(?:[,;:]|\u2014|\u2013|--)[\"'\u201d\u2019)\]]*$")
-_STRIP = "\"'\u201c\u201d\u2018\u2019()[]{}.,;:!?\u2026\u2014\u2013-"
-
-# Abbreviations whose period does not end a sentence, so they are no cue boundary.
-_ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "jr.", "sr.", "vs."})
-
-# A line or cue must not end on these: the reader would wait for the noun.
-_DETERMINERS = frozenset("a an the this that these those my your his her its our their".split())
-
-# Breaking just before these keeps the clause they introduce together.
-_CONNECTIVES = frozenset(
-    """and but or nor so yet because that which who whom whose when where while if unless
-    although though since until than as to of in on at for with from by about into onto
-    over under after before between through during without against""".split()
-)
-
-# Pronoun "I" is capitalised but is not part of a name.
-_PRONOUN_I = frozenset({"i", "i'm", "i'll", "i've", "i'd", "i\u2019m", "i\u2019ll", "i\u2019ve"})
-
-_FORBIDDEN = 100.0  # cost of a break the guidelines say never to make; last resort only
+    cues: list[Cue]
+    sources: list[list[int]]
+    dropped: list[int]
+    notes: list[str]
 
 
-def _bare(token: str) -> str:
-    return token.strip(_STRIP).lower()
+# --------------------------------------------------------------------- words
 
 
-def _ends_sentence(token: str) -> bool:
-    return bool(_SENTENCE_END.search(token)) and token.lower() not in _ABBREVIATIONS
-
-
-def _ends_clause(token: str) -> bool:
-    return bool(_CLAUSE_END.search(token))
-
-
-def _is_capitalised(token: str) -> bool:
-    core = token.lstrip(_STRIP)
-    return bool(core) and core[0].isupper() and _bare(token) not in _PRONOUN_I
-
-
-def _break_cost(left: str, right: str) -> float:
-    """Cost of breaking (a line or a cue) between two words: low where a reader
-    naturally pauses, prohibitive where it would split a noun phrase or a name."""
-    if _ends_sentence(left):
-        return 0.0
-    if _ends_clause(left):
-        return 1.0
-    bare_left = _bare(left)
-    if bare_left in _DETERMINERS:
-        return _FORBIDDEN
-    if _is_capitalised(left) and _is_capitalised(right):
-        return _FORBIDDEN
-    cost = 2.0 if _bare(right) in _CONNECTIVES else 4.0
-    if bare_left in _CONNECTIVES:
-        cost += 1.0  # "to | the house" reads worse than "| to the house"
-    return cost
-
-
-# ------------------------------------------------------------------ line layout
-
-
-def _imbalance_cost(top: int, bottom: int, max_chars: int) -> float:
-    """Balanced lines read fastest; a slightly longer bottom line (the 'pyramid')
-    is what viewers are used to, so only a top-heavy split is fully penalised."""
-    diff = (top - bottom) / max_chars
-    if diff > 0:
-        return 6.0 * diff
-    return 4.0 * max(0.0, -diff - 0.1)
-
-
-def _best_layout(
-    lengths: Sequence[int], pair_costs: Sequence[float], rules: SubtitleRules
-) -> tuple[list[int], float] | None:
-    """Best line ends (exclusive token indices) and their cost, fewest lines first."""
-    prefix = list(accumulate(lengths, initial=0))
-    overlong = bool(lengths) and max(lengths) > rules.max_line_chars
-    return _layout_span(prefix, pair_costs, 0, len(lengths), rules, overlong)
-
-
-def _layout_span(
-    prefix: Sequence[int],
-    pair_costs: Sequence[float],
-    i: int,
-    j: int,
-    rules: SubtitleRules,
-    overlong: bool,
-) -> tuple[list[int], float] | None:
-    """_best_layout of tokens i..j-1 of a longer text, ends counted from i.
-
-    Works on the whole text's prefix sums of token lengths and break costs, so that
-    _segment can weigh a hundred thousand candidate cues of a feature film without
-    copying a slice for each; `overlong` says whether one of the tokens is longer than
-    a line. The two-line case, the only one under the default rules, has its own loop.
-    """
-    m = j - i
-    if m == 0:
+def _time_ms(raw: Mapping[str, Any], key: str) -> int | None:
+    try:
+        return to_ms(float(raw[key]))
+    except (KeyError, TypeError, ValueError, OverflowError):
         return None
-    limit = rules.max_line_chars
 
-    def line_len(a: int, b: int) -> int:
-        return prefix[b] - prefix[a] + (b - a - 1)
 
-    def fits(a: int, b: int) -> bool:
-        # A word longer than a line is the one exception: it goes alone on its line.
-        return b - a == 1 or line_len(a, b) <= limit
+def _chunks(text: str, limit: int) -> list[str]:
+    """A token longer than a line, in pieces that each fit one: as many pieces as needed,
+    of even length, so that no two of them ever share a line. A subtitle line cannot hold
+    it whole, and the checker's line rule has no exception."""
+    if len(text) <= limit:
+        return [text]
+    n = math.ceil(len(text) / limit)
+    size = math.ceil(len(text) / n)
+    return [text[k : k + size] for k in range(0, len(text), size)]
 
-    total = line_len(i, j)
-    if m == 1 or total <= limit:
-        return [m], 0.0
-    for k in range(2, rules.max_lines + 1):
-        if m < k:
-            break
-        if not overlong and total > k * limit + (k - 1):
+
+def _units(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list[_Word]:
+    """The words as layout tokens, cleaned of what ASR output can hold.
+
+    Words are joined as the decoder spelled them (text.glue_flags): a word that glues to
+    the one before ("-year", "'t", ".9") becomes part of that token. Times: a word
+    without a usable time takes the time of the word before it (a word is never lost for
+    its timestamp), a start before the previous word's start is moved up to it (the text
+    order is kept), an end before the start becomes the start. A word no speaker turn
+    reached stays with the speaker before it."""
+    texts = [str(raw.get("word", raw.get("text", "")) or "") for raw in words]
+    glued = glue_flags(texts)
+    out: list[_Word] = []
+    for index, (raw, text, glue) in enumerate(zip(words, texts, glued, strict=True)):
+        core = " ".join(text.split())
+        if not core:
             continue
-        best: tuple[list[int], float] | None = None
-        if k == 2:
-            best_cost = math.inf
-            best_cut = 0
-            for c in range(i + 1, j):
-                top = prefix[c] - prefix[i] + (c - i - 1)
-                bottom = prefix[j] - prefix[c] + (j - c - 1)
-                if (top > limit and c - i > 1) or (bottom > limit and j - c > 1):
-                    continue
-                cost = pair_costs[c - 1] + _imbalance_cost(top, bottom, limit)
-                if cost < best_cost:
-                    best_cost, best_cut = cost, c
-            if best_cut:
-                best = ([best_cut - i, m], best_cost)
-        else:
-            for cuts in combinations(range(i + 1, j), k - 1):
-                bounds = (i, *cuts, j)
-                if not all(fits(bounds[x], bounds[x + 1]) for x in range(k)):
-                    continue
-                lens = [line_len(bounds[x], bounds[x + 1]) for x in range(k)]
-                cost = sum(pair_costs[c - 1] for c in cuts)
-                cost += sum(_imbalance_cost(lens[x], lens[x + 1], limit) for x in range(k - 1))
-                if best is None or cost < best[1]:
-                    best = ([b - i for b in bounds[1:]], cost)
-        if best is not None:
-            return best
-    return None
+        floor = out[-1].start if out else 0
+        start = _time_ms(raw, "start")
+        end = _time_ms(raw, "end") if "end" in raw else start
+        if start is None:
+            start = out[-1].end if out else 0
+        start = max(start, 0, floor)
+        end = start if end is None else max(end, start)
+        if glue and out:
+            last = out[-1]
+            last.text += core
+            last.end = max(last.end, end)
+            last.sources.append(index)
+            continue
+        segment = raw.get("segment")
+        speaker = raw.get("speaker") or (out[-1].speaker if out else None)
+        segment = segment if isinstance(segment, int) else None
+        out.append(_Word(core, start, end, segment, speaker, [index]))
+    pieces: list[_Word] = []
+    for w in out:
+        parts = _chunks(w.text, rules.max_line_chars)
+        for k, part in enumerate(parts):
+            a = w.start + (w.end - w.start) * k // len(parts)
+            b = w.start + (w.end - w.start) * (k + 1) // len(parts)
+            held = w.sources if k == 0 else []
+            pieces.append(_Word(part, a, b, w.segment, w.speaker, held, len(parts) > 1))
+    return pieces
 
 
-def _split_lines(tokens: Sequence[str], ends: Sequence[int]) -> list[str]:
-    lines, start = [], 0
-    for end in ends:
-        lines.append(" ".join(tokens[start:end]))
-        start = end
-    return lines
-
-
-def layout_lines(text: str, rules: SubtitleRules) -> list[str] | None:
-    """Break cue text into lines the way a subtitler would, or None if it cannot fit.
-
-    One line whenever it fits (fewer eye movements); otherwise the break with the
-    lowest cost: after punctuation, before a connective, never inside a noun phrase
-    or a name, then balanced lengths. A forbidden break is used only when no other
-    break fits, because text that fits must not be rejected on style grounds.
-    """
-    tokens = text.split()
-    if not tokens:
-        return None
-    pair_costs = [_break_cost(a, b) for a, b in zip(tokens, tokens[1:], strict=False)]
-    found = _best_layout([len(t) for t in tokens], pair_costs, rules)
-    if found is None:
-        return None
-    return _split_lines(tokens, found[0])
+def _settle(words: list[_Word]) -> None:
+    """Speaker changes only where speakers.settle_turns finds evidence for them."""
+    settled = speakers.settle_turns(
+        [w.text for w in words],
+        [w.start / 1000 for w in words],
+        [w.end / 1000 for w in words],
+        [w.speaker for w in words],
+    )
+    for w, who in zip(words, settled, strict=True):
+        w.speaker = who
 
 
 # --------------------------------------------------------------- segmentation
@@ -272,38 +156,47 @@ _CPS_COST = 0.5  # per character per second above max_cps
 _TOO_BRIEF_COST = 3.0  # the cue cannot be shown for min_duration even using the silence
 _LAYOUT_WEIGHT = 0.3  # line-break quality matters, but less than the cue boundary
 _MIDLINE_SENTENCE_COST = 3.0  # a sentence ending mid-line in a two-line cue hides its start
-_MAX_LEAD_IN_MS = 500  # how early a cue may appear before speech just to lower reading speed
 _SPEAKER_CHANGE_BONUS = 3.0  # a new speaker is the best place for a new cue...
 _SHARED_CUE_COST = 2.0  # ...and two speakers share a cue only when their own cues read worse
 
 
-def to_ms(seconds: float) -> int:
-    """Seconds to whole milliseconds, rounding half up on the decimal value the
-    user sees (so 2.0005 -> 2001 although 2.0005 * 1000 is 2000.4999...)."""
-    if not math.isfinite(seconds):
-        raise ValueError(f"timestamp is not a finite number: {seconds!r}")
-    return int(Decimal(repr(float(seconds))).quantize(Decimal("0.001"), ROUND_HALF_UP) * 1000)
+class _Text:
+    """What the segmentation and the merges of timing.py weigh a span of words with:
+    prefix sums of the token lengths, break costs, speaker runs."""
 
+    def __init__(self, words: list[_Word], rules: SubtitleRules) -> None:
+        self.words = words
+        self.rules = rules
+        self.lengths = [len(w.text) for w in words]
+        self.prefix = list(accumulate(self.lengths, initial=0))
+        pairs = zip(words, words[1:], strict=False)
+        self.pair_costs = [_break_cost(a.text, b.text) for a, b in pairs]
+        self.talkers = [w.speaker for w in words]
+        changes = (a != b for a, b in zip(self.talkers, self.talkers[1:], strict=False))
+        self.turns = list(accumulate(changes, initial=0))
 
-def _normalise_words(words: Sequence[Mapping[str, Any]]) -> list[_Word]:
-    """Clean ASR output: whitespace, empty tokens, inverted or out-of-order times."""
-    out: list[_Word] = []
-    for raw in words:
-        text = " ".join(str(raw.get("word", raw.get("text", "")) or "").split())
-        if not text:
-            continue
-        try:
-            start = to_ms(float(raw["start"]))
-            end = to_ms(float(raw.get("end", raw["start"])))
-        except (KeyError, TypeError, ValueError):
-            continue  # a word without a usable time cannot be placed; drop it
-        start = max(start, 0, out[-1].start if out else 0)  # keep the text order
-        end = max(end, start)
-        segment = raw.get("segment")
-        # A word no speaker turn reached stays with the speaker before it.
-        speaker = raw.get("speaker") or (out[-1].speaker if out else None)
-        out.append(_Word(text, start, end, segment if isinstance(segment, int) else None, speaker))
-    return out
+    def layout(self, i: int, j: int, shared: bool, dashes: bool) -> tuple[list[int], float] | None:
+        """Line ends (from i) and cost of words i..j-1 as one cue, or None if they do not fit."""
+        rules = self.rules
+        if shared:
+            ends = speakers.dialogue_layout(
+                self.talkers, self.prefix, i, j, rules.max_lines, rules.max_line_chars, 2 * dashes
+            )
+            return (ends, _SHARED_CUE_COST / _LAYOUT_WEIGHT) if ends else None
+        overlong = max(self.lengths[i:j]) > rules.max_line_chars
+        return _layout_span(self.prefix, self.pair_costs, i, j, rules, overlong)
+
+    def lines(self, i: int, j: int, ends: list[int], shared: bool, dashes: bool) -> list[str]:
+        lines = _split_lines([w.text for w in self.words[i:j]], ends)
+        if shared and dashes:
+            lines = [speakers.DASH + line for line in lines]
+        return lines
+
+    def relayout(self, i: int, j: int, dashes: bool) -> list[str] | None:
+        """The lines of words i..j-1 as one cue (a merge in timing.py), or None."""
+        shared = self.turns[j - 1] != self.turns[i]
+        found = self.layout(i, j, shared, dashes)
+        return None if found is None else self.lines(i, j, found[0], shared, dashes)
 
 
 def _boundary_cost(prev: _Word, nxt: _Word) -> float:
@@ -319,7 +212,7 @@ def _boundary_cost(prev: _Word, nxt: _Word) -> float:
 
 
 def _segment(
-    words: list[_Word], rules: SubtitleRules, dashes: bool = True
+    words: list[_Word], rules: SubtitleRules, dashes: bool, text: _Text
 ) -> list[tuple[int, int, list[str]]]:
     """Split words into cues by dynamic programming over cue boundaries.
 
@@ -334,16 +227,11 @@ def _segment(
     gap_ms = to_ms(rules.min_gap)
     pause_ms = to_ms(rules.max_pause)
     capacity = rules.max_lines * rules.max_line_chars + rules.max_lines - 1
-    lengths = [len(w.text) for w in words]
-    prefix = list(accumulate(lengths, initial=0))
-    pair_costs = [_break_cost(a.text, b.text) for a, b in zip(words, words[1:], strict=False)]
+    lengths = text.lengths
     boundary = [_boundary_cost(a, b) for a, b in zip(words, words[1:], strict=False)]
-    sentence_end = [_ends_sentence(w.text) for w in words]
+    sentence_end = [ends_sentence(w.text) for w in words]
     sentences = list(accumulate(sentence_end, initial=0))  # sentence ends before each word
-    talkers = [w.speaker for w in words]
-    turns = list(
-        accumulate((a != b for a, b in zip(talkers, talkers[1:], strict=False)), initial=0)
-    )
+    turns = text.turns
 
     best = [math.inf] * (n + 1)
     choice: list[tuple[int, list[int], bool] | None] = [None] * (n + 1)
@@ -352,7 +240,6 @@ def _segment(
         if best[i] == math.inf:
             continue
         length = -1
-        longest = 0
         last_end = words[i].end
         for j in range(i + 1, n + 1):  # candidate cue = words[i:j]
             word = words[j - 1]
@@ -360,19 +247,10 @@ def _segment(
                 break  # never hold a cue across a long silence
             last_end = max(last_end, word.end)
             length += lengths[j - 1] + 1
-            longest = max(longest, lengths[j - 1])
             if j - i > 1 and last_end - words[i].start > max_ms:
                 break
             shared = turns[j - 1] != turns[i]  # a speaker change inside: one line per speaker
-            if shared:
-                ends = speakers.dialogue_layout(
-                    talkers, prefix, i, j, rules.max_lines, rules.max_line_chars, 2 * dashes
-                )
-                found = (ends, _SHARED_CUE_COST / _LAYOUT_WEIGHT) if ends else None
-            else:
-                found = _layout_span(
-                    prefix, pair_costs, i, j, rules, longest > rules.max_line_chars
-                )
+            found = text.layout(i, j, shared, dashes)
             if found is None:
                 if length > capacity:
                     break
@@ -395,11 +273,15 @@ def _segment(
                 cost += _SHORT_COST * (_SHORT_FILL - fill)
             # Time the cue could get: up to the next cue's start, within max_duration.
             room = max_ms if j == n else min(max_ms, words[j].start - gap_ms - words[i].start)
-            room = max(room, 1)
             chars = length - (len(ends) - 1)
-            cost += _CPS_COST * max(0.0, chars * 1000 / room - rules.max_cps)
             if room < min_ms:
+                # Crowded (words squeezed together, or the next cue right behind): timing.py
+                # gives the cue min_duration anyway. Its reading speed is weighed on that,
+                # not on the few ms before the next word, which made every extra cue look
+                # cheaper and split squeezed words into one-word cues (issue 28).
                 cost += _TOO_BRIEF_COST
+                room = min_ms
+            cost += _CPS_COST * max(0.0, chars * 1000 / room - rules.max_cps)
             total = best[i] + cost
             if total < best[j]:
                 best[j] = total
@@ -411,80 +293,69 @@ def _segment(
         picked = choice[j]
         assert picked is not None  # a one-word cue is always feasible
         i, ends, shared = picked
-        lines = _split_lines([w.text for w in words[i:j]], ends)
-        if shared and dashes:
-            lines = [speakers.DASH + line for line in lines]
-        cues.append((i, j, lines))
+        cues.append((i, j, text.lines(i, j, ends, shared, dashes)))
         j = i
     cues.reverse()
     return cues
 
 
-@dataclass
-class _Timed:
-    start: int
-    end: int
-    lines: list[str]
+def compose(
+    words: Sequence[Mapping[str, Any]], rules: SubtitleRules, dashes: bool = True
+) -> Composed:
+    """Segment Whisper word timestamps into cues that pass the hard rules (see the
+    module's docstring), saying which input words each cue holds and what was repaired.
 
-
-def _separate(cues: list[_Timed], gap_ms: int, max_ms: int) -> None:
-    """Remove overlaps from ASR word overlap: trim the earlier cue, and only when
-    that would leave it nothing push the later one back, so every cue keeps > 0 ms."""
-    for prev, cur in zip(cues, cues[1:], strict=False):
-        prev.end = max(prev.start + 1, min(prev.end, cur.start - gap_ms))
-        if cur.start < prev.end + gap_ms:
-            cur.start = prev.end + gap_ms
-            cur.end = min(max(cur.end, cur.start + 1), cur.start + max_ms)
-
-
-def _extend(cues: list[_Timed], rules: SubtitleRules) -> None:
-    """Give each cue time to be read: first by lingering into the silence after it,
-    then (what is still missing) by appearing early in the silence before it.
-    Earlier cues are served first, so a cue only takes the silence its predecessor left."""
-    gap_ms = to_ms(rules.min_gap)
-    max_ms = to_ms(rules.max_duration)
-    need_min = min(to_ms(rules.min_duration), max_ms)
-    for k, cue in enumerate(cues):
-        chars = sum(len(line) for line in cue.lines)
-        need = max(need_min, min(math.ceil(chars * 1000 / rules.max_cps), max_ms))
-        if cue.end - cue.start >= need:
-            continue
-        target = cue.start + need
-        if k + 1 < len(cues):
-            target = min(target, cues[k + 1].start - gap_ms)
-        cue.end = max(cue.end, target)
-        if cue.end - cue.start >= need:
-            continue
-        earliest = cues[k - 1].end + gap_ms if k > 0 else 0
-        # Reading speed alone justifies only a short lead-in; min_duration may use more.
-        lowest = min(cue.start - _MAX_LEAD_IN_MS, cue.end - need_min)
-        cue.start = min(cue.start, max(earliest, cue.end - need, lowest))
+    Words may carry a `speaker`: a cue then holds one speaker, or two or more with one
+    line each, opened by the dialogue dash (`dashes`; off when the words carry labels,
+    see speakers.py), and only where speakers.settle_turns accepts the change."""
+    clean = _units(words, rules)
+    if not clean:
+        return Composed([], [], [], [])
+    _settle(clean)
+    text = _Text(clean, rules)
+    slots = []
+    for i, j, lines in _segment(clean, rules, dashes, text):
+        span = clean[i:j]
+        slots.append(
+            Slot(
+                i,
+                j,
+                lines,
+                span[0].start,
+                max(w.end for w in span),
+                all(w.end == w.start and not w.piece for w in span),
+            )
+        )
+    natural = len(slots)
+    kept, dropped = time_slots(slots, rules, lambda i, j: text.relayout(i, j, dashes))
+    notes = []
+    if len(kept) + len(dropped) < natural:
+        notes.append(f"{natural - len(kept) - len(dropped)} cues merged into a neighbour")
+    if dropped:
+        first = dropped[0]
+        said = " ".join(w.text for w in clean[first.first : first.last])
+        count = sum(len(w.sources) for s in dropped for w in clean[s.first : s.last])
+        notes.append(
+            f"{len(dropped)} cues of words the aligner gave no time dropped, no room near "
+            f"their place ({count} words; first at {first.speech_start / 1000:.1f}s: "
+            f"{said[:60]!r})"
+        )
+    far = sum(abs(s.start - s.speech_start) > MAX_SHIFT_MS for s in kept)
+    if far:
+        notes.append(
+            f"{far} cues shown over {MAX_SHIFT_MS / 1000:g} s away from their speech "
+            "(no room nearer, and too long to share a cue)"
+        )
+    return Composed(
+        [Cue(s.start / 1000, s.end / 1000, s.lines) for s in kept],
+        [[x for w in clean[s.first : s.last] for x in w.sources] for s in kept],
+        [x for s in dropped for w in clean[s.first : s.last] for x in w.sources],
+        notes,
+    )
 
 
 def build_cues(
     words: Sequence[Mapping[str, Any]], rules: SubtitleRules, dashes: bool = True
 ) -> list[Cue]:
-    """Segment Whisper word timestamps into cues that respect `rules`.
-
-    The hard limits (line length, line count, max duration, no overlap, min gap)
-    always hold, except a single word longer than a line; min_duration holds
-    whenever the surrounding silence allows it; reading speed is a target only.
-
-    Words may carry a `speaker`: a cue then holds one speaker, or two or more with one
-    line each, opened by the dialogue dash (`dashes`; off when the words carry labels,
-    see speakers.py).
-    """
-    clean = _normalise_words(words)
-    if not clean:
-        return []
-    max_ms = to_ms(rules.max_duration)
-    gap_ms = to_ms(rules.min_gap)
-    timed = []
-    for i, j, lines in _segment(clean, rules, dashes):
-        start = clean[i].start
-        end = max(w.end for w in clean[i:j])
-        end = min(max(end, start + 1), start + max_ms)
-        timed.append(_Timed(start, end, lines))
-    _separate(timed, gap_ms, max_ms)
-    _extend(timed, rules)
-    return [Cue(t.start / 1000, t.end / 1000, t.lines) for t in timed]
+    """The cues of compose (the words and notes left out)."""
+    return compose(words, rules, dashes).cues

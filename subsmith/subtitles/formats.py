@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .cues import Cue
+from .rules import Cue
 from .srt import to_srt
 
 

@@ -19,6 +19,15 @@ word probability below 0.5 where it passed Whisper's check (tests/test_hallucina
 checks both sides). The VAD already called the region speech, so the two must agree
 that it is not before we drop words: high no_speech_prob alone never drops a
 confident line.
+
+A sixth gate works on what is left (`drop_lone_doubtful`): a word alone in its segment,
+with no other kept word within LONE_S on either side, that the decoder doubted and that
+Silero did not hear as speech, is dropped. That is the one-word cue ("Hmm.", "Oh.") Whisper
+writes over music, effects or room tone next to a false or padded VAD region, which passes
+the padded in-speech gate above. Conservative on purpose, every condition must hold: a
+real short reply ("Yes.", "No!", "Hmm?") is either heard by Silero (its regions cover
+most of the word: espeak's replies are covered whole, tests/test_hallucination.py), or
+decoded with confidence, or said near other dialogue.
 """
 
 from __future__ import annotations
@@ -27,6 +36,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Sequence
 from typing import Any
+
+from .text import join_words
 
 STOCK_PHRASES = (
     "thank you for watching",
@@ -150,7 +161,7 @@ def drop_unheard_repeats(
     kept, gone = list(words), []
     while (cut := unheard_repeat(kept)) is not None:
         i, j = cut
-        gone.append("".join(w["word"] for w in kept[i:j]).strip())
+        gone.append(join_words([w["word"] for w in kept[i:j]]))
         kept = kept[:i] + kept[j:]
     return kept, gone
 
@@ -185,7 +196,7 @@ def filter_segments(
         words, repeats = drop_unheard_repeats(words)
         for phrase in repeats:
             dropped.append(f"{seg.get('start', 0):.1f}s repeated without audio: {phrase[:60]!r}")
-        norm = _norm(" ".join(w["word"] for w in words) if words else "")
+        norm = _norm(join_words([w["word"] for w in words]) if words else "")
         reason = None
         if not words or not norm:
             reason = "outside speech" if seg.get("words") and not words else "no words"
@@ -204,6 +215,65 @@ def filter_segments(
             continue
         recent = (recent + [norm])[-5:]
         kept.append({**seg, "words": words})
+    if regions is not None:
+        kept, lone = drop_lone_doubtful(kept, regions)
+        dropped += lone
+    return kept, dropped
+
+
+LONE_S = 2.0  # no other kept word this close (seconds) on either side: the word is alone
+HEARD_SHARE = 0.5  # Silero's regions must cover this share of the word for it to be heard
+LONE_NO_SPEECH = 0.4  # a lone word's window the model gives this no_speech_prob is doubted
+LONE_LOGPROB = -0.8  # ... and so is one decoded below this average log probability
+
+
+def heard_share(t0: float, t1: float, regions: Sequence[dict[str, float]]) -> float:
+    """Share of [t0, t1] (widened to 0.3 s around its middle when shorter: aligned words
+    can have no length) that Silero's regions cover, unpadded."""
+    mid = (t0 + t1) / 2
+    a, b = min(t0, mid - 0.15), max(t1, mid + 0.15)
+    spans = speech_spans(regions, 0.0)
+    covered = sum(max(0.0, min(b, e) - max(a, s)) for s, e in zip(*spans, strict=True))
+    return covered / (b - a)
+
+
+def lone_doubtful(
+    seg: dict[str, Any], before: float, after: float, regions: Sequence[dict[str, float]]
+) -> bool:
+    """The segment is one word, nothing kept lies within LONE_S of it (before/after: the
+    distances to the nearest kept words), the decoder doubted it and Silero did not hear it."""
+    words = seg.get("words") or []
+    if len(words) != 1 or min(before, after) < LONE_S:
+        return False
+    w = words[0]
+    doubted = (
+        w.get("probability", 1.0) < DOUBTFUL_WORD_PROB
+        or seg.get("no_speech_prob", 0.0) > LONE_NO_SPEECH
+        or seg.get("avg_logprob", 0.0) < LONE_LOGPROB
+    )
+    return doubted and heard_share(w["start"], w["end"], regions) < HEARD_SHARE
+
+
+def drop_lone_doubtful(
+    segments: Sequence[dict[str, Any]], regions: Sequence[dict[str, float]]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """(segments without the lone doubtful words of lone_doubtful, one note per drop)."""
+    kept: list[dict[str, Any]] = []
+    dropped: list[str] = []
+    for i, seg in enumerate(segments):
+        words = seg.get("words") or []
+        if len(words) == 1:
+            w = words[0]
+            prev_end = kept[-1]["words"][-1]["end"] if kept and kept[-1].get("words") else -1e9
+            later = segments[i + 1].get("words") if i + 1 < len(segments) else None
+            nxt = later[0]["start"] if later else 1e12
+            if lone_doubtful(seg, w["start"] - prev_end, nxt - w["end"], regions):
+                text = join_words([w["word"]])
+                dropped.append(
+                    f"{seg.get('start', 0):.1f}s lone word nobody was heard say: {text!r}"
+                )
+                continue
+        kept.append(seg)
     return kept, dropped
 
 

@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Sequence
 
-from .cues import Cue, to_ms
+from .rules import Cue, to_ms
 
 __all__ = [
     "SrtParseError",

@@ -1,0 +1,127 @@
+"""The srt_generation stage on the transcripts that failed movies (issue 28): it writes
+cues that pass the checker and says what it repaired; it never fails over the rules."""
+
+from __future__ import annotations
+
+import logging
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from conftest import CONFIG
+from subsmith import job
+from subsmith.jsonio import write_json_atomic
+from subsmith.subtitles import Cue, SubtitleRules, check_cues, check_file, read_srt, repair
+
+RULES = SubtitleRules.from_config(CONFIG["srt_generation"])
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "srt_generation.py"
+
+
+class Outputs(dict):
+    """What Snakemake's output Namedlist offers the script: items() and attributes."""
+
+    def __getattr__(self, name: str) -> str:
+        return self[name]
+
+
+def run_stage_body(tmp_path: Path, segments: list[dict], monkeypatch) -> tuple[str, list[str]]:
+    bodies = []
+    monkeypatch.setattr(job, "run_stage", lambda smk, stage, body: bodies.append(body))
+    runpy.run_path(str(SCRIPT), init_globals={"snakemake": None})
+    transcript = tmp_path / "transcript.json"
+    write_json_atomic(transcript, {"language": "en", "segments": segments})
+    vad = tmp_path / "silero_segments.json"
+    write_json_atomic(vad, {"speech": [{"start": 0.0, "end": 60.0}]})
+    notes: list[str] = []
+    ctx = SimpleNamespace(
+        params=SimpleNamespace(srt_generation=CONFIG["srt_generation"]),
+        input=SimpleNamespace(transcript=str(transcript), corrected=None, segments=str(vad)),
+        output=Outputs(srt=str(tmp_path / "movie.en.srt")),
+        log=logging.getLogger("test"),
+        note=notes.append,
+    )
+    (body,) = bodies
+    body(ctx)
+    return ctx.output.srt, notes
+
+
+def segment(i: int, words: list[tuple[str, float, float]]) -> dict:
+    return {
+        "id": i,
+        "start": words[0][1],
+        "end": words[-1][2],
+        "text": "".join(w for w, _, _ in words),
+        "no_speech_prob": 0.05,
+        "avg_logprob": -0.2,
+        "words": [{"word": w, "start": a, "end": b, "probability": 0.9} for w, a, b in words],
+    }
+
+
+def test_squeezed_words_and_a_loop_remnant_make_a_conforming_file(tmp_path, monkeypatch):
+    """The two reports of issue 28: a cue of 0.297 s at 0 (what the repetition filter left
+    of a looping segment) and words the aligner squeezed to zero length at 10.77 s in fast
+    overlapping talk. The stage used to raise "N cues break the subtitle rules"."""
+    loop = segment(0, [(" So.", 0.0, 0.297)])
+    talk = [(" Wait,", 9.2, 9.6), (" you", 9.6, 9.8), (" said", 9.8, 10.1), (" what?", 10.1, 10.77)]
+    squeezed = [(w, 10.77, 10.77) for w in (" I", " never", " said", " that,", " not", " once.")]
+    squeezed += [(" Liar!", 10.77, 10.771), (" Stop", 10.771, 10.9), (" it,", 10.9, 11.0)]
+    squeezed += [(" both", 11.0, 11.2), (" of", 11.2, 11.3), (" you.", 11.3, 11.6)]
+    srt, notes = run_stage_body(
+        tmp_path, [loop, segment(1, talk), segment(2, squeezed)], monkeypatch
+    )
+    report = check_file(srt, RULES)
+    assert report.errors == [], report.errors
+    text = " ".join(c.text.replace("\n", " ") for c in read_srt(srt))
+    assert text.replace("- ", "") == (
+        "So. Wait, you said what? I never said that, not once. Liar! Stop it, both of you."
+    )
+    assert any("cues," in n for n in notes), notes
+
+
+def test_the_stream_the_old_builder_failed_on(tmp_path, monkeypatch):
+    """Found by searching the old builder (b49bf1b) with random squeezed streams: it wrote
+    "Liar." | "Both" | "- of / - you." and failed "cue 2 (00:00:05,084): duration 0.001 s
+    below minimum 0.833 s". Now "of" (A inside B's sentence) is no change: one cue."""
+    words = [(" Liar.", 5.0, 5.0), (" Both", 5.001, 5.001), (" of", 5.002, 5.002)]
+    seg = segment(0, [*words, (" you.", 5.003, 5.257)])
+    for w, who in zip(seg["words"], "BBAB", strict=True):
+        w["speaker"] = who
+    srt, notes = run_stage_body(tmp_path, [seg], monkeypatch)
+    assert check_file(srt, RULES).errors == []
+    assert [c.lines for c in read_srt(srt)] == [["Liar. Both of you."]]
+
+
+def test_repair_fixes_cues_from_elsewhere_and_says_so():
+    """The safety net behind compose: a cue list that breaks every hard rule comes back
+    conforming, with every line of text, and one note naming the first breach."""
+    broken = [
+        Cue(10.770, 10.771, ["A squeezed line"]),
+        Cue(10.5, 10.6, ["x" * 60]),
+        Cue(11.0, 30.0, ["one", "two", "three"]),
+        Cue(0.0, 0.297, ["So."]),
+    ]
+    fixed, notes = repair.repair(broken, RULES)
+    assert check_cues(fixed, RULES) == []
+    shown = "".join("".join(c.lines) for c in fixed).replace(" ", "")
+    assert sorted(shown) == sorted("Asqueezedline" + "x" * 60 + "onetwothree" + "So.")
+    assert len(notes) == 1 and "repaired" in notes[0]
+    ok = [Cue(1.0, 2.0, ["Fine."])]
+    assert repair.repair(ok, RULES) == (ok, [])
+
+
+@pytest.mark.parametrize("labels", [False, True])
+def test_the_stage_settles_speakers_before_labels(tmp_path, monkeypatch, labels):
+    """ "Make it so, Mr." | "LaFord." across a diarization turn edge: one line, one speaker,
+    with dashes or with labels."""
+    words = [(" Make", 1.0, 1.3), (" it", 1.3, 1.5), (" so,", 1.5, 1.9), (" Mr.", 1.9, 2.2)]
+    words += [(" LaFord.", 2.2, 2.8)]
+    seg = segment(0, words)
+    for k, w in enumerate(seg["words"]):
+        w["speaker"] = "SPEAKER_00" if k < 4 else "SPEAKER_01"
+    cfg = {**CONFIG["srt_generation"], "speaker_labels": labels}
+    monkeypatch.setitem(CONFIG, "srt_generation", cfg)
+    srt, _ = run_stage_body(tmp_path, [seg], monkeypatch)
+    (cue,) = read_srt(srt)
+    assert cue.lines == [("[SPEAKER_00] " if labels else "") + "Make it so, Mr. LaFord."]
