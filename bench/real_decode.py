@@ -40,6 +40,7 @@ CORPORA = {
     "speech-dev": "read speech, exact transcripts",
     "film-dev": "1968 film dialogue, silver transcripts",
     "sound-events": "real sound events without speech (the speech clips left out)",
+    "sound-events-track": "the same clips end to end in two shuffled orders, as a film's track",
 }
 
 
@@ -66,6 +67,26 @@ def load(path: Path) -> np.ndarray:
     return audio
 
 
+def soundtracks(audio: dict[str, np.ndarray], orders: int = 2) -> dict[str, np.ndarray]:
+    """sound-events' clips end to end as a film's effects track, `orders` times in
+    seeded shuffled orders with 0.5-3 s of silence between them: the decoder sees each
+    event beside others in one 30 s window, as in a film, not alone."""
+    import random
+
+    clips = sorted(k for k in audio if k.startswith("sound-events/"))
+    out = {}
+    for n in range(orders):
+        rng = random.Random(n)
+        order = clips[:]
+        rng.shuffle(order)
+        parts = []
+        for k in order:
+            parts += [audio[k], np.zeros(int(rng.uniform(0.5, 3.0) * SAMPLE_RATE), np.float32)]
+        if parts:
+            out[f"sound-events-track/order{n}"] = np.concatenate(parts)
+    return out
+
+
 def references(data: Path) -> dict[str, str]:
     """{corpus/stem: reference text} from the transcripts.tsv files."""
     out = {}
@@ -86,6 +107,7 @@ def decode_all(data: Path, models: list[str]) -> dict:
     todo = recordings(data)
     times: dict[str, float] = {}
     audio = {f"{c}/{w.stem}": load(w) for c, w in todo}
+    audio.update(soundtracks(audio))
     regions = {k: silero.detect_speech(a, vad) for k, a in audio.items()}
     for name in models:
         model = asr.load_model(name, "cpu", "int8", threads=2, batch_size=shipped.batch_size)[0]
