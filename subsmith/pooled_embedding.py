@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from .audio import SAMPLE_RATE
+
 HOP = 0.02  # seconds per CAM++ frame-level output (10 ms fbank, one stride-2 layer)
 CONTEXT = 1.0  # seconds of audio either side of a block, so its edges see real context
 MIN_FRAMES = 10  # fewer pooled frames than this (0.2 s) gives NaN: too little to embed

