@@ -12,12 +12,19 @@ so a deleted one does not come back by itself: `missing` finds them for
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import languages
-from ..jsonio import read_json
+from ..jsonio import read_json, write_json_atomic
+from ..settings import options
 from .formats import WRITERS
 
 
@@ -61,3 +68,141 @@ def missing(movie_dir: str | os.PathLike[str]) -> list[Path]:
             if not target.exists():
                 gone.append(target)
     return gone
+
+
+# --- the sidecar beside the movie (config `publish:`) -------------------------------------
+#
+# A media server (Jellyfin, Plex, Kodi, Emby) reads `<movie stem>.<lang>.srt` beside the
+# movie file. subsmith writes it there, never over a file it did not write: what it wrote
+# is in out/<movie>/.published.json (path, size, sha256), the record that lets a later
+# run update its own sidecar and leave a user's file of the same name alone.
+
+LEDGER = ".published.json"  # every sidecar subsmith wrote for this movie (kept across runs)
+REPORT = "published.json"  # this run's outcome: where the sidecars are, and any note
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    """The `publish:` config section: where a library run puts its results."""
+
+    beside_movie: bool  # <movie stem>.<lang>.<fmt> beside the input file
+    mkv: bool  # a library run also makes out/<movie>/final.mkv (a full copy of the movie)
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> PublishOptions:
+        return options(cls, cfg, "publish")
+
+
+def ledger(movie_dir: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
+    """{absolute path: {size, sha256}} of the sidecars subsmith wrote for this movie."""
+    data = read_json(Path(movie_dir) / LEDGER)
+    found = data.get("sidecars") if isinstance(data, dict) else None
+    return dict(found) if isinstance(found, dict) else {}
+
+
+def sha256(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def is_ours(path: str | os.PathLike[str], ours: Mapping[str, Any]) -> bool:
+    """Whether the file at `path` is one subsmith wrote and nobody changed since."""
+    rec = ours.get(os.path.abspath(path))
+    if not isinstance(rec, dict):
+        return False
+    try:
+        return os.path.getsize(path) == rec.get("size") and sha256(path) == rec.get("sha256")
+    except OSError:
+        return False
+
+
+def beside_name(movie: str | os.PathLike[str], language: str, fmt: str) -> Path:
+    """in/Film (2010)/Film (2010).mkv -> in/Film (2010)/Film (2010).en.srt"""
+    movie = Path(movie)
+    return movie.with_name(f"{movie.stem}.{languages.to_639_1(language) or 'und'}.{fmt}")
+
+
+def _save_ledger(movie_dir: Path, ours: dict[str, Any]) -> None:
+    write_json_atomic(movie_dir / LEDGER, {"sidecars": ours})
+
+
+def _place(src: Path, target: Path, replace: bool) -> None:
+    """Copy `src` to `target` atomically: a temp file in the target's folder (a random
+    name of ours, created exclusively, so it cannot be a user's file), then a rename. A
+    new name is taken with link(), which fails if a user's file appeared meanwhile."""
+    fd, tmp = tempfile.mkstemp(prefix=".subsmith-", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        if replace:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except OSError as exc:
+                if exc.errno == errno.EEXIST:
+                    raise
+                os.replace(tmp, target)  # a file system without hard links
+    finally:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+
+
+def publish_beside(
+    sidecars: Mapping[str, str | os.PathLike[str]],
+    movie: str | os.PathLike[str],
+    movie_dir: str | os.PathLike[str],
+    language: str,
+) -> dict[str, Any]:
+    """Put each non-empty {format: sidecar} beside `movie` as <stem>.<language>.<format>.
+
+    A file of that name that subsmith did not write is left as it is, and so is a folder
+    that cannot be written: the sidecar stays in out/<movie>/ and the report says so.
+    Returns the report: {"published": [{format, path, size, sha256}], "notes": [...]}."""
+    movie, movie_dir = Path(movie), Path(movie_dir)
+    ours = ledger(movie_dir)
+    report: dict[str, Any] = {"language": language, "published": [], "notes": []}
+    for fmt, src in sidecars.items():
+        src = Path(src)
+        if not src.stat().st_size:
+            continue  # no speech: nothing to show, nothing to publish
+        target = beside_name(movie, language, fmt)
+        key = os.path.abspath(target)
+        mine = is_ours(target, ours)
+        if target.exists() and not mine:
+            report["notes"].append(
+                f"{target} is not subsmith's (a file of yours): left as it is; "
+                f"subsmith's subtitle is {src}"
+            )
+            continue
+        digest, size = sha256(src), src.stat().st_size
+        try:
+            # Recorded before the rename: a run killed in between still knows the file.
+            _save_ledger(movie_dir, {**ours, key: {"size": size, "sha256": digest}})
+            _place(src, target, replace=mine)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                report["notes"].append(
+                    f"{target} appeared while subsmith wrote it: left as it is; "
+                    f"subsmith's subtitle is {src}"
+                )
+            else:
+                report["notes"].append(
+                    f"cannot write into {target.parent} ({exc.strerror or exc}): "
+                    f"the subtitle stays in {src}"
+                )
+            _save_ledger(movie_dir, ours)
+            continue
+        ours[key] = {"size": size, "sha256": digest}
+        report["published"].append(
+            {"format": fmt, "path": str(target), "size": size, "sha256": digest}
+        )
+    return report
