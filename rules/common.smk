@@ -99,7 +99,9 @@ def movie_products(movie):
         f"{d}/asr/transcript.json",
         f"{d}/asr/transcript.corrected.json",
         *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
-        f"{d}/final.mkv",
+        # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv asks
+        # for it; else the sidecar beside the movie and its record (rule publish).
+        f"{d}/final.mkv" if config["publish"]["mkv"] else f"{d}/published.json",
     ]
 
 

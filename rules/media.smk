@@ -48,5 +48,7 @@ rule mux:
         mux=config["mux"],
         # language: auto: copy the sidecars to <movie>.<detected language>.<fmt>.
         publish=LANG is None,
+        # The sidecar beside the movie too (publish.beside_movie), as a library run does.
+        beside_movie=config["publish"]["beside_movie"],
     script:
         "../scripts/mux.py"

@@ -172,10 +172,18 @@ def render(
             "next_stage": first_open,
             # What a reader must know about the result: a movie without dialogue gets no
             # subtitle track (srt_generation and mux say so in their notes).
-            "note": skipped or (NO_SPEECH if notes and overall == "completed" else ""),
+            "note": skipped or _result_note(movie_dir, bool(notes) and overall == "completed"),
             "steps": steps,
         },
     }
+
+
+def _result_note(movie_dir: Path, no_speech: bool) -> str:
+    """No speech, and what publishing could not do (a user's file of the sidecar's name,
+    a library folder that cannot be written): published.json's notes."""
+    report = read_json(movie_dir / "published.json")
+    published = report.get("notes") if isinstance(report, dict) else None
+    return "; ".join(([NO_SPEECH] if no_speech else []) + list(published or []))
 
 
 def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -> dict[str, bool]:

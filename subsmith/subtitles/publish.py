@@ -184,9 +184,10 @@ def publish_beside(
             )
             continue
         digest, size = sha256(src), src.stat().st_size
+        # Recorded before the rename: a run killed in between still knows the file. (An
+        # out/ that cannot be written fails the stage, as for any of its outputs.)
+        _save_ledger(movie_dir, {**ours, key: {"size": size, "sha256": digest}})
         try:
-            # Recorded before the rename: a run killed in between still knows the file.
-            _save_ledger(movie_dir, {**ours, key: {"size": size, "sha256": digest}})
             _place(src, target, replace=mine)
         except OSError as exc:
             if exc.errno == errno.EEXIST:
@@ -206,3 +207,40 @@ def publish_beside(
             {"format": fmt, "path": str(target), "size": size, "sha256": digest}
         )
     return report
+
+
+def publish_movie(
+    sidecars: Mapping[str, str | os.PathLike[str]],
+    movie: str | os.PathLike[str],
+    movie_dir: str | os.PathLike[str],
+    language: str,
+    *,
+    beside_movie: bool,
+    name_in_out: bool,
+) -> dict[str, Any]:
+    """The mux stage's publishing, for published.json: the non-empty sidecars beside the
+    movie (when `beside_movie`), and where each one that is not there can be found in
+    out/<movie>/. `name_in_out` (language: auto): those get their language-named copy
+    there, as mux makes beside final.mkv."""
+    movie_dir = Path(movie_dir)
+    full = {f: p for f, p in sidecars.items() if Path(p).stat().st_size}
+    if beside_movie:
+        report = publish_beside(full, movie, movie_dir, language)
+    else:
+        report = {"language": language, "published": [], "notes": []}
+    done = {p["format"] for p in report["published"]}
+    left = {f: p for f, p in full.items() if f not in done}
+    in_out = publish(left, movie_dir, language) if name_in_out else list(left.values())
+    report["in_out"] = [str(p) for p in in_out]
+    report["no_speech"] = not full
+    return report
+
+
+def summary(report: Mapping[str, Any]) -> str:
+    """One line for the manifest's notes."""
+    parts = [f"beside the movie: {Path(p['path']).name}" for p in report.get("published", [])]
+    if report.get("in_out"):
+        parts.append("in out/: " + ", ".join(Path(p).name for p in report["in_out"]))
+    if report.get("no_speech"):
+        parts.append("no speech found: nothing to publish")
+    return "; ".join(parts + list(report.get("notes") or []))
