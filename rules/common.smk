@@ -111,6 +111,13 @@ def all_outputs():
     return [f for m in movies for f in movie_products(m)] + refused
 
 
+def work_file(path):
+    """A file only the stages need (audio.wav: 220 MB for a 2-hour film): temp() unless
+    keep_work_files is true."""
+    keep = library.LibraryOptions.from_config(config).keep_work_files
+    return path if keep else temp(path)
+
+
 def movie_file(wildcards):
     key = movie_key(wildcards)
     if key in LIBRARY:

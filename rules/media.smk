@@ -2,7 +2,9 @@ rule demux:
     input:
         video=movie_file,
     output:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        # keep_work_files: false (the default): Snakemake deletes it once every stage that
+        # reads it has run, and a later run does not redo the movie because it is gone.
+        wav=work_file(f"{MOVIE_DIR}/audio/audio.wav"),
         media=f"{MOVIE_DIR}/media.json",
     log:
         **stage_log("demux"),

@@ -35,6 +35,7 @@ class LibraryOptions:
     """The library-wide keys at the top of the config."""
 
     existing: str  # skip: leave a movie that has a full subtitle in the language; add: do it
+    keep_work_files: bool  # keep out/<movie>/audio/audio.wav after the stages that read it
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> LibraryOptions:

@@ -166,9 +166,30 @@ def test_a_library_folder_that_cannot_be_written_keeps_the_sidecar_in_out(run):
 def test_no_copy_of_any_movie_and_no_work_audio(run):
     assert not list(run["out"].rglob("final.mkv"))
     assert not list(run["out"].rglob("*.mkv"))
+    assert not list(run["out"].rglob("*.wav"))  # keep_work_files: false
+    for name in TODO:  # what a reader needs stays
+        d = run["out"] / name
+        assert (d / "manifest.json").is_file() and (d / "logs" / "demux.log").is_file()
+        assert (d / "media.json").is_file() and (d / "asr" / "transcript.json").is_file()
 
 
 def test_a_second_run_has_nothing_to_do(run):
     dry = run_snakemake(run["work"], "--dry-run", *run["args"], library=True)
     assert dry.returncode == 0, dry.stderr[-2000:]
     assert "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout[-3000:]
+
+
+def test_a_stage_redone_later_extracts_the_audio_again(run):
+    """audio.wav is Snakemake's temp(): gone, it is made again when a stage needs it."""
+    name = TODO[0]
+    transcript = run["out"] / name / "asr" / "transcript.json"
+    kept = transcript.read_bytes()
+    transcript.unlink()
+    try:
+        dry = run_snakemake(run["work"], "--dry-run", *run["args"], library=True)
+        stats = (dry.stdout + dry.stderr).split("Job stats:", 1)[1].split("\n\n", 1)[0]
+        rules = {ln.split()[0] for ln in stats.splitlines()[3:] if ln.strip()}
+        assert {"demux", "asr", "srt_generation", "publish"} <= rules, stats
+        assert "tmdb" not in rules and "mux" not in rules, stats
+    finally:
+        transcript.write_bytes(kept)
