@@ -201,6 +201,11 @@ def check_library(
     is recorded (out/<movie>/.existing.json) and its manifest written; a movie no longer
     skipped loses its record."""
     if mode != "skip":
+        for movie in movies if write else ():
+            try:  # skipped by an earlier run: done now
+                (Path(output_dir) / movie / RECORD).unlink()
+            except OSError:
+                pass
         return {}
     from . import manifest
     from .subtitles import publish

@@ -145,6 +145,11 @@ def test_check_library_records_skips_and_reuses_them(clip, tmp_path, monkeypatch
     monkeypatch.setattr("subsmith.media.probe", lambda *a: pytest.fail("probed again"))
     assert set(existing.check_library({"B": movies["B"]}, out, "en", "skip")) == {"B"}
     monkeypatch.undo()
+    assert existing.check_library(movies, out, "en", "add", write=False) == {}
+    assert (out / "B" / existing.RECORD).exists()  # a dry run keeps it
+    assert existing.check_library(movies, out, "en", "add") == {}
+    assert not (out / "B" / existing.RECORD).exists()  # existing: add: done now
+    assert set(existing.check_library(movies, out, "en", "skip")) == {"B"}
     (lib / "B.en.srt").unlink()  # the user took it away: B is done now
     assert existing.check_library(movies, out, "en", "skip") == {}
     assert not (out / "B" / existing.RECORD).exists()

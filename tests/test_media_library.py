@@ -183,7 +183,7 @@ def test_a_stage_redone_later_extracts_the_audio_again(run):
     """audio.wav is Snakemake's temp(): gone, it is made again when a stage needs it."""
     name = TODO[0]
     transcript = run["out"] / name / "asr" / "transcript.json"
-    kept = transcript.read_bytes()
+    kept, st = transcript.read_bytes(), transcript.stat()
     transcript.unlink()
     try:
         dry = run_snakemake(run["work"], "--dry-run", *run["args"], library=True)
@@ -193,3 +193,22 @@ def test_a_stage_redone_later_extracts_the_audio_again(run):
         assert "tmdb" not in rules and "mux" not in rules, stats
     finally:
         transcript.write_bytes(kept)
+        os.utime(transcript, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_a_sidecar_deleted_beside_the_movie_is_named_and_comes_back(run):
+    name = TODO[1]
+    beside = run["lib"] / f"{name}.en.srt"
+    beside.unlink()
+    exe = str(Path(os.sys.executable).parent / "subsmith")
+    shown = subprocess.run([exe, "status", str(run["out"])], capture_output=True, text=True,
+                           env=env(), cwd=run["work"])  # fmt: skip
+    record = (run["out"] / name / "published.json").as_posix()
+    fix = f'snakemake --cores 1 --forcerun publish "{record}"'
+    assert f"{name}: {beside.name} missing beside the movie: run {fix}" in shown.stdout
+    proc = run_snakemake(run["work"], "--forcerun", "publish", record, *run["args"], library=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "morning" in beside.read_text().lower()
+    m = manifest(run, name)
+    assert m["pipeline"]["status"] == "completed" and m["pipeline"]["steps"]["mux"]["runs"] == 2
+    assert m["pipeline"]["steps"]["demux"]["runs"] == 1  # the audio was not needed again

@@ -33,7 +33,13 @@ def test_the_sidecar_goes_beside_the_movie_and_is_recorded(movie):
     target = mkv.with_name("Film (2010).en.srt")
     assert target.read_text() == SRT and report["notes"] == []
     assert report["published"] == [
-        {"format": "srt", "path": str(target), "size": len(SRT), "sha256": publish.sha256(target)}
+        {
+            "format": "srt",
+            "path": str(target),
+            "size": len(SRT),
+            "sha256": publish.sha256(target),
+            "abspath": str(target.resolve()),
+        }
     ]
     assert publish.is_ours(target, publish.ledger(out))
     assert files(mkv.parent) == ["Film (2010).en.srt", "Film (2010).mkv"]  # no temp file left

@@ -204,9 +204,21 @@ def publish_beside(
             continue
         ours[key] = {"size": size, "sha256": digest}
         report["published"].append(
-            {"format": fmt, "path": str(target), "size": size, "sha256": digest}
+            {"format": fmt, "path": str(target), "size": size, "sha256": digest, "abspath": key}
         )
     return report
+
+
+def gone_from_beside(movie_dir: str | os.PathLike[str]) -> list[Path]:
+    """The sidecars the last run put beside the movie that are no longer there (someone
+    deleted them): no Snakemake target, so no run brings them back by itself."""
+    report = read_json(Path(movie_dir) / REPORT)
+    found = report.get("published") if isinstance(report, dict) else None
+    return [
+        Path(p["path"])
+        for p in found or []
+        if isinstance(p, dict) and p.get("abspath") and not os.path.exists(p["abspath"])
+    ]
 
 
 def publish_movie(
