@@ -124,3 +124,17 @@ def test_beside_movie_off_leaves_the_library_alone(movie):
     )
     assert report["in_out"] == [str(out / "Film (2010).en.srt")]
     assert files(mkv.parent) == ["Film (2010).mkv"]
+
+
+def test_a_file_system_without_hard_links_still_gets_it(movie, monkeypatch):
+    mkv, out = movie
+
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    report = publish.publish_beside({"srt": out / "Film (2010).en.srt"}, mkv, out, "en")
+    target = mkv.with_name("Film (2010).en.srt")
+    assert report["notes"] == [] and target.read_text() == SRT
+    assert target.stat().st_mode & 0o777 == 0o666 & ~publish._UMASK
+    assert files(mkv.parent) == ["Film (2010).en.srt", "Film (2010).mkv"]

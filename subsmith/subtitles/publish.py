@@ -129,6 +129,17 @@ def _save_ledger(movie_dir: Path, ours: dict[str, Any]) -> None:
     write_json_atomic(movie_dir / LEDGER, {"sidecars": ours})
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+# link() errors that mean "this file system has no hard links", not "you may not".
+_NO_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK}
+
+
 def _place(src: Path, target: Path, replace: bool) -> None:
     """Copy `src` to `target` atomically: a temp file in the target's folder (a random
     name of ours, created exclusively, so it cannot be a user's file), then a rename. A
@@ -139,16 +150,18 @@ def _place(src: Path, target: Path, replace: bool) -> None:
             shutil.copyfileobj(inp, out)
             out.flush()
             os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600: the media server must read it
         if replace:
             os.replace(tmp, target)
         else:
             try:
                 os.link(tmp, target)
             except OSError as exc:
-                if exc.errno == errno.EEXIST:
+                if exc.errno not in _NO_LINKS:
                     raise
-                os.replace(tmp, target)  # a file system without hard links
+                if os.path.lexists(target):  # a file system without hard links (FAT, some shares)
+                    raise FileExistsError(errno.EEXIST, "File exists", str(target)) from None
+                os.replace(tmp, target)
     finally:
         try:
             os.unlink(tmp)
