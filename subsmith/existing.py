@@ -21,9 +21,10 @@ With `language: auto` the target language is the language tag of the audio track
 would choose (tracks.choose, without the metadata's tie-break); a movie whose chosen
 track has no tag is never skipped, since its language is known only after asr.
 
-The cost of a skipped movie: one directory listing and, unless a sidecar decided it, one
-ffprobe, once: the decision is recorded in out/<movie>/.existing.json with the input's
-identity and the sidecars seen, and reused while both are unchanged.
+The cost: one directory listing and, unless a sidecar decided it, one ffprobe, once: the
+decision is recorded with the input's identity and the sidecars seen (a skipped movie's
+in out/<movie>/.existing.json, the others' in out/.existing-cache.json) and reused while
+both are unchanged.
 """
 
 from __future__ import annotations
@@ -39,7 +40,10 @@ from typing import Any
 from . import languages, library
 from .jsonio import read_json, write_json_atomic
 
-RECORD = ".existing.json"
+RECORD = ".existing.json"  # out/<movie>/: a skipped movie's decision (its manifest reads it)
+# out/: the decisions about the movies not started yet and not skipped, so that a run
+# does not probe them again (ffprobe ~0.1 s a file: 100 s for a 1,000-movie library).
+CACHE = ".existing-cache.json"
 MODES = ("skip", "add")
 SUBTITLE_EXTENSIONS = frozenset({"srt", "ass", "ssa", "vtt", "sub", "sup"})
 FORCED_FLAGS = frozenset({"forced", "foreign"})
@@ -212,6 +216,10 @@ def check_library(
 
     out = Path(output_dir)
     todo = {m: p for m, p in movies.items() if not started(out / m)}
+    cached = read_json(out / CACHE)
+    cache: dict[str, Any] = cached.get("movies") or {} if isinstance(cached, dict) else {}
+    kept: dict[str, Any] = {}
+    changed: set[str] = set()  # skipped movies whose decision is new: their manifest too
 
     def one(item: tuple[str, Path]) -> tuple[str, Decision | None]:
         movie, path = item
@@ -224,37 +232,45 @@ def check_library(
             key["identity"] = library.identity(path)
         except OSError:
             return movie, None  # gone or unreadable: demux says so
-        last = read_json(d / RECORD)
-        if isinstance(last, dict) and all(last.get(k) == v for k, v in key.items()):
-            return movie, Decision(bool(last.get("skip")), last.get("reason") or "", language)
+        for last in (read_json(d / RECORD), cache.get(movie)):
+            if isinstance(last, dict) and all(last.get(k) == v for k, v in key.items()):
+                if not last.get("skip"):
+                    kept[movie] = last
+                return movie, Decision(bool(last.get("skip")), last.get("reason") or "", language)
         decision = decide(Path(path), language, publish.ledger(d))
-        if write:
-            data = {**key, "input": str(path), "skip": decision.skip, "reason": decision.reason}
-            _record(d, data, decision)
+        data = {**key, "input": str(path), "skip": decision.skip, "reason": decision.reason}
+        if not decision.skip:
+            kept[movie] = data
+        if write and _record(d, data, decision):
+            changed.add(movie)
         return movie, decision
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         decisions = dict(pool.map(one, todo.items()))
     skipped = {m: d.reason for m, d in decisions.items() if d is not None and d.skip}
+    if write and kept != cache:
+        try:
+            write_json_atomic(out / CACHE, {"movies": dict(sorted(kept.items()))})
+        except OSError:
+            pass  # an output folder that cannot be written: the run itself will say so
     if write:
         for movie in skipped:
             d = out / movie
-            if not (d / manifest.MANIFEST).is_file() or _changed.get(str(d)):
+            if movie in changed or not (d / manifest.MANIFEST).is_file():
                 manifest.write(d, manifest.FINISHED)
     return skipped
 
 
-_changed: dict[str, bool] = {}
-
-
-def _record(movie_dir: Path, data: dict[str, Any], decision: Decision) -> None:
-    """Keep a skip decision (and its manifest), drop the record of one no longer skipped."""
+def _record(movie_dir: Path, data: dict[str, Any], decision: Decision) -> bool:
+    """Keep a skip decision, drop the record of one no longer skipped; True when a skip
+    decision was written."""
     path = movie_dir / RECORD
     try:
         if decision.skip:
             write_json_atomic(path, data)
-            _changed[str(movie_dir)] = True
-        elif path.exists():
+            return True
+        if path.exists():
             path.unlink()
     except OSError:
         pass  # an output folder that cannot be written: the run itself will say so
+    return False

@@ -140,11 +140,15 @@ def test_check_library_records_skips_and_reuses_them(clip, tmp_path, monkeypatch
     skipped = existing.check_library(movies, out, "en", "skip")
     assert set(skipped) == {"B"} and (out / "B" / existing.RECORD).is_file()
     assert (out / "B" / "manifest.json").is_file() and not (out / "A").exists()
-    # The record is reused while the file and the sidecars are the same: no probe.
+    assert (out / existing.CACHE).is_file()  # A's decision, not to skip, is kept there
+    # Both are reused while the file and the sidecars are the same: no probe.
     monkeypatch.setattr(existing, "decide", lambda *a, **k: pytest.fail("decided again"))
     monkeypatch.setattr("subsmith.media.probe", lambda *a: pytest.fail("probed again"))
-    assert set(existing.check_library({"B": movies["B"]}, out, "en", "skip")) == {"B"}
+    assert set(existing.check_library(movies, out, "en", "skip")) == {"B"}
     monkeypatch.undo()
+    (lib / "A.en.srt").write_text(SRT)  # a new sidecar: decided again
+    assert set(existing.check_library(movies, out, "en", "skip")) == {"A", "B"}
+    (lib / "A.en.srt").unlink()
     assert existing.check_library(movies, out, "en", "add", write=False) == {}
     assert (out / "B" / existing.RECORD).exists()  # a dry run keeps it
     assert existing.check_library(movies, out, "en", "add") == {}
