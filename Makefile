@@ -110,4 +110,4 @@ bench: install
 	if [ -n "$(SPEECH_DATA)" ]; then PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python bench/vad_combine.py "$(SPEECH_DATA)"; fi
 
 clean-demo:
-	rm -rf out/demo in/demo.mkv
+	rm -rf out/demo in/demo.mkv in/demo.en.srt

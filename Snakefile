@@ -66,6 +66,37 @@ rule refused_input:
         "scripts/refused_input.py"
 
 
+# The mux stage of a library run without final.mkv (publish.mkv: false, the default): the
+# sidecar beside the movie, where media servers read it, and published.json, the record
+# of where it went. No copy of the movie. Recorded as the movie's mux stage, as rule mux
+# is; a run asks for one of the two (movie_products in rules/common.smk).
+rule publish:
+    input:
+        **{
+            f"sub_{fmt}": path
+            for fmt, path in subtitle_files(MOVIE_DIR, "{movie}").items()
+        },
+        video=movie_file,
+        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+    output:
+        record=f"{MOVIE_DIR}/published.json",
+    log:
+        **stage_log("mux"),
+    localrule: True
+    conda:
+        "envs/media.yaml"
+    threads: 1
+    resources:
+        mem_mb=config["mem_mb"]["mux"],
+        runtime=runtime_min("mux"),
+    params:
+        timeout=config["timeouts"]["mux"],
+        publish=config["publish"],
+        auto=LANG is None,
+    script:
+        "scripts/publish.py"
+
+
 check_stage_table(workflow.rules)
 
 

@@ -4,6 +4,7 @@ import os
 import sys
 
 from subsmith import (
+    existing,
     interrupt,
     library,
     manifest,
@@ -36,6 +37,22 @@ LANG = None if config["language"] == "auto" else config["language"]
 # else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
 # simply out/<movie>/, and `{movie}` names its sidecar.
 MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
+# existing: skip: movies that already have a full subtitle in the language are no target;
+# each one's manifest says `skipped` and why (subsmith/existing.py). Decided in the main
+# process only (a cluster job's own parse of this file has no use for it), and recorded
+# by a real run, not a dry run (here, at parse time: a run with nothing to do calls no
+# onstart, and a library whose movies are all skipped or done has nothing to do).
+SKIPPED = (
+    {}
+    if workflow.remote_exec or workflow.subprocess_exec
+    else existing.check_library(
+        LIBRARY,
+        OUT,
+        LANG,
+        library.LibraryOptions.from_config(config).existing,
+        write=not existing.dry_run(sys.argv),
+    )
+)
 # Ctrl-C stops the running stages at once and records them interrupted.
 interrupt.install(OUT)
 
@@ -82,13 +99,23 @@ def movie_products(movie):
         f"{d}/asr/transcript.json",
         f"{d}/asr/transcript.corrected.json",
         *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
-        f"{d}/final.mkv",
+        # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv asks
+        # for it; else the sidecar beside the movie and its record (rule publish).
+        f"{d}/final.mkv" if config["publish"]["mkv"] else f"{d}/published.json",
     ]
 
 
 def all_outputs():
     refused = [f"{OUT}/{m}/refused" for m in sorted(REFUSED)]
-    return [f for m in sorted(LIBRARY) for f in movie_products(m)] + refused
+    movies = [m for m in sorted(LIBRARY) if m not in SKIPPED]
+    return [f for m in movies for f in movie_products(m)] + refused
+
+
+def work_file(path):
+    """A file only the stages need (audio.wav: 220 MB for a 2-hour film): temp() unless
+    keep_work_files is true."""
+    keep = library.LibraryOptions.from_config(config).keep_work_files
+    return path if keep else temp(path)
 
 
 def movie_file(wildcards):

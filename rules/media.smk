@@ -6,7 +6,9 @@ rule demux:
         # .nfo) does not redo the audio and everything after it.
         metadata=ancient(f"{MOVIE_DIR}/metadata/tmdb_data.json"),
     output:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        # keep_work_files: false (the default): Snakemake deletes it once every stage that
+        # reads it has run, and a later run does not redo the movie because it is gone.
+        wav=work_file(f"{MOVIE_DIR}/audio/audio.wav"),
         media=f"{MOVIE_DIR}/media.json",
     log:
         **stage_log("demux"),
@@ -50,5 +52,7 @@ rule mux:
         mux=config["mux"],
         # language: auto: copy the sidecars to <movie>.<detected language>.<fmt>.
         publish=LANG is None,
+        # The sidecar beside the movie too (publish.beside_movie), as a library run does.
+        beside_movie=config["publish"]["beside_movie"],
     script:
         "../scripts/mux.py"

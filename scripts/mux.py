@@ -6,7 +6,7 @@ from pathlib import Path
 
 from subsmith import languages, manifest, media
 from subsmith.job import run_stage
-from subsmith.jsonio import read_json
+from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.subtitles import publish
 
 
@@ -39,6 +39,23 @@ def body(ctx):
         subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
         names = publish.publish(subs, Path(ctx.output.mkv).parent, lang)
         ctx.note("sidecars: " + ", ".join(p.name for p in names))
+    beside(ctx, lang)
+
+
+def beside(ctx, lang):
+    """publish.beside_movie: the sidecar beside the movie too, and published.json, the
+    record a library run (rule publish) writes."""
+    if not ctx.params.beside_movie:
+        return
+    subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+    movie_dir = Path(ctx.output.mkv).parent
+    report = publish.publish_movie(
+        subs, ctx.input.video, movie_dir, lang, beside_movie=True, name_in_out=False
+    )
+    write_json_atomic(movie_dir / publish.REPORT, report)
+    for line in report["notes"]:
+        ctx.log.warning("%s", line)
+    ctx.note(publish.summary(report))
 
 
 run_stage(snakemake, "mux", body)

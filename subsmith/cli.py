@@ -89,6 +89,12 @@ def _unpublished(movie_dir: Path, m: dict[str, Any]) -> str:
     was deleted does not come back on the next run. Say so, and how."""
     if m["pipeline"]["status"] != "completed":
         return ""
+    beside = publish.gone_from_beside(movie_dir)
+    if beside:
+        return (
+            f"{', '.join(p.name for p in beside)} missing beside the movie: run "
+            f'snakemake --cores 1 --forcerun publish "{(movie_dir / publish.REPORT).as_posix()}"'
+        )
     gone = publish.missing(movie_dir)
     if not gone:
         return ""

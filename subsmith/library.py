@@ -21,11 +21,27 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # Bytes a movie's name leaves free for its sidecar's suffix (".und.srt" is 8).
 SIDECAR_ROOM = 16
+
+
+@dataclass(frozen=True)
+class LibraryOptions:
+    """The library-wide keys at the top of the config."""
+
+    existing: str  # skip: leave a movie that has a full subtitle in the language; add: do it
+    keep_work_files: bool  # keep out/<movie>/audio/audio.wav after the stages that read it
+
+    @classmethod
+    def from_config(cls, cfg: Mapping[str, Any]) -> LibraryOptions:
+        from .settings import options
+
+        return options(cls, cfg, "top level")
 
 
 class LibraryError(ValueError):

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import library, status
+from . import existing, library, status
 from .jsonio import read_json, write_json_atomic
 from .stages import STAGES, next_stage
 
@@ -120,8 +120,22 @@ def render(
             steps[name].update(completed=False, outdated=True)
     completed = [name for name, step in steps.items() if step["completed"]]
     first_open = next((name for name, step in steps.items() if not step["completed"]), None)
+    # existing: skip: a movie that has its subtitle already, and that no stage ran for.
+    skip = read_json(movie_dir / existing.RECORD)
+    skipped = (
+        f"skipped: {skip.get('reason')} (existing: skip)"
+        if isinstance(skip, dict) and skip.get("skip") and not any(own.values())
+        else ""
+    )
+    if skipped:
+        for step in steps.values():
+            step["enabled"] = False
+        first_open = None
+        input_path = skip.get("input")
 
-    if first_open is None:
+    if skipped:
+        overall = "skipped"
+    elif first_open is None:
         overall = "completed"
     elif failed:
         overall = "failed"
@@ -158,10 +172,18 @@ def render(
             "next_stage": first_open,
             # What a reader must know about the result: a movie without dialogue gets no
             # subtitle track (srt_generation and mux say so in their notes).
-            "note": NO_SPEECH if notes and overall == "completed" else "",
+            "note": skipped or _result_note(movie_dir, bool(notes) and overall == "completed"),
             "steps": steps,
         },
     }
+
+
+def _result_note(movie_dir: Path, no_speech: bool) -> str:
+    """No speech, and what publishing could not do (a user's file of the sidecar's name,
+    a library folder that cannot be written): published.json's notes."""
+    report = read_json(movie_dir / "published.json")
+    published = report.get("notes") if isinstance(report, dict) else None
+    return "; ".join(([NO_SPEECH] if no_speech else []) + list(published or []))
 
 
 def _open_stages(own: dict[str, dict[str, Any] | None], steps: dict[str, Any]) -> dict[str, bool]:
@@ -276,7 +298,8 @@ def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
 
 
 def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
-    """Movie folders under out/ that have status files (i.e. something ran).
+    """Movie folders under out/ that have status files (i.e. something ran), or a
+    skip decision (existing: skip).
 
     out/ mirrors the library's folders, so a movie may sit at any depth
     (out/Show/Season 1/Pilot/), even inside another movie's folder."""
@@ -284,8 +307,8 @@ def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         return []
     found = []
-    for dirpath, dirnames, _ in os.walk(root):
-        if ".status" in dirnames:
+    for dirpath, dirnames, filenames in os.walk(root):
+        if ".status" in dirnames or existing.RECORD in filenames:
             found.append(Path(dirpath))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
     return sorted(found)

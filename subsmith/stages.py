@@ -39,16 +39,23 @@ STAGES: tuple[Stage, ...] = (
     Stage("asr", True, "transcript with word times (faster-whisper)", "speech"),
     Stage("post_ner", False, "names ASR misspelled, respelled with evidence", "names"),
     Stage("srt_generation", True, "readable, well-timed subtitle cues", "subtitles"),
-    Stage("mux", True, "final.mkv: original streams + the subtitle track", "media"),
+    # Rule mux (final.mkv), or rule publish (the sidecar beside the movie alone, Snakefile).
+    Stage(
+        "mux",
+        True,
+        "the sidecar beside the movie; final.mkv (original streams + the track) when asked",
+        "media",
+    ),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name for s in STAGES)
 BY_NAME: dict[str, Stage] = {s.name: s for s in STAGES}
 AREAS: tuple[str, ...] = tuple(dict.fromkeys(s.area for s in STAGES))
 
-# Rules that are no stage: the default target, and the refusal of a library entry that
-# cannot be a movie (in the Snakefile; recorded as that entry's demux).
-NOT_STAGES = frozenset({"all", "refused_input"})
+# Rules that are no stage: the default target, the refusal of a library entry that
+# cannot be a movie (in the Snakefile; recorded as that entry's demux), and the mux stage
+# of a library run without final.mkv (in the Snakefile; recorded as the movie's mux).
+NOT_STAGES = frozenset({"all", "refused_input", "publish"})
 
 
 def next_stage(name: str) -> str | None:

@@ -42,15 +42,20 @@ def env() -> dict[str, str]:
 # (A file, not --config: Snakemake's --config reads a nested `false` as the text 'false'.)
 SPEAKERS_OFF = str(REPO / "tests" / "speakers_off.yaml")
 SPEAKERS_FAST = str(REPO / "tests" / "speakers_fast.yaml")
+# final.mkv, and nothing written beside the movies (publish:), unless library=True.
+FINAL_MKV = str(REPO / "tests" / "final_mkv.yaml")
 
 
-def snakemake_cmd(workdir: Path, *args: str, speakers: bool = False) -> list[str]:
+def snakemake_cmd(
+    workdir: Path, *args: str, speakers: bool = False, library: bool = False
+) -> list[str]:
     args = list(args)
-    ours = SPEAKERS_FAST if speakers else SPEAKERS_OFF
+    ours = [SPEAKERS_FAST if speakers else SPEAKERS_OFF] + ([] if library else [FINAL_MKV])
     if "--configfile" in args:  # it takes many files, later ones win; a second would replace it
-        args.insert(args.index("--configfile") + 1, ours)
+        i = args.index("--configfile") + 1
+        args[i:i] = ours
     else:
-        args += ["--configfile", ours]
+        args += ["--configfile", *ours]
     return [
         str(BIN / "snakemake"),
         "-s",
@@ -64,11 +69,11 @@ def snakemake_cmd(workdir: Path, *args: str, speakers: bool = False) -> list[str
 
 
 def run_snakemake(
-    workdir: Path, *args: str, timeout: float = 600, speakers: bool = False
+    workdir: Path, *args: str, timeout: float = 600, speakers: bool = False, library: bool = False
 ) -> subprocess.CompletedProcess:
     """Run the real workflow (CLI) on workdir/in -> workdir/out."""
     return subprocess.run(
-        snakemake_cmd(workdir, *args, speakers=speakers),
+        snakemake_cmd(workdir, *args, speakers=speakers, library=library),
         cwd=workdir,
         env=env(),
         capture_output=True,

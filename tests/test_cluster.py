@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, REPO, SPEAKERS_OFF, env, read_manifest, run_snakemake
+from conftest import BIN, FINAL_MKV, REPO, SPEAKERS_OFF, env, read_manifest, run_snakemake
 from subsmith import demo, media, status
 from subsmith.stages import STAGE_NAMES
 
@@ -310,9 +310,10 @@ def slurm_cmd(work: Path, *args: str, limit: int = RUN_LIMIT) -> list[str]:
         "--default-resources",
         f"slurm_partition={PARTITION}",
         # The same configuration as the local runs (conftest.snakemake_cmd): diarization
-        # off, then this test's own file (later files win).
+        # off, final.mkv, then this test's own file (later files win).
         "--configfile",
         SPEAKERS_OFF,
+        FINAL_MKV,
         str(work / "cluster-test.yaml"),
         *args,
     ]

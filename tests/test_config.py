@@ -12,6 +12,7 @@ import yaml
 from conftest import run_snakemake
 from subsmith import settings
 from subsmith.asr import AsrOptions
+from subsmith.library import LibraryOptions
 from subsmith.media import DemuxOptions, MuxOptions
 from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
 from subsmith.subtitles import SubtitleRules
@@ -82,6 +83,14 @@ def test_each_options_class_is_built_from_its_section_and_defaults_nothing(cls, 
         assert getattr(opts, f.name) == cfg[f.name]
     with pytest.raises(ValueError, match=f"config section {section}: missing"):
         cls.from_config({})
+
+
+def test_the_library_options_are_built_from_the_top_level_keys():
+    cfg = config()
+    opts = LibraryOptions.from_config(cfg)
+    for f in dataclasses.fields(LibraryOptions):
+        assert f.default is dataclasses.MISSING
+        assert getattr(opts, f.name) == cfg[f.name]
 
 
 def test_the_deprecated_vad_section_is_read_as_silero_vad(capsys):

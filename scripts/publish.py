@@ -1,0 +1,29 @@
+"""mux, as a library run does it (publish.mkv: false): the sidecar beside the movie, where
+media servers read it, and published.json; no final.mkv (no copy of the movie)."""
+
+from pathlib import Path
+
+from subsmith.job import run_stage
+from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.subtitles import publish
+
+
+def body(ctx):
+    opts = publish.PublishOptions.from_config(ctx.params.publish)
+    lang = read_json(ctx.input.transcript).get("language") or "und"
+    subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+    report = publish.publish_movie(
+        subs,
+        ctx.input.video,
+        Path(ctx.output.record).parent,
+        lang,
+        beside_movie=opts.beside_movie,
+        name_in_out=ctx.params.auto,
+    )
+    write_json_atomic(ctx.output.record, report)
+    for line in report["notes"]:
+        ctx.log.warning("%s", line)
+    ctx.note(publish.summary(report) + "; no final.mkv (publish.mkv: false)")
+
+
+run_stage(snakemake, "mux", body)

@@ -1,0 +1,276 @@
+"""Movies that already have a subtitle in the target language (config `existing`).
+
+With `existing: skip` (the default) a movie that already has a *full* subtitle in the
+language subsmith would write is left alone: no demux, no transcription, its manifest
+says `skipped` and why. What counts:
+
+- an embedded subtitle stream tagged with the language (ffprobe's `language` tag), not
+  marked forced (the `forced` disposition, or "forced" in its title: a forced track
+  carries only the foreign-language lines);
+- a sidecar beside the movie named the way Jellyfin, Plex, Kodi and Emby read it:
+  `<movie stem>.<language>[.<flags>].<srt|ass|ssa|vtt|sub|sup>`, the language as
+  ISO 639-1 or 639-2 (`en`, `eng`, `en-US`), flags such as `sdh`, `cc`, `hi`,
+  `default`. A `forced` or `foreign` flag makes it forced-only: it does not count.
+  `<movie stem>.srt` (no language) does not count either: its language is unknown.
+
+A sidecar subsmith wrote itself (its record in out/<movie>/.published.json, by size and
+sha256) is not the user's subtitle, and a movie subsmith has started on (out/<movie>/
+has stage status files) stays subsmith's: it is not checked again.
+
+With `language: auto` the target language is the language tag of the audio track demux
+would choose (tracks.choose, without the metadata's tie-break); a movie whose chosen
+track has no tag is never skipped, since its language is known only after asr.
+
+The cost: one directory listing and, unless a sidecar decided it, one ffprobe, once: the
+decision is recorded with the input's identity and the sidecars seen (a skipped movie's
+in out/<movie>/.existing.json, the others' in out/.existing-cache.json) and reused while
+both are unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import languages, library
+from .jsonio import read_json, write_json_atomic
+
+RECORD = ".existing.json"  # out/<movie>/: a skipped movie's decision (its manifest reads it)
+# out/: the decisions about the movies not started yet and not skipped, so that a run
+# does not probe them again (ffprobe ~0.1 s a file: 100 s for a 1,000-movie library).
+CACHE = ".existing-cache.json"
+MODES = ("skip", "add")
+SUBTITLE_EXTENSIONS = frozenset({"srt", "ass", "ssa", "vtt", "sub", "sup"})
+FORCED_FLAGS = frozenset({"forced", "foreign"})
+_FORCED_TITLE = re.compile(r"\bforced\b", re.I)
+
+
+@dataclass(frozen=True)
+class Decision:
+    skip: bool
+    reason: str  # why it is skipped ("" when it is not)
+    language: str | None  # the language looked for (None: unknown, never skipped)
+
+
+def sidecars(movie: Path) -> list[str]:
+    """Names of the subtitle files beside `movie` that start with its stem."""
+    try:
+        names = os.listdir(movie.parent)
+    except OSError:
+        return []
+    prefix = movie.stem + "."
+    return sorted(
+        n
+        for n in names
+        if n.startswith(prefix) and n.rpartition(".")[2].lower() in SUBTITLE_EXTENSIONS
+    )
+
+
+def sidecar_language(movie_stem: str, name: str) -> tuple[str | None, bool]:
+    """(its language as 639-1, whether it is forced-only) from a sidecar's name:
+    'Film.en.sdh.srt' -> ('en', False), 'Film.eng.forced.srt' -> ('en', True),
+    'Film.srt' -> (None, False)."""
+    middle = name[len(movie_stem) + 1 :].rpartition(".")[0]
+    lang = None
+    forced = False
+    for token in (t.strip().lower() for t in middle.split(".") if t.strip()):
+        if token in FORCED_FLAGS:
+            forced = True
+        elif lang is None and _is_language(token):
+            lang = languages.to_639_1(token)
+    return lang, forced
+
+
+def _is_language(token: str) -> bool:
+    return bool(re.fullmatch(r"[a-z]{2,3}([-_][a-z0-9]{2,4})?", token)) and (
+        languages.name(token) != "Unknown language"
+    )
+
+
+def embedded(info: Mapping[str, Any], language: str) -> list[str]:
+    """The full (not forced) subtitle streams in `language`, described for a reader."""
+    found = []
+    for s in info.get("streams") or []:
+        if s.get("codec_type") != "subtitle":
+            continue
+        tag = (s.get("tags") or {}).get("language")
+        title = (s.get("tags") or {}).get("title") or ""
+        forced = bool((s.get("disposition") or {}).get("forced")) or bool(
+            _FORCED_TITLE.search(title)
+        )
+        if not forced and languages.same_language(tag, language):
+            found.append(f"stream #{s.get('index')} ({tag}, {s.get('codec_name') or '?'})")
+    return found
+
+
+def _audio_language(info: Mapping[str, Any]) -> str | None:
+    """The language tag of the audio track demux would choose, None when untagged."""
+    from . import media, tracks
+    from .errors import StageError
+
+    try:
+        return tracks.language_of(tracks.choose(media.audio_streams(dict(info))).stream)
+    except StageError:
+        return None
+
+
+def decide(movie: Path, language: str | None, ours: Mapping[str, Any] | None = None) -> Decision:
+    """Whether `movie` already has a full subtitle in `language` (None: language: auto).
+
+    `ours`: {path: {size, sha256}} of the sidecars subsmith published itself."""
+    from . import media
+    from .errors import StageError
+
+    names = [n for n in sidecars(movie) if not _is_ours(movie.parent / n, ours or {})]
+
+    def beside(lang: str) -> Decision | None:
+        for n in names:
+            found, forced = sidecar_language(movie.stem, n)
+            if found and not forced and languages.same_language(found, lang):
+                return Decision(True, f"a subtitle in {_named(lang)} is beside it: {n}", lang)
+        return None
+
+    if language is not None:
+        hit = beside(language)
+        if hit:
+            return hit  # a directory listing decided it: no ffprobe
+    try:
+        info = media.probe(movie)
+    except StageError:
+        return Decision(False, "", language)  # demux says what is wrong with the file
+    if language is None:
+        language = _audio_language(info)
+        if language is None:
+            return Decision(False, "", None)
+        hit = beside(language)
+        if hit:
+            return hit
+    streams = embedded(info, language)
+    if streams:
+        return Decision(
+            True, f"a subtitle in {_named(language)} is in the file: {', '.join(streams)}", language
+        )
+    return Decision(False, "", language)
+
+
+def _named(code: str) -> str:
+    name = languages.name(code)
+    return name if name != "Unknown language" else code
+
+
+def _is_ours(path: Path, ours: Mapping[str, Any]) -> bool:
+    from .subtitles import publish
+
+    return publish.is_ours(path, ours)
+
+
+def dry_run(argv: list[str]) -> bool:
+    """Whether the snakemake command line asks for a dry run (-n, -np, --dry-run): the
+    Snakefile is read before Snakemake knows its executor, so `workflow.dryrun` is not
+    set yet when the library is checked."""
+    for a in argv[1:]:
+        if a in ("--dry-run", "--dryrun"):
+            return True
+        if a.startswith("-") and not a.startswith("--") and a[1:].isalpha() and "n" in a[1:]:
+            return True
+    return False
+
+
+def started(movie_dir: Path) -> bool:
+    """Whether subsmith has worked on this movie (any stage status file)."""
+    from .status import status_dir
+
+    d = status_dir(movie_dir)
+    try:
+        return any(n.endswith(".json") for n in os.listdir(d))
+    except OSError:
+        return False
+
+
+def check_library(
+    movies: Mapping[str, Path],
+    output_dir: str | os.PathLike[str],
+    language: str | None,
+    mode: str,
+    *,
+    write: bool = True,
+    workers: int = 8,
+) -> dict[str, str]:
+    """{movie: reason} of the movies to skip. With `write`, each skipped movie's decision
+    is recorded (out/<movie>/.existing.json) and its manifest written; a movie no longer
+    skipped loses its record."""
+    if mode != "skip":
+        for movie in movies if write else ():
+            try:  # skipped by an earlier run: done now
+                (Path(output_dir) / movie / RECORD).unlink()
+            except OSError:
+                pass
+        return {}
+    from . import manifest
+    from .subtitles import publish
+
+    out = Path(output_dir)
+    todo = {m: p for m, p in movies.items() if not started(out / m)}
+    cached = read_json(out / CACHE)
+    cache: dict[str, Any] = cached.get("movies") or {} if isinstance(cached, dict) else {}
+    kept: dict[str, Any] = {}
+    changed: set[str] = set()  # skipped movies whose decision is new: their manifest too
+
+    def one(item: tuple[str, Path]) -> tuple[str, Decision | None]:
+        movie, path = item
+        d = out / movie
+        key = {
+            "language": language,
+            "sidecars": sidecars(Path(path)),
+        }
+        try:
+            key["identity"] = library.identity(path)
+        except OSError:
+            return movie, None  # gone or unreadable: demux says so
+        for last in (read_json(d / RECORD), cache.get(movie)):
+            if isinstance(last, dict) and all(last.get(k) == v for k, v in key.items()):
+                if not last.get("skip"):
+                    kept[movie] = last
+                return movie, Decision(bool(last.get("skip")), last.get("reason") or "", language)
+        decision = decide(Path(path), language, publish.ledger(d))
+        data = {**key, "input": str(path), "skip": decision.skip, "reason": decision.reason}
+        if not decision.skip:
+            kept[movie] = data
+        if write and _record(d, data, decision):
+            changed.add(movie)
+        return movie, decision
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        decisions = dict(pool.map(one, todo.items()))
+    skipped = {m: d.reason for m, d in decisions.items() if d is not None and d.skip}
+    if write and kept != cache:
+        try:
+            write_json_atomic(out / CACHE, {"movies": dict(sorted(kept.items()))})
+        except OSError:
+            pass  # an output folder that cannot be written: the run itself will say so
+    if write:
+        for movie in skipped:
+            d = out / movie
+            if movie in changed or not (d / manifest.MANIFEST).is_file():
+                manifest.write(d, manifest.FINISHED)
+    return skipped
+
+
+def _record(movie_dir: Path, data: dict[str, Any], decision: Decision) -> bool:
+    """Keep a skip decision, drop the record of one no longer skipped; True when a skip
+    decision was written."""
+    path = movie_dir / RECORD
+    try:
+        if decision.skip:
+            write_json_atomic(path, data)
+            return True
+        if path.exists():
+            path.unlink()
+    except OSError:
+        pass  # an output folder that cannot be written: the run itself will say so
+    return False
