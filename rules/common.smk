@@ -12,6 +12,7 @@ from subsmith import (
     shutdown,
     stages,
 )
+from subsmith.report import library as report_library
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
@@ -83,6 +84,8 @@ def movie_products(movie):
         f"{d}/asr/transcript.corrected.json",
         *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
         f"{d}/final.mkv",
+        # Beside the movie: final.mkv does not wait for it (rules/report.smk).
+        f"{d}/report.html",
     ]
 
 
@@ -160,4 +163,6 @@ def on_finish():
     record_identities()
     for d in manifest.movie_dirs(OUT):
         manifest.write(d, manifest.FINISHED)
+    # out/index.html, one row per movie: never fails the run (one line on stderr).
+    report_library.write_index_quietly(OUT)
     shutdown.release_scheduler_timers()
