@@ -95,7 +95,9 @@ class Quality:
         return d
 
 
-def subtract(spans: list[tuple[float, float]], cover: list[tuple[float, float]]):
+def subtract(
+    spans: list[tuple[float, float]], cover: list[tuple[float, float]]
+) -> list[tuple[float, float]]:
     """The parts of `spans` that no interval of `cover` touches (both sorted by start)."""
     out: list[tuple[float, float]] = []
     cover = sorted(cover)
@@ -115,6 +117,8 @@ def subtract(spans: list[tuple[float, float]], cover: list[tuple[float, float]])
 
 
 def _silences(level: list[float]) -> list[tuple[float, float]]:
+    """Runs of audio below SILENCE_DB lasting LONG_SILENCE or more: a broken or missing
+    track shows here, where Silero's lane only says "no speech"."""
     runs, start = [], None
     for i, db in enumerate([*level, 0.0]):
         if db < SILENCE_DB and start is None:
@@ -131,6 +135,7 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 
 
 def _dropped(steps: dict[str, Any]) -> int:
+    """Segments srt_generation dropped as hallucinations: its note is the only record."""
     notes = (steps.get("srt_generation") or {}).get("notes") or ""
     for part in notes.split(";"):
         words = part.split()
@@ -139,7 +144,9 @@ def _dropped(steps: dict[str, Any]) -> int:
     return 0
 
 
-def _cue_speaker(words: list[dict[str, Any]], turns: list[dict[str, Any]], c0: float, c1: float):
+def _cue_speaker(
+    words: list[dict[str, Any]], turns: list[dict[str, Any]], c0: float, c1: float
+) -> str | None:
     """The speaker with the most time in the cue: its words' speakers (asr joined them from
     the diarization), else the diarization's turns by overlap."""
     time: dict[str, float] = {}
