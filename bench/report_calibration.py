@@ -48,10 +48,13 @@ def references(folder: Path) -> list[tuple[str, str]]:
     return [(r[0], r[-1].strip()) for r in rows if r]
 
 
-def spearman(xs: list[float], ys: list[float]) -> float:
+def spearman(xs: list[float], ys: list[float]) -> str:
+    """Spearman's rho as text; a part that is the same everywhere ranks nothing."""
     from scipy.stats import spearmanr
 
-    return float(spearmanr(xs, ys).statistic)
+    if len(set(xs)) < 2:
+        return f"constant ({xs[0]:g} everywhere)"
+    return f"{float(spearmanr(xs, ys).statistic):+.2f}"
 
 
 def one(model, path: Path, ref: str, cfg: dict, threads: int) -> dict:
@@ -116,13 +119,12 @@ def figures(rows: list[dict]) -> list[str]:
     for name, rs in groups.items():
         acc = [1 - r["wer"] for r in rs]
         parts = ", ".join(
-            f"{k} alone {spearman([r[k] for r in rs], acc):+.2f}"
-            for k in ("confidence", "coverage")
+            f"{k} alone {spearman([r[k] for r in rs], acc)}" for k in ("confidence", "coverage")
         )
         rho = spearman([r["estimate"] for r in rs], acc)
         lines.append(
             f"- **{name}** ({len(rs)} recordings): Spearman(estimate, 1 - WER) = "
-            f"**{rho:+.2f}** ({parts}); mean WER {100 * sum(r['wer'] for r in rs) / len(rs):.1f} %"
+            f"**{rho}** ({parts}); mean WER {100 * sum(r['wer'] for r in rs) / len(rs):.1f} %"
         )
     return lines
 
@@ -156,6 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         "WER of the cues' text after Whisper's English normaliser (jiwer). film-dev's "
         "references are silver (written by a larger ASR model), so its WER is itself a few "
         "percent off. The issue asks for a Spearman of 0.6 or more.\n\n"
+        "Each recording is one passage, all of it heard: no cue misses speech, so coverage "
+        "is 1 everywhere and ranks nothing here; it is there for long movies, where a "
+        'decoder loses whole passages (README, "Every spoken word reaches the '
+        'subtitles"). Read speech is mostly decoded without an error (WER 0 for half of '
+        "speech-dev), so its ranking rests on a few errors each; film sound spreads wider.\n\n"
         + "\n".join(lines)
         + f"\n\n{len(rows)} recordings in {took:.0f} s on {args.threads} threads.\n\n"
         + table(rows)

@@ -4,7 +4,7 @@ A generated 10-minute movie (the demo dialogue, its two voices, repeated with pa
 and a long silence in the middle, as films have), run through the real workflow with
 diarization on (tests/speakers_fast.yaml); then the report stage's own duration from
 the manifest against the sum of every stage's. Prints one JSON line; the figure is
-quoted in subsmith/report/__init__.py's neighbour, tests/README.md ("Report").
+quoted in README.md ("The report") and tests/README.md ("The report").
 
     python bench/report_cost.py [--minutes 10] [--work DIR]
 """
