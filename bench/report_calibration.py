@@ -162,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         "is 1 everywhere and ranks nothing here; it is there for long movies, where a "
         'decoder loses whole passages (README, "Every spoken word reaches the '
         'subtitles"). Read speech is mostly decoded without an error (WER 0 for half of '
-        "speech-dev), so its ranking rests on a few errors each; film sound spreads wider.\n\n"
+        "speech-dev), so its ranking rests on a few errors each; film sound spreads wider. "
+        "The pooled figure also ranks the two sets against each other (film-dev's WER is "
+        "higher and its estimates lower than speech-dev's), so read it beside the "
+        "per-folder ones.\n\n"
         + "\n".join(lines)
         + f"\n\n{len(rows)} recordings in {took:.0f} s on {args.threads} threads.\n\n"
         + table(rows)
