@@ -257,6 +257,30 @@ def test_the_pages_render_in_chromium_and_fetch_nothing(reported, tmp_path):
             assert MOVIE in dom and "<tbody>" in dom
 
 
+@pytest.mark.skipif(
+    not (shutil.which("chromium") or shutil.which("chromium-browser")),
+    reason="chromium is not installed (make install adds it: APT_PACKAGES)",
+)
+def test_the_library_page_sorts_by_a_column_in_chromium(tmp_path):
+    """Its few lines of script: a click on a column's head sorts by it (numbers as
+    numbers, a movie without an estimate last), a second click the other way."""
+    row = {"status": "completed", "duration": 60.0, "speech_minutes": 1.0, "speakers": 2}
+    rows = [
+        {**row, "movie": name, "cues": 9, "estimate": est, "flags": [], "report": None}
+        for name, est in (("B", 91.0), ("A", None), ("C", 9.5), ("D", 100.0))
+    ]
+    page = tmp_path / "index.html"
+    column = 6  # estimate
+    clicks = {"asc": 1, "desc": 2}
+    for order, n in clicks.items():
+        click = f"document.querySelectorAll('th')[{column}].click();" * n
+        page.write_text(render_index(rows).replace("</body>", f"<script>{click}</script></body>"))
+        with tempfile.TemporaryDirectory() as profile:
+            dom = _chromium("--dump-dom", page.as_uri(), profile=Path(profile)).stdout
+        names = re.findall(r'<tr><td data-v="([A-D])">', dom)
+        assert names == {"asc": ["C", "B", "D", "A"], "desc": ["D", "B", "C", "A"]}[order]
+
+
 def test_a_failing_report_leaves_the_movie_completed_with_a_note(reported, tmp_path):
     """A corrupt transcript, read only by the report (its time kept, so nothing else is
     redone): the report is skipped with the reason on its page, the movie stays completed."""
