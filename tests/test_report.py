@@ -18,9 +18,10 @@ import pytest
 
 from conftest import read_manifest, run_snakemake
 from subsmith import cli, demo, status
+from subsmith.report import build_report
 from subsmith.report import quality as Q
 from subsmith.report.library import library_rows, render_index
-from subsmith.report.movie import Movie
+from subsmith.report.movie import Movie, MovieFiles
 from subsmith.subtitles.cues import Cue
 
 MOVIE = "Harbour (2020)"
@@ -115,6 +116,20 @@ def test_no_speech_has_no_estimate_and_no_flag():
     m = _movie(speech=[], cues=[], transcript={"segments": []}, corrections=[], steps={})
     q = Q.assess(m)
     assert q.estimate is None and q.flags == [] and q.cues == []
+
+
+def test_a_movie_without_speech_gets_a_page_without_an_estimate(tmp_path):
+    """What a music-only movie leaves (no speech, an empty sidecar; here no audio.wav
+    either, as after the audio was removed): a page, no estimate, no flag."""
+    d = tmp_path / "Overture"
+    (d / "vad").mkdir(parents=True)
+    (d / "asr").mkdir()
+    (d / "vad" / "silero_segments.json").write_text('{"duration": 90.0, "speech": []}')
+    (d / "asr" / "transcript.json").write_text('{"language": "en", "segments": []}')
+    (d / "Overture.en.srt").write_text("")
+    page, summary = build_report(MovieFiles.under(d), steps={})
+    assert summary["estimate"] is None and summary["flags"] == [] and summary["cue_count"] == 0
+    assert "no audio.wav" in page and page.count("<svg") == 1
 
 
 # ---------------------------------------------------------------- the workflow
