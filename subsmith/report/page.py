@@ -29,6 +29,7 @@ svg .tick{stroke:#ddd} svg .t{fill:#555} svg .l{fill:#333}
 
 
 def _flags(flags: list[str]) -> str:
+    """The movie's flags as badges; "no flags" said outright, so a clean movie reads as one."""
     if not flags:
         return '<span class="flag ok">no flags</span>'
     return "".join(f'<span class="flag">{escape(f)}</span>' for f in flags)
@@ -87,6 +88,8 @@ def _facts(movie: Movie, q: Q.Quality, colours: dict[str, str]) -> list[tuple[st
 
 
 def _steps(movie: Movie) -> str:
+    """Every stage's status, time and notes: a skipped stage's reason explains a lane that
+    is empty (no speakers when diarization was off, no names without metadata)."""
     rows = []
     for name, st in movie.steps.items():
         if name == "report":
@@ -104,6 +107,8 @@ def _steps(movie: Movie) -> str:
 
 
 def _cue_table(q: Q.Quality, colours: dict[str, str]) -> str:
+    """Every cue with its score and flags; each row is the target of its cue's link on the
+    timeline, so a flagged cue is one click from its text."""
     head = (
         "<tr><th>#</th><th>time</th><th>speaker</th><th>score</th><th>cue</th><th>flags</th></tr>"
     )
@@ -133,6 +138,8 @@ document.getElementById('only').addEventListener('change', function (e) {
 def render(
     movie: Movie, q: Q.Quality, row_seconds: float = ROW_SECONDS, max_cps: float = 20.0
 ) -> str:
+    """The whole page: estimate and flags first (what a reader of 500 movies needs), then
+    the facts, the timeline, the stages and the cues."""
     colours = speaker_colours(movie, q)
     est = "-" if q.estimate is None else f"{q.estimate:.0f}"
     legend = (
