@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.subsmith-installed
 # python3-venv: `$(PY) -m venv` needs it on Debian's Python.
-APT_PACKAGES := ffmpeg espeak-ng sox python3-venv
+APT_PACKAGES := ffmpeg espeak-ng sox python3-venv chromium
 # The CPU build of torch: found in the machine's wheel folder (pip's find-links) or the
 # PyTorch CPU index. Every later install is constrained to it.
 TORCH := torch==2.13.0+cpu

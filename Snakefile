@@ -38,6 +38,7 @@ include: "rules/metadata.smk"
 include: "rules/names.smk"
 include: "rules/speech.smk"
 include: "rules/subtitles.smk"
+include: "rules/report.smk"
 
 
 rule all:

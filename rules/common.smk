@@ -13,6 +13,7 @@ from subsmith import (
     shutdown,
     stages,
 )
+from subsmith.report import library as report_library
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
 # (subsmith/scriptcheck.py says why, and when it stays out of the way).
@@ -102,6 +103,8 @@ def movie_products(movie):
         # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv asks
         # for it; else the sidecar beside the movie and its record (rule publish).
         f"{d}/final.mkv" if config["publish"]["mkv"] else f"{d}/published.json",
+        # Beside the movie: the mux stage does not wait for it (rules/report.smk).
+        f"{d}/report.html",
     ]
 
 
@@ -187,4 +190,6 @@ def on_finish():
     record_identities()
     for d in manifest.movie_dirs(OUT):
         manifest.write(d, manifest.FINISHED)
+    # out/index.html, one row per movie: never fails the run (one line on stderr).
+    report_library.write_index_quietly(OUT)
     shutdown.release_scheduler_timers()

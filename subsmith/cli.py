@@ -79,9 +79,19 @@ def movie_rows(out_dir: Path) -> list[dict[str, Any]]:
                 ),
                 "error": (steps[failed].get("error") or "") if failed else "",
                 "note": "; ".join(n for n in (m["pipeline"].get("note"), _unpublished(d, m)) if n),
+                **_quality(d),
             }
         )
     return rows
+
+
+def _quality(movie_dir: Path) -> dict[str, Any]:
+    """The report's estimate and flags (report.json, written by the report stage)."""
+    rep = read_json(movie_dir / "report.json") or {}
+    if rep.get("status") != "success":
+        return {"quality": "", "flags": []}
+    est = rep.get("estimate")
+    return {"quality": "" if est is None else f"{est:.0f}", "flags": list(rep.get("flags") or [])}
 
 
 def _unpublished(movie_dir: Path, m: dict[str, Any]) -> str:
@@ -112,7 +122,7 @@ def _mark(state: str | None) -> str:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    cols = ["movie", "status", "stage", "progress", "done", "time", "stages"]
+    cols = ["movie", "status", "stage", "progress", "done", "time", "quality", "stages"]
     head = {c: c.upper() for c in cols}
     head["stages"] = "STAGES (" + " ".join(s[:3] for s in STAGE_NAMES) + ")"
     widths = {c: max(len(str(r[c])) for r in [head, *rows]) for c in cols}
@@ -123,6 +133,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
             print(f"{r['movie']}: {r['stage']} failed: {r['error']}")
         elif r["note"]:
             print(f"{r['movie']}: {r['note']}")
+        if r["flags"]:  # where the subtitles need a look (report.html says more)
+            print(f"{r['movie']}: check: {', '.join(r['flags'])}")
 
 
 def output_dir(args: argparse.Namespace) -> Path:
@@ -233,6 +245,18 @@ def cmd_check_srt(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_report_index(args: argparse.Namespace) -> int:
+    """Rewrite out/index.html from every movie's manifest.json and report.json."""
+    from .report import write_index
+
+    out = output_dir(args)
+    if not out.is_dir():
+        print(f"subsmith report-index: {out}: no such folder", file=sys.stderr)
+        return 1
+    print(write_index(out))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="subsmith", description="subsmith: subtitles for a movie library"
@@ -264,6 +288,15 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--config", help="a config.yaml whose `srt_generation:` rules to use")
     c.add_argument("-v", "--verbose", action="store_true", help="also list reading-speed warnings")
     c.set_defaults(func=cmd_check_srt)
+    r = sub.add_parser(
+        "report-index",
+        help="write <output folder>/index.html: every movie, its quality estimate and flags, "
+        "linking to its report.html",
+    )
+    r.add_argument("out", nargs="?", help="the output folder (default: as for status)")
+    r.add_argument("--configfile", nargs="+", metavar="FILE", help="config files, as for status")
+    r.add_argument("--config", nargs="+", metavar="KEY=VALUE", help="config values, as for status")
+    r.set_defaults(func=cmd_report_index)
     d = sub.add_parser("show-demo", help=argparse.SUPPRESS)
     d.add_argument("movie_dir")
     d.set_defaults(func=cmd_show_demo)

@@ -9,6 +9,7 @@ failure ends the job with one clear line instead of a traceback.
 
 from __future__ import annotations
 
+import html
 import logging
 import os
 import signal
@@ -147,8 +148,22 @@ def write_skipped_outputs(
             write_json_atomic(f, data)
         else:
             os.makedirs(os.path.dirname(f) or ".", exist_ok=True)
-            with open(f, "w", encoding="utf-8"):
-                pass
+            with open(f, "w", encoding="utf-8") as fh:
+                if f.endswith(".html"):  # a page (the report) says why it is empty
+                    fh.write(placeholder_page(f, stage, reason))
+
+
+def placeholder_page(path: str, stage: str, reason: str) -> str:
+    """The page an optional stage that writes HTML leaves when it could not run: the
+    reason, where a reader of the page looks for it."""
+    movie = html.escape(os.path.basename(os.path.dirname(os.path.abspath(path))))
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>{movie}: no {stage}</title></head><body><h1>{movie}</h1>"
+        f"<p>No {stage} for this movie: {html.escape(reason)}</p>"
+        "<p>The subtitles are not affected. To try again: <code>snakemake --cores 1 "
+        f"--forcerun {stage} {html.escape(path)}</code></p></body></html>\n"
+    )
 
 
 def run_stage(

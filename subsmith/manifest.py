@@ -18,7 +18,7 @@ from typing import Any
 
 from . import existing, library, status
 from .jsonio import read_json, write_json_atomic
-from .stages import STAGES, next_stage
+from .stages import BY_NAME, STAGES, next_stage
 
 MANIFEST = "manifest.json"
 _lock = threading.Lock()
@@ -119,7 +119,11 @@ def render(
             # failed): its output is out of date until it runs again.
             steps[name].update(completed=False, outdated=True)
     completed = [name for name, step in steps.items() if step["completed"]]
-    first_open = next((name for name, step in steps.items() if not step["completed"]), None)
+    # A stage beside the movie (the report) is not on its way: the movie is done without it.
+    first_open = next(
+        (n for n, step in steps.items() if not step["completed"] and not BY_NAME[n].beside),
+        None,
+    )
     # existing: skip: a movie that has its subtitle already, and that no stage ran for.
     skip = read_json(movie_dir / existing.RECORD)
     skipped = (

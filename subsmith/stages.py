@@ -21,6 +21,9 @@ class Stage:
     critical: bool  # a failure fails the movie (an optional stage is recorded skipped)
     summary: str
     area: str  # rules/<area>.smk holds the rule, envs/<area>.yaml is its conda env
+    # Beside the movie, not on its way: the movie is completed without it and its outcome
+    # never changes the movie's status (the report describes the movie; nothing reads it).
+    beside: bool = False
 
 
 STAGES: tuple[Stage, ...] = (
@@ -39,6 +42,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("asr", True, "transcript with word times (faster-whisper)", "speech"),
     Stage("post_ner", False, "names ASR misspelled, respelled with evidence", "names"),
     Stage("srt_generation", True, "readable, well-timed subtitle cues", "subtitles"),
+    # Reads every stage's outputs; mux does not wait for it (subsmith/report/).
+    Stage(
+        "report",
+        False,
+        "report.html: a timeline and where the subtitles can be trusted",
+        "report",
+        beside=True,
+    ),
     # Rule mux (final.mkv), or rule publish (the sidecar beside the movie alone, Snakefile).
     Stage(
         "mux",

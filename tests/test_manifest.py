@@ -239,3 +239,20 @@ def test_every_started_job_of_a_movie_shows_running(tmp_path):
     assert steps["demux"]["status"] == steps["tmdb"]["status"] == "running"
     assert steps["silero_vad"]["status"] == "pending"
     assert manifest.render(d, starting="tmdb")["pipeline"]["steps"]["demux"]["status"] == "pending"
+
+
+def test_a_stage_beside_the_movie_never_holds_it_back(tmp_path):
+    """The report (stages.py: beside=True) is no step on the movie's way: the movie is
+    completed without it (final.mkv asked for alone), and a report interrupted or skipped
+    changes nothing."""
+    d = _movie(tmp_path)
+    for stage in STAGE_NAMES:
+        if stage != "report":
+            _done(d, stage)
+    m = manifest.render(d, manifest.FINISHED)
+    assert m["pipeline"]["status"] == "completed" and m["pipeline"]["next_stage"] is None
+    assert m["pipeline"]["steps"]["report"]["status"] == "pending"
+    status.start(status.status_path(d, "report"), "report", inputs=[], timeout=None)
+    m = manifest.render(d, manifest.FINISHED)  # the run died while the report ran
+    assert m["pipeline"]["steps"]["report"]["status"] == "failed"
+    assert m["pipeline"]["status"] == "completed"

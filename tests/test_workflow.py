@@ -228,6 +228,7 @@ def test_deleting_the_transcript_reruns_only_what_follows(library):
         "asr": 1,
         "post_ner": 1,
         "srt_generation": 1,
+        "report": 1,
         "mux": 1,
         "all": 1,
     }
@@ -286,6 +287,7 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
         "asr",
         "post_ner",
         "srt_generation",
+        "report",
         "mux",
         "all",
     }

@@ -1,0 +1,34 @@
+# Where the subtitles can be trusted: out/<movie>/report.html (a timeline, the movie's
+# facts, a quality estimate per movie and per cue) and report.json (its summary, read by
+# out/index.html and `subsmith status`). Optional: it never fails a movie, and mux does
+# not wait for it.
+
+
+rule report:
+    input:
+        # Read for the loudness lane: an input, so a temporary audio.wav is kept until
+        # the report has read it.
+        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        media=f"{MOVIE_DIR}/media.json",
+        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
+        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
+        srt=subtitle_files(MOVIE_DIR, "{movie}")["srt"],
+    output:
+        html=f"{MOVIE_DIR}/report.html",
+        summary=f"{MOVIE_DIR}/report.json",
+    log:
+        **stage_log("report"),
+    conda:
+        "../envs/report.yaml"
+    threads: config["threads"]["report"]
+    resources:
+        mem_mb=config["mem_mb"]["report"],
+        runtime=runtime_min("report"),
+    params:
+        timeout=config["timeouts"]["report"],
+        report=config["report"],
+        max_cps=config["srt_generation"]["max_cps"],
+    script:
+        "../scripts/report.py"
