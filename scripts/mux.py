@@ -26,6 +26,11 @@ def body(ctx):
         log=ctx.log,
         progress=ctx.progress,
     )
+    if result["read_errors"]:
+        ctx.note(
+            f"damaged file: ffmpeg reported {result['read_errors']} errors reading it; "
+            "its streams were copied as they are"
+        )
     if srt is None:
         ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
         return

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,8 @@ import ffmpeg
 from . import languages, tracks
 from .audio import SAMPLE_RATE, wav_duration, wav_rms
 from .errors import StageError
+from .ffrun import TOO_MANY_ERRORS, FfmpegError, Progress, run_ffmpeg
 from .settings import options
-
-Progress = Callable[[float, str], None]
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,10 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
             "check that it is a complete video file, or re-download/re-rip it"
         ) from None
     if not info.get("streams"):
-        raise StageError(f"{path}: no audio or video streams found; is it really a movie?")
+        raise StageError(
+            f"{path}: no audio or video streams found; if it is a movie, it is damaged: "
+            "re-download or re-rip it"
+        )
     return info
 
 
@@ -128,49 +130,6 @@ def movie_clock_offset(
     return max(0.0, a - start)
 
 
-def run_ffmpeg(
-    args: list[str], duration: float | None, progress: Progress | None, log: logging.Logger
-) -> None:
-    """Run ffmpeg (argv list), feeding its -progress output to `progress`."""
-    cmd = [
-        args[0],
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        *args[1:],
-    ]
-    log.info("running: %s", " ".join(repr(a) for a in cmd))
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and progress and duration:
-            t = (_float(value) or 0.0) / 1e6
-            progress(min(1.0, t / duration), f"{t:.0f} of {duration:.0f} s")
-    stderr = proc.stderr.read() if proc.stderr else ""
-    code = proc.wait()
-    if stderr.strip():
-        log.info("ffmpeg said:\n%s", stderr.strip())
-    # A full disk is the cause even when ffmpeg's last words are "Conversion failed!",
-    # and a failure even when ffmpeg exits 0: a trailer it could not write leaves a
-    # truncated file that still probes as whole.
-    full = [ln.strip() for ln in stderr.splitlines() if "No space left on device" in ln]
-    if code != 0 or full:
-        reason = full[-1] if full else _last_line(stderr) or f"exit code {code}"
-        raise StageError(f"ffmpeg failed ({reason})")
-
-
 # Layouts whose centre channel (FC) carries a film's dialogue, by ffmpeg's names.
 _WITH_CENTRE = {"3.0", "3.1", "4.0", "4.1", "5.0", "5.1", "6.0", "6.1", "7.0", "7.1"}
 DOWNMIXES = ("auto", "center", "all")
@@ -179,6 +138,10 @@ DOWNMIXES = ("auto", "center", "all")
 CENTRE = "mono|c0=FC"
 # Below this RMS the centre channel holds no dialogue (an upmix with an empty centre).
 SILENT_RMS = 10 ** (-60 / 20)
+# A damaged movie completes (with a note) while at least half of its audio frames
+# decode; past that, ffmpeg gives up (exit code 69) and demux fails in one line. Its
+# own default is 2/3 failed: a movie with most of its dialogue lost is not subtitled.
+MAX_ERROR_RATE = 0.5
 
 
 def has_centre(stream: dict[str, Any]) -> bool:
@@ -195,8 +158,9 @@ def extract_audio(
     *,
     offset: float = 0.0,
     pan: str | None = None,
-) -> None:
-    """Decode one audio stream to 16 kHz mono PCM on the movie's clock.
+) -> int:
+    """Decode one audio stream to 16 kHz mono PCM on the movie's clock; returns how many
+    errors ffmpeg reported (a damaged file: it decodes around them).
 
     The stream's own first frame becomes time 0 (`asetpts`), gaps inside it are filled
     with silence (`aresample=async=1`), and `offset` seconds (measured, see
@@ -218,6 +182,7 @@ def extract_audio(
         "ffmpeg",
         "-i",
         ffmpeg_path(src),
+        *("-max_error_rate", str(MAX_ERROR_RATE)),
         "-map",
         f"0:{int(stream['index'])}",
         "-af",
@@ -227,7 +192,7 @@ def extract_audio(
     ]
     duration = _float((info.get("format") or {}).get("duration"))
     try:
-        run_ffmpeg(args, duration, progress, log)
+        return run_ffmpeg(args, duration, progress, log).errors
     except StageError as exc:
         # A partial wav is of no use, and on a full disk removing it frees the room
         # the job needs to record why it failed.
@@ -239,6 +204,13 @@ def extract_audio(
             raise StageError(
                 f"{wav}: no space left on device while extracting the audio of {src}; "
                 "free some space or set output_dir to a bigger disk"
+            ) from None
+        run = exc.run if isinstance(exc, FfmpegError) else None
+        if run and run.code == TOO_MANY_ERRORS:
+            raise StageError(
+                f"{src}: audio stream #{stream['index']} is damaged: more than "
+                f"{MAX_ERROR_RATE:.0%} of it does not decode ({run.errors} decode errors); "
+                "re-download or re-rip the file"
             ) from None
         raise StageError(
             f"{src}: cannot decode audio stream #{stream['index']} "
@@ -257,8 +229,9 @@ def extract_dialogue(
     progress: Progress | None = None,
     *,
     offset: float = 0.0,
-) -> str:
-    """extract_audio with the dialogue taken the way films are mixed; returns how.
+) -> tuple[str, int]:
+    """extract_audio with the dialogue taken the way films are mixed; returns how, and
+    the errors ffmpeg reported while decoding (see extract_audio).
 
     downmix "center" takes a surround track's centre channel, "all" every channel,
     "auto" the centre unless it is silent (then every channel). Tracks without a
@@ -266,17 +239,17 @@ def extract_dialogue(
     if downmix not in DOWNMIXES:
         raise StageError(f"demux.downmix is {downmix!r}; set it to one of {', '.join(DOWNMIXES)}")
     if downmix == "all" or not has_centre(stream):
-        extract_audio(src, wav, info, stream, log, progress, offset=offset)
-        return "all channels" if (stream.get("channels") or 1) > 1 else "mono"
-    extract_audio(src, wav, info, stream, log, progress, offset=offset, pan=CENTRE)
+        errors = extract_audio(src, wav, info, stream, log, progress, offset=offset)
+        return ("all channels" if (stream.get("channels") or 1) > 1 else "mono"), errors
+    errors = extract_audio(src, wav, info, stream, log, progress, offset=offset, pan=CENTRE)
     if downmix == "center":
-        return "centre channel"
+        return "centre channel", errors
     rms = wav_rms(wav)
     if rms >= SILENT_RMS:
-        return "centre channel"
+        return "centre channel", errors
     log.info("the centre channel is silent (RMS %.1g): downmixing every channel", rms)
-    extract_audio(src, wav, info, stream, log, progress, offset=offset)
-    return "all channels (the centre channel is silent)"
+    errors = extract_audio(src, wav, info, stream, log, progress, offset=offset)
+    return "all channels (the centre channel is silent)", errors
 
 
 @dataclass(frozen=True)
@@ -312,6 +285,55 @@ def original_language(metadata: str | os.PathLike[str] | None) -> str | None:
     return lang if isinstance(lang, str) and lang else None
 
 
+# A movie is "truncated" when its audio ends this much before the container's duration
+# (both a fraction and seconds: a few seconds of end credits missing is not worth a
+# failure). Measured where the audio ends, not how much of it decoded: holes a damaged
+# file leaves inside are filled with silence (aresample=async=1, extract_audio), so a
+# damaged movie that still plays to the end is not called truncated.
+TRUNCATED_FRACTION = 0.9
+TRUNCATED_SECONDS = 5.0
+# What ffprobe calls a file whose container header is gone (zeroed): the elementary
+# video stream it still finds inside, never a movie's own container.
+_BARE_STREAMS = {"m4v", "h264", "hevc", "mpegvideo", "mjpeg", "vc1", "cavsvideo"}
+# Less sound than this is no movie's audio (nothing decoded).
+MIN_DECODED_SECONDS = 0.5
+
+
+def check_decoded(
+    src: str | os.PathLike[str], decoded: float, declared: float | None, errors: int
+) -> None:
+    """Fail, in one line naming the file and the fix, when the audio did not decode or
+    ends well before the movie does. Decode errors alone are no failure: they are a note."""
+    damaged = f" ({_errors(errors)}: the file is damaged)" if errors else ""
+    if decoded < MIN_DECODED_SECONDS:
+        raise StageError(
+            f"{src}: the audio stream decodes to {decoded:.2f} s of sound{damaged}; "
+            "the file is too short or its audio is broken, re-download or re-rip it"
+        )
+    if (
+        declared
+        and decoded < TRUNCATED_FRACTION * declared
+        and declared - decoded > TRUNCATED_SECONDS
+    ):
+        raise StageError(
+            f"{src}: the audio ends at {decoded:.1f} s but the file says it lasts "
+            f"{declared:.1f} s{damaged}; the file looks truncated, re-download or re-rip it"
+        )
+
+
+def _errors(n: int) -> str:
+    return f"{n} decode error{'s' if n != 1 else ''}"
+
+
+def decode_note(errors: int) -> str:
+    """The manifest note for a damaged movie that decoded (demux, scripts/demux.py)."""
+    return (
+        f"damaged file: ffmpeg reported {_errors(errors)}; "
+        "the audio was decoded around them (lost parts are silence, without subtitles); "
+        "re-download or re-rip it for a whole result"
+    )
+
+
 def demux(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
@@ -335,23 +357,20 @@ def demux(
             forced_index=audio_stream,
         )
     except StageError as exc:
+        fmt = (info.get("format") or {}).get("format_name") or ""
+        if not audio_streams(info) and fmt in _BARE_STREAMS:
+            raise StageError(
+                f"{src}: {exc}; ffprobe reads the file as a bare {fmt} stream, so its "
+                "container header looks damaged: re-download or re-rip it"
+            ) from None
         raise StageError(f"{src}: {exc}") from None
     stream = choice.stream
     log.info("audio stream: %s", choice.line())
     offset = movie_clock_offset(info, stream, first_audio_time(src, stream))
-    how = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
+    how, errors = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
     decoded = wav_duration(wav)
     declared = _float((info.get("format") or {}).get("duration"))
-    if decoded < 0.5:
-        raise StageError(
-            f"{src}: the audio stream decodes to {decoded:.2f} s of sound; "
-            "the file is too short or its audio is broken"
-        )
-    if declared and decoded < 0.9 * declared and declared - decoded > 5.0:
-        raise StageError(
-            f"{src}: the audio ends at {decoded:.1f} s but the file says it lasts "
-            f"{declared:.1f} s; the file looks truncated, re-download or re-rip it"
-        )
+    check_decoded(src, decoded, declared, errors)
     return {
         "input": str(src),
         "format": {
@@ -384,6 +403,7 @@ def demux(
             "downmix": how,
         },
         "movie_clock_offset": round(offset, 3),
+        "decode_errors": errors,
         "wav": {"path": str(wav), "sample_rate": SAMPLE_RATE, "duration": round(decoded, 3)},
     }
 
@@ -554,7 +574,7 @@ def mux(
             default=default,
             forced=forced,
         )
-        run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
+        ran = run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
         result = probe(out)
     except (StageError, OSError) as exc:
         _remove(out)
@@ -562,6 +582,12 @@ def mux(
             raise StageError(
                 f"{out}: no space left on device while muxing {src}; "
                 "free some space or set output_dir to a bigger disk"
+            ) from None
+        if isinstance(exc, FfmpegError):  # a damaged movie: packets ffmpeg cannot copy
+            subs = f" (the subtitles are in {srt})" if srt is not None else ""
+            raise StageError(
+                f"{src}: {exc} while copying it into {out}; the movie may be damaged, "
+                f"re-download or re-rip it{subs}"
             ) from None
         raise
     finally:
@@ -579,6 +605,7 @@ def mux(
         "subtitle_track": new,
         "covers": len(covers),
         "genpts": needs_genpts(info),
+        "read_errors": ran.errors,  # a damaged movie that still copied
         "dropped": [s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT],
     }
 
