@@ -36,7 +36,7 @@ LANG = None if config["language"] == "auto" else config["language"]
 # else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
 # simply out/<movie>/, and `{movie}` names its sidecar.
 MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
-# Ctrl-C stops the running stages at once and records them interrupted.
+# Ctrl-C and SIGTERM stop the running stages at once and record them interrupted.
 interrupt.install(OUT)
 
 
@@ -135,6 +135,8 @@ def check_stage_table(rules):
 
 
 def on_start():
+    # Snakemake's scheduler, built just before, made SIGTERM wait for the running jobs.
+    interrupt.take_sigterm()
     problems = preflight.check(config, LIBRARY)
     for p in problems:
         print(f"subsmith pre-flight: {p}", file=sys.stderr)

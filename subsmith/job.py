@@ -24,6 +24,7 @@ from . import status
 from .errors import SkipStage, StageError
 from .jsonio import write_json_atomic
 from .stages import BY_NAME
+from .watchdog import TERMINATED
 
 PROGRESS_EVERY_S = 2.0
 
@@ -69,37 +70,64 @@ class _Terminated(StageError):
     """SIGTERM: the scheduler cancelled the job, or someone killed it (not a file problem)."""
 
 
+_terminated = False
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Terminated("stopped by SIGTERM (cancelled or killed by the scheduler)")
+    """The first SIGTERM unwinds the stage (an ffmpeg it runs is killed on the way out);
+    the watchdog, told at once through the wakeup pipe, stops the rest of the tree and
+    TERMs the group again, which must not raise a second time in the middle of the
+    job recording its outcome."""
+    global _terminated
+    if _terminated:
+        return
+    _terminated = True
+    raise _Terminated(TERMINATED)
 
 
 def _start_watchdog(timeout: float, status_file: str) -> subprocess.Popen[bytes] | None:
-    """Make this job its own process group and start the timeout watchdog for it."""
+    """Make this job its own process group and start the timeout watchdog for it.
+
+    The watchdog also reads this process's signal wakeup pipe: a SIGTERM to the job
+    (SLURM's scancel, a `kill`) reaches it even while the job is stuck in native code,
+    where Python runs no handler until the call returns."""
     try:
         os.setpgid(0, 0)
     except OSError:
         pass  # already a group/session leader: the group is still ours
     pgid = os.getpgid(0)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "subsmith.watchdog",
-            "--pid",
-            str(os.getpid()),
-            "--pgid",
-            str(pgid),
-            "--timeout",
-            str(timeout),
-            "--status",
-            status_file,
-        ],
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-    )
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # set_wakeup_fd needs it: a full pipe drops bytes
+    try:
+        signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: no wakeup fd, the Python handler stays
+        os.close(write_end)
+        write_end = -1
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "subsmith.watchdog",
+                "--pid",
+                str(os.getpid()),
+                "--pgid",
+                str(pgid),
+                "--timeout",
+                str(timeout),
+                "--status",
+                status_file,
+                *(["--wakeup-fd", str(read_end)] if write_end >= 0 else []),
+            ],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            pass_fds=(read_end,) if write_end >= 0 else (),
+        )
+    finally:
+        os.close(read_end)
 
 
 def _setup_log(log_file: str, stage: str) -> tuple[logging.Logger, int]:
@@ -219,16 +247,25 @@ def run_stage(
             outcome, error = status.SKIPPED, None
             ctx.notes.append(f"skipped (optional stage failed): {one_line(exc)}")
     duration = time.monotonic() - t0
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _terminated:  # else keep ignoring the watchdog's TERM while we record it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     current = status.read_status(status_file) or {}
     if current.get("timed_out") or current.get("interrupted"):
-        # The watchdog stopped us (a timeout, or Ctrl-C): its message is the true cause,
-        # and it finishes the job of stopping the whole process group, so leave it running.
+        # The watchdog stopped us (a timeout, Ctrl-C or SIGTERM): its message is the true
+        # cause, and it finishes stopping the whole process group, so leave it running.
         if critical or current.get("interrupted"):
             outcome, error = status.FAILED, current.get("error")
         else:
             outcome, error = status.SKIPPED, None
             ctx.notes.append(f"skipped: {current.get('error')}")
+    elif _terminated and watchdog is not None:
+        # SIGTERM reached this job first: the watchdog (told through the wakeup pipe, or
+        # now) stops the rest of the tree, so leave it running.
+        outcome, error = status.FAILED, TERMINATED
+        try:
+            watchdog.send_signal(signal.SIGUSR2)
+        except OSError:
+            pass
     elif watchdog is not None:
         watchdog.kill()
         watchdog.wait()

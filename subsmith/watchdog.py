@@ -9,12 +9,22 @@ and records `failed: timed out after N s` in the stage's status file.
 Ctrl-C takes the same road: the main snakemake process (subsmith.interrupt) sends
 each watchdog SIGUSR1, and the watchdog stops its job's whole tree at once, recording
 the stage `failed: interrupted (Ctrl-C) ...`, so the next run redoes it.
+
+So does SIGTERM, the way systemd, cron wrappers, `timeout`, container stops and SLURM's
+scancel stop things: the main process sends SIGUSR2 (SIGTERM to snakemake), or the job
+itself is sent SIGTERM (scancel signals every process of the job: the watchdog too,
+which takes it the same way). A job busy in native code (a model's decode) cannot run
+its Python handler, so the job hands its signals to the watchdog at C level: its
+wakeup fd (signal.set_wakeup_fd) is a pipe the watchdog reads, which gets the signal's
+number the moment it arrives. Either way the stage is recorded
+`failed: interrupted (SIGTERM) ...`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import sys
 import time
@@ -28,18 +38,26 @@ GRACE_SECONDS = 10.0
 # cannot run its SIGTERM handler) is killed sooner than after a timeout.
 INTERRUPT_GRACE_SECONDS = 3.0
 INTERRUPTED = "interrupted (Ctrl-C): the next run redoes this stage"
+TERMINATED = "interrupted (SIGTERM): the next run redoes this stage"
+# What stops the job at once, and the error it records.
+_REASONS = {
+    signal.SIGUSR1: INTERRUPTED,  # Ctrl-C in the main process
+    signal.SIGUSR2: TERMINATED,  # SIGTERM to the main process
+    signal.SIGTERM: TERMINATED,  # SIGTERM to this watchdog, or (wakeup fd) to the job
+}
 
-_interrupted = False
+_reason: str | None = None
 
 
-def _on_sigusr1(signum: int, frame: Any) -> None:
-    global _interrupted
-    _interrupted = True
+def _on_signal(signum: int, frame: Any) -> None:
+    global _reason
+    _reason = _reason or _REASONS.get(signum)
 
 
 if __name__ == "__main__":
     # At once: a Ctrl-C right after the job started must not kill the watchdog itself.
-    signal.signal(signal.SIGUSR1, _on_sigusr1)
+    for _sig in _REASONS:
+        signal.signal(_sig, _on_signal)
 
 
 def _alive(pid: int) -> bool:
@@ -95,16 +113,55 @@ def _any_alive(procs: list[Any]) -> bool:
     return any(_alive(p.pid) and p.is_running() for p in procs)
 
 
-def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0.2) -> int:
+def _wait(seconds: float, wakeup_fd: int | None) -> None:
+    """Sleep up to `seconds`; a signal the job received (its number, written to the
+    wakeup pipe) ends the wait. The job's end closes the pipe: then sleep plainly."""
+    global _reason
+    if wakeup_fd is None:
+        time.sleep(seconds)
+        return
+    try:
+        ready = select.select([wakeup_fd], [], [], seconds)[0]
+    except InterruptedError:
+        return
+    if not ready:
+        return
+    try:
+        data = os.read(wakeup_fd, 64)
+    except OSError:
+        data = b""
+    if signal.SIGTERM in data:
+        _reason = _reason or TERMINATED
+    elif not data:  # the job exited (every copy of the write end closed)
+        os.close(wakeup_fd)
+        time.sleep(seconds)
+        raise _PipeClosed
+
+
+class _PipeClosed(Exception):
+    pass
+
+
+def watch(
+    pid: int,
+    pgid: int,
+    timeout: float,
+    status_file: str,
+    poll: float = 0.2,
+    wakeup_fd: int | None = None,
+) -> int:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not _interrupted:
+    while time.monotonic() < deadline and not _reason:
         if not _alive(pid):
             return 0
-        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        try:
+            _wait(min(poll, max(0.0, deadline - time.monotonic())), wakeup_fd)
+        except _PipeClosed:
+            wakeup_fd = None
     if not _alive(pid):
         return 0
-    if _interrupted:
-        return stop(pid, pgid, status_file, INTERRUPTED, None, INTERRUPT_GRACE_SECONDS, poll)
+    if _reason:
+        return stop(pid, pgid, status_file, _reason, None, INTERRUPT_GRACE_SECONDS, poll)
     message = f"timed out after {timeout:g} s (timeouts in config.yaml)"
     return stop(pid, pgid, status_file, message, timeout, GRACE_SECONDS, poll)
 
@@ -164,8 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pgid", type=int, required=True)
     p.add_argument("--timeout", type=float, required=True)
     p.add_argument("--status", required=True)
+    p.add_argument("--wakeup-fd", type=int, default=None)
     a = p.parse_args(argv)
-    return watch(a.pid, a.pgid, a.timeout, a.status)
+    return watch(a.pid, a.pgid, a.timeout, a.status, wakeup_fd=a.wakeup_fd)
 
 
 if __name__ == "__main__":
