@@ -5,6 +5,7 @@ import sys
 
 from subsmith import (
     interrupt,
+    jsonio,
     library,
     manifest,
     preflight,
@@ -144,6 +145,7 @@ def on_start():
         raise WorkflowError("pre-flight checks failed (see the lines above)")
     record_identities()
     for d in manifest.movie_dirs(OUT):
+        jsonio.sweep_stale_temps(d)  # what a killed writer left (subsmith/jsonio.py)
         manifest.close_interrupted(d)
         manifest.write(d, manifest.LIVE)
 
