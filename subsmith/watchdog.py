@@ -55,9 +55,12 @@ def _on_signal(signum: int, frame: Any) -> None:
 
 
 if __name__ == "__main__":
-    # At once: a Ctrl-C right after the job started must not kill the watchdog itself.
+    # The job starts this watchdog with these signals blocked (job._start_watchdog): one
+    # sent while the interpreter starts (a Ctrl-C or SIGTERM right after the job began)
+    # waits, instead of killing the watchdog by its default action, and is taken here.
     for _sig in _REASONS:
         signal.signal(_sig, _on_signal)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_REASONS))
 
 
 def _alive(pid: int) -> bool:
@@ -166,6 +169,35 @@ def watch(
     return stop(pid, pgid, status_file, message, timeout, GRACE_SECONDS, poll)
 
 
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _freeze(pid: int, pgid: int, me: int) -> list[Any]:
+    """SIGSTOP the job's group and every descendant outside it; returns those outside.
+
+    Descendants that left the group (a tool that calls setsid) are not reached by
+    killpg: they are taken from the process tree before anything dies and reparents.
+    Stopped first, none can start another process while the snapshot is taken (a
+    SIGTERM that lands while the stage starts its children: a child half-started would
+    otherwise escape); they are continued just before the TERM. Strays are stopped and looked under again until no new one
+    appears. (The job started this watchdog: it is one of them, and must not stop
+    itself.)"""
+    _killpg(pgid, signal.SIGSTOP)
+    strays: dict[int, Any] = {}
+    for _ in range(10):
+        found = _descendants(pid) + [c for p in strays.values() for c in _descendants(p.pid)]
+        new = [p for p in found if p.pid != me and p.pid not in strays and _pgid(p) != pgid]
+        if not new:
+            break
+        _signal_all(new, signal.SIGSTOP)
+        strays.update((p.pid, p) for p in new)
+    return list(strays.values())
+
+
 def stop(
     pid: int,
     pgid: int,
@@ -176,17 +208,16 @@ def stop(
     poll: float = 0.2,
 ) -> int:
     """Stop the job's whole tree (TERM, then KILL after `grace`) and record why."""
-    # Descendants that left the group (a tool that calls setsid) are not reached by
-    # killpg: take them from the process tree before anything dies and reparents.
-    # (The job started this watchdog: it is one of them, and must not stop itself.)
     me = os.getpid()
-    strays = [p for p in _descendants(pid) if p.pid != me and _pgid(p) != pgid]
+    strays = _freeze(pid, pgid, me)
     reason = "timed_out" if duration is not None else "interrupted"
     status.update(status_file, **{reason: True}, error=message)
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    # Continued before the TERM: a signal sent to a stopped process waits, and is then
+    # taken by whichever of its threads wakes first, which in Python is often not the
+    # main thread, the only one that runs handlers (its sleep goes on undisturbed).
+    _killpg(pgid, signal.SIGCONT)
+    _signal_all(strays, signal.SIGCONT)
+    _killpg(pgid, signal.SIGTERM)
     _signal_all(strays, signal.SIGTERM)
     end = time.monotonic() + grace
     while time.monotonic() < end and (_group_alive(pgid) or _any_alive(strays)):
