@@ -182,16 +182,17 @@ def extract_audio(
             os.unlink(wav)
         except OSError:
             pass
+        if not isinstance(exc, FfmpegError):  # the job was stopped (SIGTERM): as it is
+            raise
         if "no space left on device" in str(exc).lower():
             raise StageError(
                 f"{wav}: no space left on device while extracting the audio of {src}; "
                 "free some space or set output_dir to a bigger disk"
             ) from None
-        run = exc.run if isinstance(exc, FfmpegError) else None
-        if run and run.code == TOO_MANY_ERRORS:
+        if exc.run.code == TOO_MANY_ERRORS:
             raise StageError(
                 f"{src}: audio stream #{stream['index']} is damaged: more than "
-                f"{MAX_ERROR_RATE:.0%} of it does not decode ({run.errors} decode errors); "
+                f"{MAX_ERROR_RATE:.0%} of it does not decode ({exc.run.errors} decode errors); "
                 "re-download or re-rip the file"
             ) from None
         raise StageError(
