@@ -6,6 +6,7 @@ import sys
 from subsmith import (
     existing,
     interrupt,
+    jsonio,
     library,
     manifest,
     preflight,
@@ -54,7 +55,7 @@ SKIPPED = (
         write=not existing.dry_run(sys.argv),
     )
 )
-# Ctrl-C stops the running stages at once and records them interrupted.
+# Ctrl-C and SIGTERM stop the running stages at once and record them interrupted.
 interrupt.install(OUT)
 
 
@@ -165,6 +166,8 @@ def check_stage_table(rules):
 
 
 def on_start():
+    # Snakemake's scheduler, built just before, made SIGTERM wait for the running jobs.
+    interrupt.take_sigterm()
     problems = preflight.check(config, LIBRARY)
     for p in problems:
         print(f"subsmith pre-flight: {p}", file=sys.stderr)
@@ -172,6 +175,7 @@ def on_start():
         raise WorkflowError("pre-flight checks failed (see the lines above)")
     record_identities()
     for d in manifest.movie_dirs(OUT):
+        jsonio.sweep_stale_temps(d)  # what a killed writer left (subsmith/jsonio.py)
         manifest.close_interrupted(d)
         manifest.write(d, manifest.LIVE)
 

@@ -29,6 +29,8 @@ def body(ctx):
             else ""
         )
     )
+    if facts["decode_errors"]:
+        ctx.note(media.decode_note(facts["decode_errors"]))
 
 
 run_stage(snakemake, "demux", body)

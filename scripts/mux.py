@@ -4,18 +4,18 @@ there was no speech)."""
 import os
 from pathlib import Path
 
-from subsmith import languages, manifest, media
+from subsmith import languages, manifest, mux
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.subtitles import publish
 
 
 def body(ctx):
-    opts = media.MuxOptions.from_config(ctx.params.mux)
+    opts = mux.MuxOptions.from_config(ctx.params.mux)
     lang = read_json(ctx.input.transcript).get("language") or "und"
     # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
     srt = ctx.input.sub_srt if os.path.getsize(ctx.input.sub_srt) else None
-    result = media.mux(
+    result = mux.mux(
         ctx.input.video,
         srt,
         ctx.output.mkv,
@@ -26,6 +26,11 @@ def body(ctx):
         log=ctx.log,
         progress=ctx.progress,
     )
+    if result["read_errors"]:
+        ctx.note(
+            f"damaged file: ffmpeg reported {result['read_errors']} errors reading it; "
+            "its streams were copied as they are"
+        )
     if srt is None:
         ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
         return

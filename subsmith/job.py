@@ -25,6 +25,7 @@ from . import status
 from .errors import SkipStage, StageError
 from .jsonio import write_json_atomic
 from .stages import BY_NAME
+from .watchdog import TERMINATED
 
 PROGRESS_EVERY_S = 2.0
 
@@ -70,37 +71,84 @@ class _Terminated(StageError):
     """SIGTERM: the scheduler cancelled the job, or someone killed it (not a file problem)."""
 
 
+# What the watchdog acts on (subsmith.watchdog._REASONS).
+_WATCHDOG_SIGNALS = {signal.SIGUSR1, signal.SIGUSR2, signal.SIGTERM}
+_terminated = False  # a SIGTERM came
+_in_body = False  # the stage's body runs: a SIGTERM unwinds it
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
-    raise _Terminated("stopped by SIGTERM (cancelled or killed by the scheduler)")
+    """The first SIGTERM unwinds the stage's body (an ffmpeg it runs is killed on the way
+    out); the watchdog, told at once through the wakeup pipe, stops the rest of the tree
+    and TERMs the group again, which must not raise a second time in the middle of the
+    job recording its outcome. Before the body (the job starting: its status just
+    written, the watchdog not yet) it is only noted, and the body is not run."""
+    global _terminated
+    if _terminated:
+        return
+    _terminated = True
+    if _in_body:
+        raise _Terminated(TERMINATED)
 
 
 def _start_watchdog(timeout: float, status_file: str) -> subprocess.Popen[bytes] | None:
-    """Make this job its own process group and start the timeout watchdog for it."""
+    """Make this job its own process group and start the timeout watchdog for it.
+
+    The watchdog also reads this process's signal wakeup pipe: a SIGTERM to the job
+    (SLURM's scancel, a `kill`) reaches it even while the job is stuck in native code,
+    where Python runs no handler until the call returns."""
     try:
         os.setpgid(0, 0)
     except OSError:
         pass  # already a group/session leader: the group is still ours
     pgid = os.getpgid(0)
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "subsmith.watchdog",
-            "--pid",
-            str(os.getpid()),
-            "--pgid",
-            str(pgid),
-            "--timeout",
-            str(timeout),
-            "--status",
-            status_file,
-        ],
-        start_new_session=True,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        close_fds=True,
-    )
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)  # set_wakeup_fd needs it: a full pipe drops bytes
+    try:
+        signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: no wakeup fd, the Python handler stays
+        os.close(write_end)
+        write_end = -1
+    # Blocked in the watchdog until its handlers are in place (signals a child is born
+    # with), so a signal sent to it while it starts is not its death; and here meanwhile.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHDOG_SIGNALS)
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "subsmith.watchdog",
+                "--pid",
+                str(os.getpid()),
+                "--pgid",
+                str(pgid),
+                "--timeout",
+                str(timeout),
+                "--status",
+                status_file,
+                *(["--wakeup-fd", str(read_end)] if write_end >= 0 else []),
+            ],
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            pass_fds=(read_end,) if write_end >= 0 else (),
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        os.close(read_end)
+
+
+def _await_watchdog(status_file: str, seconds: float = 5.0) -> None:
+    """Stay until the watchdog has taken this job's tree in hand (it marks the status
+    `interrupted` once it holds it stopped): a job that exits first orphans its children,
+    and one that had left the group could no longer be found."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if (status.read_status(status_file) or {}).get("interrupted"):
+            return
+        time.sleep(0.02)
 
 
 def _setup_log(log_file: str, stage: str) -> tuple[logging.Logger, int]:
@@ -175,12 +223,16 @@ def run_stage(
     optional stage that fails, or raises SkipStage, is recorded `skipped` with the reason
     and writes placeholder outputs; the run goes on.
     """
+    global _in_body
     if critical is None:
         critical = BY_NAME[stage].critical if stage in BY_NAME else True
     status_file = str(smk.log.status)
     timeout = float(smk.params.timeout) if hasattr(smk.params, "timeout") else None
     inputs = [str(f) for f in smk.input]
     real_stderr = 2
+    # From here on a SIGTERM is the stage's to record (recorded running below, then
+    # killed without a word by the default action, it read "ended without recording").
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         logger, real_stderr = _setup_log(str(smk.log.log), stage)
         status.start(
@@ -197,7 +249,6 @@ def run_stage(
         )
         os.write(real_stderr, line.encode())
         sys.exit(1)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     watchdog = _start_watchdog(timeout, status_file) if timeout else None
     ctx = StageContext(
         stage=stage,
@@ -220,33 +271,61 @@ def run_stage(
     outcome, error = status.SUCCESS, None
     skip_record: dict[str, Any] = {}
     try:
+        _in_body = True
+        if _terminated:  # it came while the job was starting
+            raise _Terminated(TERMINATED)
         body(ctx)
     except SkipStage as exc:
-        outcome, skip_record = status.SKIPPED, exc.record
-        ctx.notes.append(f"skipped: {exc}")
+        if _terminated:  # a stage that skips on any error made one of the SIGTERM
+            outcome, error = status.FAILED, TERMINATED
+        else:
+            outcome, skip_record = status.SKIPPED, exc.record
+            ctx.notes.append(f"skipped: {exc}")
     except BaseException as exc:  # noqa: BLE001 - every failure must be recorded
         outcome, error = status.FAILED, one_line(exc)
-        if not isinstance(exc, _Terminated):  # a cancelled job is not a file's problem
+        if _terminated or isinstance(exc, _Terminated):
+            # Stopped, not broken: whatever a library made of the exception on its way
+            # out (guessit wraps it in its own, a C extension's import turns it into
+            # "ImportError: initialization failed"), this is no file's problem, no
+            # traceback, and no optional stage skipped for it.
+            error = TERMINATED
+        else:
             error = name_the_file(error, inputs, [str(f) for f in smk.output])
-        if not isinstance(exc, StageError):
-            logger.error("%s", traceback.format_exc())
-        if not critical and not isinstance(exc, _Terminated | KeyboardInterrupt):
-            outcome, error = status.SKIPPED, None
-            ctx.notes.append(f"skipped (optional stage failed): {one_line(exc)}")
+            if not isinstance(exc, StageError):
+                logger.error("%s", traceback.format_exc())
+            if not critical and not isinstance(exc, KeyboardInterrupt):
+                outcome, error = status.SKIPPED, None
+                ctx.notes.append(f"skipped (optional stage failed): {one_line(exc)}")
+    finally:
+        _in_body = False
     duration = time.monotonic() - t0
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if not _terminated:  # else keep ignoring the watchdog's TERM while we record it
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     current = status.read_status(status_file) or {}
     if current.get("timed_out") or current.get("interrupted"):
-        # The watchdog stopped us (a timeout, or Ctrl-C): its message is the true cause,
-        # and it finishes the job of stopping the whole process group, so leave it running.
+        # The watchdog stopped us (a timeout, Ctrl-C or SIGTERM): its message is the true
+        # cause, and it finishes stopping the whole process group, so leave it running.
         if critical or current.get("interrupted"):
             outcome, error = status.FAILED, current.get("error")
         else:
             outcome, error = status.SKIPPED, None
             ctx.notes.append(f"skipped: {current.get('error')}")
+    elif _terminated and watchdog is not None:
+        # SIGTERM reached this job first: the watchdog (told through the wakeup pipe, or
+        # now) stops the rest of the tree, so leave it running.
+        outcome, error = status.FAILED, TERMINATED
+        try:
+            watchdog.send_signal(signal.SIGUSR2)
+        except OSError:
+            pass
+        _await_watchdog(status_file)
     elif watchdog is not None:
         watchdog.kill()
         watchdog.wait()
+        try:  # nobody reads the wakeup pipe now: a late signal must not write to it
+            signal.set_wakeup_fd(-1)
+        except ValueError:
+            pass
     if outcome == status.SKIPPED:
         write_skipped_outputs(smk.output, stage, "; ".join(ctx.notes), skip_record)
     try:

@@ -1,4 +1,5 @@
-"""ffmpeg/ffprobe work: probe a movie, extract its speech audio, mux subtitles in.
+"""ffmpeg/ffprobe work: probe a movie, extract its speech audio (mux is in mux.py,
+ffmpeg's runner in ffrun.py).
 
 Commands are argument lists (built by ffmpeg-python, or by hand for mux, whose
 per-stream options ffmpeg-python cannot order) run without a shell, and
@@ -11,38 +12,18 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import ffmpeg
 
-from . import languages, tracks
+from . import tracks
 from .audio import SAMPLE_RATE, wav_duration, wav_rms
 from .errors import StageError
+from .ffrun import TOO_MANY_ERRORS, FfmpegError, Progress, run_ffmpeg
 from .settings import options
-
-Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class MuxOptions:
-    """The `mux:` config section: how the new subtitle track is labelled."""
-
-    title: str  # a template: {language_name} ("English") and {language} ("en")
-    default: bool  # players show the track without being asked
-    forced: bool
-
-    @classmethod
-    def from_config(cls, cfg: Mapping[str, Any]) -> MuxOptions:
-        return options(cls, cfg, "mux")
-
-    def track_title(self, language: str) -> str:
-        return self.title.format(language_name=languages.name(language), language=language)
 
 
 def ffmpeg_path(path: str | os.PathLike[str]) -> str:
@@ -65,7 +46,10 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
             "check that it is a complete video file, or re-download/re-rip it"
         ) from None
     if not info.get("streams"):
-        raise StageError(f"{path}: no audio or video streams found; is it really a movie?")
+        raise StageError(
+            f"{path}: no audio or video streams found; if it is a movie, it is damaged: "
+            "re-download or re-rip it"
+        )
     return info
 
 
@@ -128,49 +112,6 @@ def movie_clock_offset(
     return max(0.0, a - start)
 
 
-def run_ffmpeg(
-    args: list[str], duration: float | None, progress: Progress | None, log: logging.Logger
-) -> None:
-    """Run ffmpeg (argv list), feeding its -progress output to `progress`."""
-    cmd = [
-        args[0],
-        "-nostdin",
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        "-progress",
-        "pipe:1",
-        "-nostats",
-        *args[1:],
-    ]
-    log.info("running: %s", " ".join(repr(a) for a in cmd))
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        errors="replace",
-    )
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        key, _, value = line.strip().partition("=")
-        if key == "out_time_us" and progress and duration:
-            t = (_float(value) or 0.0) / 1e6
-            progress(min(1.0, t / duration), f"{t:.0f} of {duration:.0f} s")
-    stderr = proc.stderr.read() if proc.stderr else ""
-    code = proc.wait()
-    if stderr.strip():
-        log.info("ffmpeg said:\n%s", stderr.strip())
-    # A full disk is the cause even when ffmpeg's last words are "Conversion failed!",
-    # and a failure even when ffmpeg exits 0: a trailer it could not write leaves a
-    # truncated file that still probes as whole.
-    full = [ln.strip() for ln in stderr.splitlines() if "No space left on device" in ln]
-    if code != 0 or full:
-        reason = full[-1] if full else _last_line(stderr) or f"exit code {code}"
-        raise StageError(f"ffmpeg failed ({reason})")
-
-
 # Layouts whose centre channel (FC) carries a film's dialogue, by ffmpeg's names.
 _WITH_CENTRE = {"3.0", "3.1", "4.0", "4.1", "5.0", "5.1", "6.0", "6.1", "7.0", "7.1"}
 DOWNMIXES = ("auto", "center", "all")
@@ -179,6 +120,10 @@ DOWNMIXES = ("auto", "center", "all")
 CENTRE = "mono|c0=FC"
 # Below this RMS the centre channel holds no dialogue (an upmix with an empty centre).
 SILENT_RMS = 10 ** (-60 / 20)
+# A damaged movie completes (with a note) while at least half of its audio frames
+# decode; past that, ffmpeg gives up (exit code 69) and demux fails in one line. Its
+# own default is 2/3 failed: a movie with most of its dialogue lost is not subtitled.
+MAX_ERROR_RATE = 0.5
 
 
 def has_centre(stream: dict[str, Any]) -> bool:
@@ -195,8 +140,9 @@ def extract_audio(
     *,
     offset: float = 0.0,
     pan: str | None = None,
-) -> None:
-    """Decode one audio stream to 16 kHz mono PCM on the movie's clock.
+) -> int:
+    """Decode one audio stream to 16 kHz mono PCM on the movie's clock; returns how many
+    errors ffmpeg reported (a damaged file: it decodes around them).
 
     The stream's own first frame becomes time 0 (`asetpts`), gaps inside it are filled
     with silence (`aresample=async=1`), and `offset` seconds (measured, see
@@ -218,6 +164,7 @@ def extract_audio(
         "ffmpeg",
         "-i",
         ffmpeg_path(src),
+        *("-max_error_rate", str(MAX_ERROR_RATE)),
         "-map",
         f"0:{int(stream['index'])}",
         "-af",
@@ -227,7 +174,7 @@ def extract_audio(
     ]
     duration = _float((info.get("format") or {}).get("duration"))
     try:
-        run_ffmpeg(args, duration, progress, log)
+        return run_ffmpeg(args, duration, progress, log).errors
     except StageError as exc:
         # A partial wav is of no use, and on a full disk removing it frees the room
         # the job needs to record why it failed.
@@ -235,10 +182,18 @@ def extract_audio(
             os.unlink(wav)
         except OSError:
             pass
+        if not isinstance(exc, FfmpegError):  # the job was stopped (SIGTERM): as it is
+            raise
         if "no space left on device" in str(exc).lower():
             raise StageError(
                 f"{wav}: no space left on device while extracting the audio of {src}; "
                 "free some space or set output_dir to a bigger disk"
+            ) from None
+        if exc.run.code == TOO_MANY_ERRORS:
+            raise StageError(
+                f"{src}: audio stream #{stream['index']} is damaged: more than "
+                f"{MAX_ERROR_RATE:.0%} of it does not decode ({exc.run.errors} decode errors); "
+                "re-download or re-rip the file"
             ) from None
         raise StageError(
             f"{src}: cannot decode audio stream #{stream['index']} "
@@ -257,8 +212,9 @@ def extract_dialogue(
     progress: Progress | None = None,
     *,
     offset: float = 0.0,
-) -> str:
-    """extract_audio with the dialogue taken the way films are mixed; returns how.
+) -> tuple[str, int]:
+    """extract_audio with the dialogue taken the way films are mixed; returns how, and
+    the errors ffmpeg reported while decoding (see extract_audio).
 
     downmix "center" takes a surround track's centre channel, "all" every channel,
     "auto" the centre unless it is silent (then every channel). Tracks without a
@@ -266,17 +222,17 @@ def extract_dialogue(
     if downmix not in DOWNMIXES:
         raise StageError(f"demux.downmix is {downmix!r}; set it to one of {', '.join(DOWNMIXES)}")
     if downmix == "all" or not has_centre(stream):
-        extract_audio(src, wav, info, stream, log, progress, offset=offset)
-        return "all channels" if (stream.get("channels") or 1) > 1 else "mono"
-    extract_audio(src, wav, info, stream, log, progress, offset=offset, pan=CENTRE)
+        errors = extract_audio(src, wav, info, stream, log, progress, offset=offset)
+        return ("all channels" if (stream.get("channels") or 1) > 1 else "mono"), errors
+    errors = extract_audio(src, wav, info, stream, log, progress, offset=offset, pan=CENTRE)
     if downmix == "center":
-        return "centre channel"
+        return "centre channel", errors
     rms = wav_rms(wav)
     if rms >= SILENT_RMS:
-        return "centre channel"
+        return "centre channel", errors
     log.info("the centre channel is silent (RMS %.1g): downmixing every channel", rms)
-    extract_audio(src, wav, info, stream, log, progress, offset=offset)
-    return "all channels (the centre channel is silent)"
+    errors = extract_audio(src, wav, info, stream, log, progress, offset=offset)
+    return "all channels (the centre channel is silent)", errors
 
 
 @dataclass(frozen=True)
@@ -312,6 +268,55 @@ def original_language(metadata: str | os.PathLike[str] | None) -> str | None:
     return lang if isinstance(lang, str) and lang else None
 
 
+# A movie is "truncated" when its audio ends this much before the container's duration
+# (both a fraction and seconds: a few seconds of end credits missing is not worth a
+# failure). Measured where the audio ends, not how much of it decoded: holes a damaged
+# file leaves inside are filled with silence (aresample=async=1, extract_audio), so a
+# damaged movie that still plays to the end is not called truncated.
+TRUNCATED_FRACTION = 0.9
+TRUNCATED_SECONDS = 5.0
+# What ffprobe calls a file whose container header is gone (zeroed): the elementary
+# video stream it still finds inside, never a movie's own container.
+_BARE_STREAMS = {"m4v", "h264", "hevc", "mpegvideo", "mjpeg", "vc1", "cavsvideo"}
+# Less sound than this is no movie's audio (nothing decoded).
+MIN_DECODED_SECONDS = 0.5
+
+
+def check_decoded(
+    src: str | os.PathLike[str], decoded: float, declared: float | None, errors: int
+) -> None:
+    """Fail, in one line naming the file and the fix, when the audio did not decode or
+    ends well before the movie does. Decode errors alone are no failure: they are a note."""
+    damaged = f" ({_errors(errors)}: the file is damaged)" if errors else ""
+    if decoded < MIN_DECODED_SECONDS:
+        raise StageError(
+            f"{src}: the audio stream decodes to {decoded:.2f} s of sound{damaged}; "
+            "the file is too short or its audio is broken, re-download or re-rip it"
+        )
+    if (
+        declared
+        and decoded < TRUNCATED_FRACTION * declared
+        and declared - decoded > TRUNCATED_SECONDS
+    ):
+        raise StageError(
+            f"{src}: the audio ends at {decoded:.1f} s but the file says it lasts "
+            f"{declared:.1f} s{damaged}; the file looks truncated, re-download or re-rip it"
+        )
+
+
+def _errors(n: int) -> str:
+    return f"{n} decode error{'s' if n != 1 else ''}"
+
+
+def decode_note(errors: int) -> str:
+    """The manifest note for a damaged movie that decoded (demux, scripts/demux.py)."""
+    return (
+        f"damaged file: ffmpeg reported {_errors(errors)}; "
+        "the audio was decoded around them (lost parts are silence, without subtitles); "
+        "re-download or re-rip it for a whole result"
+    )
+
+
 def demux(
     src: str | os.PathLike[str],
     wav: str | os.PathLike[str],
@@ -335,23 +340,20 @@ def demux(
             forced_index=audio_stream,
         )
     except StageError as exc:
+        fmt = (info.get("format") or {}).get("format_name") or ""
+        if not audio_streams(info) and fmt in _BARE_STREAMS:
+            raise StageError(
+                f"{src}: {exc}; ffprobe reads the file as a bare {fmt} stream, so its "
+                "container header looks damaged: re-download or re-rip it"
+            ) from None
         raise StageError(f"{src}: {exc}") from None
     stream = choice.stream
     log.info("audio stream: %s", choice.line())
     offset = movie_clock_offset(info, stream, first_audio_time(src, stream))
-    how = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
+    how, errors = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
     decoded = wav_duration(wav)
     declared = _float((info.get("format") or {}).get("duration"))
-    if decoded < 0.5:
-        raise StageError(
-            f"{src}: the audio stream decodes to {decoded:.2f} s of sound; "
-            "the file is too short or its audio is broken"
-        )
-    if declared and decoded < 0.9 * declared and declared - decoded > 5.0:
-        raise StageError(
-            f"{src}: the audio ends at {decoded:.1f} s but the file says it lasts "
-            f"{declared:.1f} s; the file looks truncated, re-download or re-rip it"
-        )
+    check_decoded(src, decoded, declared, errors)
     return {
         "input": str(src),
         "format": {
@@ -384,207 +386,27 @@ def demux(
             "downmix": how,
         },
         "movie_clock_offset": round(offset, 3),
+        "decode_errors": errors,
         "wav": {"path": str(wav), "sample_rate": SAMPLE_RATE, "duration": round(decoded, 3)},
     }
 
 
-# Streams Matroska holds: video, audio, subtitles, attachments (fonts). Data streams
-# (e.g. an MP4 timecode or chapter-text track) have no place in MKV and are left out.
-_KEPT = ("video", "audio", "subtitle", "attachment")
-# Subtitle codecs that must become SRT text to live in Matroska.
-_TO_SRT = {"mov_text"}
-# Containers whose packets can come without timestamps: AVI (B-frames: packed or
-# not, a packet has no pts of its own) and MPEG program streams (DVD .vob, .mpg: only
-# some packets carry one). Matroska refuses such a packet ("Can't write packet with
-# unknown timestamp"), so ffmpeg must generate them while reading.
-_NO_TIMESTAMPS = {"avi", "mpeg", "vob", "mpegvideo", "m4v", "h264", "hevc", "mpegps"}
-# Stream flags Matroska stores (FlagDefault, FlagForced, FlagHearingImpaired, ...),
-# under ffmpeg's names; every original stream keeps those it has.
-DISPOSITIONS = (
-    "default",
-    "forced",
-    "hearing_impaired",
-    "visual_impaired",
-    "original",
-    "comment",
-    "descriptions",
-)
-# Cover art (an MP4 `covr` picture, an MKV cover attachment) is an image that players
-# show as the movie's picture. Matroska keeps it as an attachment with an image MIME
-# type, which ffmpeg reads back as a video stream flagged attached_pic.
-_PICTURE_TYPES = {
-    "png": ("image/png", "png"),
-    "mjpeg": ("image/jpeg", "jpg"),
-    "bmp": ("image/bmp", "bmp"),
-    "gif": ("image/gif", "gif"),
-    "webp": ("image/webp", "webp"),
+# mux and its options live in subsmith/mux.py (this module passed 450 lines); the old
+# names still work, looked up there on first use (no import cycle: mux imports media).
+_MOVED_TO_MUX = {
+    "MuxOptions",
+    "mux",
+    "mux_command",
+    "needs_genpts",
+    "dispositions",
+    "is_cover",
+    "DISPOSITIONS",
 }
 
 
-def needs_genpts(info: dict[str, Any]) -> bool:
-    """True when the container may hand ffmpeg packets without timestamps."""
-    names = ((info.get("format") or {}).get("format_name") or "").split(",")
-    return any(n in _NO_TIMESTAMPS for n in names)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_MUX:
+        from . import mux
 
-
-def dispositions(stream: dict[str, Any]) -> list[str]:
-    """The Matroska-storable flags a probed stream has set, in a fixed order."""
-    disp = stream.get("disposition") or {}
-    return [d for d in DISPOSITIONS if disp.get(d)]
-
-
-def is_cover(stream: dict[str, Any]) -> bool:
-    return bool((stream.get("disposition") or {}).get("attached_pic"))
-
-
-def _extract_cover(src: str | os.PathLike[str], stream: dict[str, Any], folder: str) -> str:
-    """Write one attached picture's bytes (its single packet, as stored) to a file."""
-    codec = stream.get("codec_name") or ""
-    ext = _PICTURE_TYPES.get(codec, ("", "bin"))[1]
-    path = os.path.join(folder, f"cover-{stream['index']}.{ext}")
-    cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", ffmpeg_path(src)]
-    cmd += ["-map", f"0:{stream['index']}", "-c", "copy", "-frames:v", "1", "-update", "1"]
-    cmd += ["-f", "image2", ffmpeg_path(path)]
-    done = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise StageError(
-            f"{src}: cannot copy the cover picture (stream #{stream['index']}): "
-            f"{_last_line(done.stderr) or 'ffmpeg failed'}"
-        )
-    return path
-
-
-def mux_command(
-    src: str | os.PathLike[str],
-    srt: str | os.PathLike[str] | None,
-    out: str | os.PathLike[str],
-    info: dict[str, Any],
-    covers: dict[int, str],
-    *,
-    language: str,
-    title: str,
-    default: bool,
-    forced: bool,
-) -> tuple[list[str], int | None]:
-    """The ffmpeg argument list for mux, and the output index of the new track.
-
-    Built by hand: every output stream gets its own `-disposition:N` (ffmpeg would
-    otherwise reset flags it thinks it knows better), which ffmpeg-python cannot
-    order. `covers` maps an attached picture's input index to its extracted file.
-    With `srt` None (a movie without speech) there is no new track, and no index.
-    """
-    kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT and not is_cover(s)]
-    # Matroska lists tracks before attachments, so the output is in that order: the
-    # original tracks, the new track, the attachments, the cover pictures.
-    tracks = [s for s in kept if s.get("codec_type") != "attachment"]
-    attachments = [s for s in kept if s.get("codec_type") == "attachment"]
-    new = len(tracks)
-    cmd = ["ffmpeg"]
-    if needs_genpts(info):
-        cmd += ["-fflags", "+genpts"]
-    cmd += ["-i", ffmpeg_path(src)]
-    if srt is not None:
-        cmd += ["-f", "srt", "-i", ffmpeg_path(srt)]
-    for s in tracks:
-        cmd += ["-map", f"0:{s['index']}"]
-    if srt is not None:
-        cmd += ["-map", "1:0"]
-    for s in attachments:
-        cmd += ["-map", f"0:{s['index']}"]
-    cmd += ["-map_metadata", "0", "-map_chapters", "0", "-c", "copy"]
-    for i, s in enumerate(tracks):
-        flags = dispositions(s)
-        if s.get("codec_type") == "subtitle":
-            if s.get("codec_name") in _TO_SRT:
-                cmd += [f"-c:{i}", "srt"]
-            if default and srt is not None:  # the new track is the default: no other is
-                flags = [f for f in flags if f != "default"]
-        cmd += [f"-disposition:{i}", "+".join(flags) or "0"]
-    if srt is not None:
-        flags = [f for f, on in (("default", default), ("forced", forced)) if on]
-        cmd += [f"-c:{new}", "srt", f"-disposition:{new}", "+".join(flags) or "0"]
-        cmd += [f"-metadata:s:{new}", f"language={languages.to_639_2(language)}"]
-        cmd += [f"-metadata:s:{new}", f"title={title}"]
-    for k, (index, path) in enumerate(sorted(covers.items())):
-        stream = next(s for s in info["streams"] if s["index"] == index)
-        tags = stream.get("tags") or {}
-        mime, ext = _PICTURE_TYPES.get(stream.get("codec_name") or "", ("image/png", "png"))
-        cmd += ["-attach", ffmpeg_path(path)]
-        k += len(attachments)  # -metadata:s:t counts the mapped attachments too
-        cmd += [f"-metadata:s:t:{k}", f"mimetype={tags.get('mimetype') or mime}"]
-        cmd += [f"-metadata:s:t:{k}", f"filename={tags.get('filename') or f'cover.{ext}'}"]
-    cmd += ["-f", "matroska", "-y", ffmpeg_path(out)]
-    return cmd, (new if srt is not None else None)
-
-
-def mux(
-    src: str | os.PathLike[str],
-    srt: str | os.PathLike[str] | None,
-    out: str | os.PathLike[str],
-    *,
-    language: str,
-    title: str,
-    default: bool,
-    forced: bool,
-    log: logging.Logger,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track
-    (srt None: no new track, for a movie without speech).
-
-    Every original stream keeps its flags (a forced track stays forced), attachments
-    and chapters are kept, cover art stays cover art. A failed mux leaves no partial
-    final.mkv behind.
-    """
-    info = probe(src)
-    kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT]
-    folder = None
-    if any(map(is_cover, kept)):  # the cover pictures wait in a temp folder beside out
-        folder = tempfile.mkdtemp(prefix=".mux-", dir=os.path.dirname(os.path.abspath(out)))
-    try:
-        covers = {s["index"]: _extract_cover(src, s, folder) for s in kept if is_cover(s)}
-        args, new = mux_command(
-            src,
-            srt,
-            out,
-            info,
-            covers,
-            language=language,
-            title=title,
-            default=default,
-            forced=forced,
-        )
-        run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
-        result = probe(out)
-    except (StageError, OSError) as exc:
-        _remove(out)
-        if "no space left on device" in str(exc).lower():
-            raise StageError(
-                f"{out}: no space left on device while muxing {src}; "
-                "free some space or set output_dir to a bigger disk"
-            ) from None
-        raise
-    finally:
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)
-    made = result["streams"]
-    added = 0 if srt is None else 1
-    if len(made) != len(kept) + added or sum(map(is_cover, made)) != len(covers):
-        _remove(out)
-        raise StageError(
-            f"{out}: muxing produced {len(made)} streams, expected {len(kept) + added}"
-        )
-    return {
-        "streams_copied": len(kept),
-        "subtitle_track": new,
-        "covers": len(covers),
-        "genpts": needs_genpts(info),
-        "dropped": [s.get("index") for s in info["streams"] if s.get("codec_type") not in _KEPT],
-    }
-
-
-def _remove(path: str | os.PathLike[str]) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
+        return getattr(mux, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

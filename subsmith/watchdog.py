@@ -9,12 +9,22 @@ and records `failed: timed out after N s` in the stage's status file.
 Ctrl-C takes the same road: the main snakemake process (subsmith.interrupt) sends
 each watchdog SIGUSR1, and the watchdog stops its job's whole tree at once, recording
 the stage `failed: interrupted (Ctrl-C) ...`, so the next run redoes it.
+
+So does SIGTERM, the way systemd, cron wrappers, `timeout`, container stops and SLURM's
+scancel stop things: the main process sends SIGUSR2 (SIGTERM to snakemake), or the job
+itself is sent SIGTERM (scancel signals every process of the job: the watchdog too,
+which takes it the same way). A job busy in native code (a model's decode) cannot run
+its Python handler, so the job hands its signals to the watchdog at C level: its
+wakeup fd (signal.set_wakeup_fd) is a pipe the watchdog reads, which gets the signal's
+number the moment it arrives. Either way the stage is recorded
+`failed: interrupted (SIGTERM) ...`.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import select
 import signal
 import sys
 import time
@@ -28,18 +38,29 @@ GRACE_SECONDS = 10.0
 # cannot run its SIGTERM handler) is killed sooner than after a timeout.
 INTERRUPT_GRACE_SECONDS = 3.0
 INTERRUPTED = "interrupted (Ctrl-C): the next run redoes this stage"
+TERMINATED = "interrupted (SIGTERM): the next run redoes this stage"
+# What stops the job at once, and the error it records.
+_REASONS = {
+    signal.SIGUSR1: INTERRUPTED,  # Ctrl-C in the main process
+    signal.SIGUSR2: TERMINATED,  # SIGTERM to the main process
+    signal.SIGTERM: TERMINATED,  # SIGTERM to this watchdog, or (wakeup fd) to the job
+}
 
-_interrupted = False
+_reason: str | None = None
 
 
-def _on_sigusr1(signum: int, frame: Any) -> None:
-    global _interrupted
-    _interrupted = True
+def _on_signal(signum: int, frame: Any) -> None:
+    global _reason
+    _reason = _reason or _REASONS.get(signum)
 
 
 if __name__ == "__main__":
-    # At once: a Ctrl-C right after the job started must not kill the watchdog itself.
-    signal.signal(signal.SIGUSR1, _on_sigusr1)
+    # The job starts this watchdog with these signals blocked (job._start_watchdog): one
+    # sent while the interpreter starts (a Ctrl-C or SIGTERM right after the job began)
+    # waits, instead of killing the watchdog by its default action, and is taken here.
+    for _sig in _REASONS:
+        signal.signal(_sig, _on_signal)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_REASONS))
 
 
 def _alive(pid: int) -> bool:
@@ -95,18 +116,86 @@ def _any_alive(procs: list[Any]) -> bool:
     return any(_alive(p.pid) and p.is_running() for p in procs)
 
 
-def watch(pid: int, pgid: int, timeout: float, status_file: str, poll: float = 0.2) -> int:
+def _wait(seconds: float, wakeup_fd: int | None) -> None:
+    """Sleep up to `seconds`; a signal the job received (its number, written to the
+    wakeup pipe) ends the wait. The job's end closes the pipe: then sleep plainly."""
+    global _reason
+    if wakeup_fd is None:
+        time.sleep(seconds)
+        return
+    try:
+        ready = select.select([wakeup_fd], [], [], seconds)[0]
+    except InterruptedError:
+        return
+    if not ready:
+        return
+    try:
+        data = os.read(wakeup_fd, 64)
+    except OSError:
+        data = b""
+    if signal.SIGTERM in data:
+        _reason = _reason or TERMINATED
+    elif not data:  # the job exited (every copy of the write end closed)
+        os.close(wakeup_fd)
+        time.sleep(seconds)
+        raise _PipeClosed
+
+
+class _PipeClosed(Exception):
+    pass
+
+
+def watch(
+    pid: int,
+    pgid: int,
+    timeout: float,
+    status_file: str,
+    poll: float = 0.2,
+    wakeup_fd: int | None = None,
+) -> int:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not _interrupted:
+    while time.monotonic() < deadline and not _reason:
         if not _alive(pid):
             return 0
-        time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
+        try:
+            _wait(min(poll, max(0.0, deadline - time.monotonic())), wakeup_fd)
+        except _PipeClosed:
+            wakeup_fd = None
     if not _alive(pid):
         return 0
-    if _interrupted:
-        return stop(pid, pgid, status_file, INTERRUPTED, None, INTERRUPT_GRACE_SECONDS, poll)
+    if _reason:
+        return stop(pid, pgid, status_file, _reason, None, INTERRUPT_GRACE_SECONDS, poll)
     message = f"timed out after {timeout:g} s (timeouts in config.yaml)"
     return stop(pid, pgid, status_file, message, timeout, GRACE_SECONDS, poll)
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _freeze(pid: int, pgid: int, me: int) -> list[Any]:
+    """SIGSTOP the job's group and every descendant outside it; returns those outside.
+
+    Descendants that left the group (a tool that calls setsid) are not reached by
+    killpg: they are taken from the process tree before anything dies and reparents.
+    Stopped first, none can start another process while the snapshot is taken (a
+    SIGTERM that lands while the stage starts its children: a child half-started would
+    otherwise escape); they are continued just before the TERM. Strays are stopped and looked under again until no new one
+    appears. (The job started this watchdog: it is one of them, and must not stop
+    itself.)"""
+    _killpg(pgid, signal.SIGSTOP)
+    strays: dict[int, Any] = {}
+    for _ in range(10):
+        found = _descendants(pid) + [c for p in strays.values() for c in _descendants(p.pid)]
+        new = [p for p in found if p.pid != me and p.pid not in strays and _pgid(p) != pgid]
+        if not new:
+            break
+        _signal_all(new, signal.SIGSTOP)
+        strays.update((p.pid, p) for p in new)
+    return list(strays.values())
 
 
 def stop(
@@ -119,17 +208,16 @@ def stop(
     poll: float = 0.2,
 ) -> int:
     """Stop the job's whole tree (TERM, then KILL after `grace`) and record why."""
-    # Descendants that left the group (a tool that calls setsid) are not reached by
-    # killpg: take them from the process tree before anything dies and reparents.
-    # (The job started this watchdog: it is one of them, and must not stop itself.)
     me = os.getpid()
-    strays = [p for p in _descendants(pid) if p.pid != me and _pgid(p) != pgid]
+    strays = _freeze(pid, pgid, me)
     reason = "timed_out" if duration is not None else "interrupted"
     status.update(status_file, **{reason: True}, error=message)
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
+    # Continued before the TERM: a signal sent to a stopped process waits, and is then
+    # taken by whichever of its threads wakes first, which in Python is often not the
+    # main thread, the only one that runs handlers (its sleep goes on undisturbed).
+    _killpg(pgid, signal.SIGCONT)
+    _signal_all(strays, signal.SIGCONT)
+    _killpg(pgid, signal.SIGTERM)
     _signal_all(strays, signal.SIGTERM)
     end = time.monotonic() + grace
     while time.monotonic() < end and (_group_alive(pgid) or _any_alive(strays)):
@@ -164,8 +252,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pgid", type=int, required=True)
     p.add_argument("--timeout", type=float, required=True)
     p.add_argument("--status", required=True)
+    p.add_argument("--wakeup-fd", type=int, default=None)
     a = p.parse_args(argv)
-    return watch(a.pid, a.pgid, a.timeout, a.status)
+    return watch(a.pid, a.pgid, a.timeout, a.status, wakeup_fd=a.wakeup_fd)
 
 
 if __name__ == "__main__":

@@ -256,3 +256,48 @@ def test_a_stage_beside_the_movie_never_holds_it_back(tmp_path):
     m = manifest.render(d, manifest.FINISHED)  # the run died while the report ran
     assert m["pipeline"]["steps"]["report"]["status"] == "failed"
     assert m["pipeline"]["status"] == "completed"
+
+
+def test_the_next_run_sweeps_only_the_temp_files_of_dead_writers(tmp_path):
+    """write_json_atomic's temp file outlives a writer killed mid-write; the next run's
+    onstart removes it (jsonio.sweep_stale_temps), never a live writer's or a stranger's."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from subsmith import jsonio
+
+    d = _movie(tmp_path)
+    (d / ".status").mkdir()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
+    host = socket.gethostname()
+    old = time.time() - 2 * jsonio.STALE_SECONDS
+    files = {
+        f".status/.tmp-{dead}@{host}-k1ll3d_0.json": ("now", True),  # its writer is gone
+        f".tmp-{os.getpid()}@{host}-l1ve0000.json": ("now", False),  # a live writer
+        f".tmp-{dead}@another-node-n0de0000.json": ("now", False),  # cannot tell: recent
+        f".tmp-{dead}@another-node-n0de1111.json": ("old", True),
+        ".tmp-abc123de.json": ("now", False),  # an older subsmith's name: by age
+        ".tmp-abc123df.json": ("old", True),
+        ".tmp-notes.txt": ("old", False),  # not ours
+        "asr/.tmp-user.json.bak": ("old", False),
+    }
+    for name, (age, _) in files.items():
+        p = d / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("{")
+        if age == "old":
+            os.utime(p, (old, old))
+    removed = jsonio.sweep_stale_temps(d)
+    assert sorted(p.relative_to(d).as_posix() for p in removed) == sorted(
+        n for n, (_, gone) in files.items() if gone
+    )
+    for name, (_, gone) in files.items():
+        assert (d / name).exists() != gone, name
+    # and the writer's own names are what the sweep knows
+    jsonio.write_json_atomic(d / "x.json", {"a": 1})
+    assert json.loads((d / "x.json").read_text()) == {"a": 1}

@@ -11,6 +11,8 @@ this file at start-up (sitecustomize); in the stage jobs it wraps the body given
 - hang: start a process tree (a child, a child that ignores SIGTERM with a grandchild,
   and a grandchild that escaped into its own session), record their pids in the status
   file (`fault_tree`) and hang: the stage's timeout must stop all of it.
+- linger: run the real body, then as `hang` (the stage does its real work first, so a
+  signal sent at a random moment after it starts lands in the work or in the tree).
 """
 
 from __future__ import annotations
@@ -70,7 +72,11 @@ def _wrap(body, mode: str):
         status.update(ctx.status_file, fault_tree=spawn_tree())
         time.sleep(HOLD_SECONDS)
 
-    return {"hold": hold, "hang": hang}[mode]
+    def linger(ctx):
+        body(ctx)
+        hang(ctx)
+
+    return {"hold": hold, "hang": hang, "linger": linger}[mode]
 
 
 def _install(spec: str) -> None:
