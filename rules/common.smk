@@ -53,6 +53,7 @@ SKIPPED = (
         LANG,
         library.LibraryOptions.from_config(config).existing,
         write=not existing.dry_run(sys.argv),
+        on_skip=manifest.record_skip,
     )
 )
 # Ctrl-C and SIGTERM stop the running stages at once and record them interrupted.

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -200,10 +200,12 @@ def check_library(
     *,
     write: bool = True,
     workers: int = 8,
+    on_skip: Callable[[Path, bool], None] | None = None,
 ) -> dict[str, str]:
     """{movie: reason} of the movies to skip. With `write`, each skipped movie's decision
-    is recorded (out/<movie>/.existing.json) and its manifest written; a movie no longer
-    skipped loses its record."""
+    is recorded (out/<movie>/.existing.json) and `on_skip(its folder, decision is new)`
+    called (the workflow passes manifest.record_skip: the manifest sits a floor above
+    this module, which it reads); a movie no longer skipped loses its record."""
     if mode != "skip":
         for movie in movies if write else ():
             try:  # skipped by an earlier run: done now
@@ -211,7 +213,6 @@ def check_library(
             except OSError:
                 pass
         return {}
-    from . import manifest
     from .subtitles import publish
 
     out = Path(output_dir)
@@ -253,11 +254,9 @@ def check_library(
             write_json_atomic(out / CACHE, {"movies": dict(sorted(kept.items()))})
         except OSError:
             pass  # an output folder that cannot be written: the run itself will say so
-    if write:
+    if write and on_skip is not None:
         for movie in skipped:
-            d = out / movie
-            if movie in changed or not (d / manifest.MANIFEST).is_file():
-                manifest.write(d, manifest.FINISHED)
+            on_skip(out / movie, movie in changed)
     return skipped
 
 

@@ -316,3 +316,11 @@ def movie_dirs(output_dir: str | os.PathLike[str]) -> list[Path]:
             found.append(Path(dirpath))
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
     return sorted(found)
+
+
+def record_skip(movie_dir: str | os.PathLike[str], new: bool) -> None:
+    """A movie existing: skip leaves undone gets its manifest (`skipped` and why) when
+    the decision is new or it has none yet (existing.check_library's on_skip)."""
+    d = Path(movie_dir)
+    if new or not (d / MANIFEST).is_file():
+        write(d, FINISHED)

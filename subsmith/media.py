@@ -40,7 +40,7 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         info = ffmpeg.probe(ffmpeg_path(path))
     except ffmpeg.Error as exc:
-        reason = _last_line(exc.stderr) or "unreadable"
+        reason = last_line(exc.stderr) or "unreadable"
         raise StageError(
             f"{path}: ffprobe cannot read this file as a movie ({reason}); "
             "check that it is a complete video file, or re-download/re-rip it"
@@ -53,7 +53,7 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
-def _last_line(stderr: bytes | str | None) -> str:
+def last_line(stderr: bytes | str | None) -> str:
     if not stderr:
         return ""
     text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
@@ -65,7 +65,7 @@ def audio_streams(info: dict[str, Any]) -> list[dict[str, Any]]:
     return [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
 
 
-def _float(value: Any) -> float | None:
+def to_float(value: Any) -> float | None:
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -88,9 +88,9 @@ def first_audio_time(src: str | os.PathLike[str], stream: dict[str, Any]) -> flo
     except ffmpeg.Error:
         return None
     for frame in out.get("frames", []):
-        t = _float(frame.get("best_effort_timestamp_time"))
+        t = to_float(frame.get("best_effort_timestamp_time"))
         if t is None:
-            t = _float(frame.get("pts_time"))
+            t = to_float(frame.get("pts_time"))
         if t is not None:
             return t
     return None
@@ -105,8 +105,8 @@ def movie_clock_offset(
     than that (common in web releases and MPEG-TS), audio.wav is padded by this much so
     that its second 0 is the movie's second 0. `first` is the measured time of the first
     decoded sample (first_audio_time); without it, the stream's declared start."""
-    start = _float((info.get("format") or {}).get("start_time"))
-    a = first if first is not None else _float(stream.get("start_time"))
+    start = to_float((info.get("format") or {}).get("start_time"))
+    a = first if first is not None else to_float(stream.get("start_time"))
     if start is None or a is None:
         return 0.0
     return max(0.0, a - start)
@@ -154,7 +154,7 @@ def extract_audio(
     filters = ["asetpts=PTS-STARTPTS", "aresample=async=1:first_pts=0"]
     if pan:
         filters.append(f"pan={pan}")
-    rate = int(_float(stream.get("sample_rate")) or SAMPLE_RATE)
+    rate = int(to_float(stream.get("sample_rate")) or SAMPLE_RATE)
     pad = round(offset * rate)
     if pad > 0:
         filters.append(f"adelay=delays={pad}S:all=1")
@@ -172,7 +172,7 @@ def extract_audio(
         *("-ac", "1", "-ar", str(SAMPLE_RATE), "-c:a", "pcm_s16le", "-f", "wav", "-y"),
         ffmpeg_path(wav),
     ]
-    duration = _float((info.get("format") or {}).get("duration"))
+    duration = to_float((info.get("format") or {}).get("duration"))
     try:
         return run_ffmpeg(args, duration, progress, log).errors
     except StageError as exc:
@@ -352,7 +352,7 @@ def demux(
     offset = movie_clock_offset(info, stream, first_audio_time(src, stream))
     how, errors = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
     decoded = wav_duration(wav)
-    declared = _float((info.get("format") or {}).get("duration"))
+    declared = to_float((info.get("format") or {}).get("duration"))
     check_decoded(src, decoded, declared, errors)
     return {
         "input": str(src),
@@ -389,24 +389,3 @@ def demux(
         "decode_errors": errors,
         "wav": {"path": str(wav), "sample_rate": SAMPLE_RATE, "duration": round(decoded, 3)},
     }
-
-
-# mux and its options live in subsmith/mux.py (this module passed 450 lines); the old
-# names still work, looked up there on first use (no import cycle: mux imports media).
-_MOVED_TO_MUX = {
-    "MuxOptions",
-    "mux",
-    "mux_command",
-    "needs_genpts",
-    "dispositions",
-    "is_cover",
-    "DISPOSITIONS",
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_MUX:
-        from . import mux
-
-        return getattr(mux, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,7 +2,7 @@
 the new subtitle track.
 
 Split from media.py (demux and the shared ffprobe/ffmpeg helpers) to keep each module
-readable; `media.mux` and the other old names still resolve here.
+readable (mux imports media, never the other way).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 from . import languages
 from .errors import StageError
 from .ffrun import FfmpegError, Progress, run_ffmpeg
-from .media import _float, _last_line, ffmpeg_path, probe
+from .media import ffmpeg_path, last_line, probe, to_float
 from .settings import options
 
 
@@ -100,7 +100,7 @@ def _extract_cover(src: str | os.PathLike[str], stream: dict[str, Any], folder: 
     if done.returncode != 0:
         raise StageError(
             f"{src}: cannot copy the cover picture (stream #{stream['index']}): "
-            f"{_last_line(done.stderr) or 'ffmpeg failed'}"
+            f"{last_line(done.stderr) or 'ffmpeg failed'}"
         )
     return path
 
@@ -205,7 +205,7 @@ def mux(
             default=default,
             forced=forced,
         )
-        ran = run_ffmpeg(args, _float((info.get("format") or {}).get("duration")), progress, log)
+        ran = run_ffmpeg(args, to_float((info.get("format") or {}).get("duration")), progress, log)
         result = probe(out)
     except (StageError, OSError) as exc:
         _remove(out)

@@ -13,7 +13,8 @@ from conftest import run_snakemake
 from subsmith import settings
 from subsmith.asr import AsrOptions
 from subsmith.library import LibraryOptions
-from subsmith.media import DemuxOptions, MuxOptions
+from subsmith.media import DemuxOptions
+from subsmith.mux import MuxOptions
 from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
 from subsmith.subtitles import SubtitleRules
 from subsmith.tmdb import TmdbOptions

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_snakemake
-from subsmith import demo, manifest, media, status
+from subsmith import demo, manifest, status
+from subsmith import mux as mux_module
 from subsmith.errors import StageError
 from subsmith.jsonio import write_json_atomic
 
@@ -86,7 +87,7 @@ def test_mux_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path, small_disk)
     srt.write_text("1\n00:00:00,500 --> 00:00:01,500\nHello.\n\n")
     disk = small_disk("256k")
     with pytest.raises(StageError) as err:
-        media.mux(
+        mux_module.mux(
             src,
             srt,
             disk / "final.mkv",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from subsmith import demo, existing
+from subsmith import demo, existing, manifest
 from subsmith.subtitles import publish
 
 SRT = "1\n00:00:00,500 --> 00:00:02,000\nHello.\n"
@@ -137,25 +137,32 @@ def test_check_library_records_skips_and_reuses_them(clip, tmp_path, monkeypatch
         "B": "a subtitle in English is beside it: B.en.srt"
     }
     assert not out.exists()  # a dry run writes nothing
-    skipped = existing.check_library(movies, out, "en", "skip")
+    skipped = existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip)
     assert set(skipped) == {"B"} and (out / "B" / existing.RECORD).is_file()
     assert (out / "B" / "manifest.json").is_file() and not (out / "A").exists()
     assert (out / existing.CACHE).is_file()  # A's decision, not to skip, is kept there
     # Both are reused while the file and the sidecars are the same: no probe.
     monkeypatch.setattr(existing, "decide", lambda *a, **k: pytest.fail("decided again"))
     monkeypatch.setattr("subsmith.media.probe", lambda *a: pytest.fail("probed again"))
-    assert set(existing.check_library(movies, out, "en", "skip")) == {"B"}
+    assert set(existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip)) == {
+        "B"
+    }
     monkeypatch.undo()
     (lib / "A.en.srt").write_text(SRT)  # a new sidecar: decided again
-    assert set(existing.check_library(movies, out, "en", "skip")) == {"A", "B"}
+    assert set(existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip)) == {
+        "A",
+        "B",
+    }
     (lib / "A.en.srt").unlink()
     assert existing.check_library(movies, out, "en", "add", write=False) == {}
     assert (out / "B" / existing.RECORD).exists()  # a dry run keeps it
     assert existing.check_library(movies, out, "en", "add") == {}
     assert not (out / "B" / existing.RECORD).exists()  # existing: add: done now
-    assert set(existing.check_library(movies, out, "en", "skip")) == {"B"}
+    assert set(existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip)) == {
+        "B"
+    }
     (lib / "B.en.srt").unlink()  # the user took it away: B is done now
-    assert existing.check_library(movies, out, "en", "skip") == {}
+    assert existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip) == {}
     assert not (out / "B" / existing.RECORD).exists()
 
 

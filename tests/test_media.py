@@ -10,6 +10,7 @@ import pytest
 
 from conftest import subtitle_text
 from subsmith import demo, media, tracks
+from subsmith import mux as mux_module
 from subsmith.audio import read_wav
 from subsmith.errors import StageError
 
@@ -147,7 +148,7 @@ def test_mux_copies_every_stream_and_adds_one_subtitle(tmp_path, container):
     srt = tmp_path / "new.srt"
     srt.write_text("1\n00:00:00,500 --> 00:00:02,000\nGood morning, Captain.\n\n")
     out = tmp_path / "final.mkv"
-    result = media.mux(
+    result = mux_module.mux(
         src,
         srt,
         out,

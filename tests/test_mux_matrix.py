@@ -18,6 +18,7 @@ import pytest
 
 from conftest import subtitle_text
 from subsmith import media
+from subsmith import mux as mux_module
 
 LOG = logging.getLogger("test")
 NEW_SRT = "1\n00:00:00,200 --> 00:00:00,900\nGood morning, Captain.\n\n"
@@ -124,14 +125,14 @@ def packet_hashes(path: Path, indexes: list[int], genpts: bool = False) -> list[
 
 def flags(stream: dict) -> set[str]:
     disp = stream.get("disposition") or {}
-    return {d for d in (*media.DISPOSITIONS, "attached_pic") if disp.get(d)}
+    return {d for d in (*mux_module.DISPOSITIONS, "attached_pic") if disp.get(d)}
 
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_mux_keeps_every_stream_of_every_container(inputs, tmp_path, name):
     src = inputs / name
     out = tmp_path / "final.mkv"
-    result = media.mux(
+    result = mux_module.mux(
         src,
         inputs / "new.srt",
         out,
@@ -161,7 +162,7 @@ def test_mux_keeps_every_stream_of_every_container(inputs, tmp_path, name):
         assert flags(copy) == want, (name, old["index"])
     # Attachments are no packets: the font's bytes are compared below.
     hashed = [s for s in tracks if s.get("codec_name") != "mov_text"]
-    genpts = media.needs_genpts(before)
+    genpts = mux_module.needs_genpts(before)
     assert packet_hashes(src, [s["index"] for s in hashed], genpts) == packet_hashes(
         out, [tracks.index(s) for s in hashed]
     ), name
@@ -185,7 +186,7 @@ def test_mux_keeps_every_stream_of_every_container(inputs, tmp_path, name):
 
 def test_old_default_subtitle_kept_when_the_new_track_is_not_default(inputs, tmp_path):
     out = tmp_path / "final.mkv"
-    media.mux(
+    mux_module.mux(
         inputs / "movie.mp4",
         inputs / "new.srt",
         out,
@@ -204,7 +205,7 @@ def test_a_failed_mux_leaves_no_partial_file(inputs, tmp_path):
     out = tmp_path / "final.mkv"
     bad = tmp_path / "missing.srt"
     with pytest.raises(media.StageError, match="ffmpeg failed"):
-        media.mux(
+        mux_module.mux(
             inputs / "movie.mkv",
             bad,
             out,

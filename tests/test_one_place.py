@@ -53,8 +53,10 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.ImportFrom) and node.level:
                 base = here[: len(here) - node.level + 1]
                 target = ".".join([*base, *(node.module.split(".") if node.module else [])])
-                names = [target] + [f"{target}.{a.name}" for a in node.names]
-                deps |= {n for n in names if n in known_modules(pkg)}
+                # `from . import quality`: the submodule, not its package (whose
+                # __init__ re-exporting its own modules is no circle between concerns)
+                subs = {f"{target}.{a.name}" for a in node.names} & known_modules(pkg)
+                deps |= subs or ({target} & known_modules(pkg))
             elif isinstance(node, ast.Import | ast.ImportFrom):
                 mods = (
                     [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
