@@ -26,6 +26,7 @@ _lock = threading.Lock()
 # Run states a render can be asked for:
 LIVE = "live"  # a snakemake run is going: `running` stages are believed
 FINISHED = "finished"  # the run ended: a stage still `running` was interrupted
+_finished: set[str] = set()  # movie folders this process closed its run on (write)
 
 
 HISTORY_KEEP = 10
@@ -263,6 +264,14 @@ def write(
     line on stderr, not a traceback: the last manifest stays whole, and the next
     render, once there is room, catches up (rendering is idempotent)."""
     with _lock:
+        # Snakemake's log listener is a thread: a job's last record can be handled after
+        # the run's end hook wrote FINISHED. Once the run is over in this process, a late
+        # LIVE render would say `running` for good, so it renders as FINISHED too (per movie folder).
+        key = os.path.abspath(movie_dir)
+        if run_state == FINISHED:
+            _finished.add(key)
+        elif key in _finished:
+            run_state = FINISHED
         data = render(movie_dir, run_state, starting)
         path = Path(movie_dir) / MANIFEST
         try:
