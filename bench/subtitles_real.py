@@ -1,5 +1,5 @@
-"""Subtitles on every real recording (issue 28): `python bench/subtitles_real.py`
-writes bench/subtitles_real.md from bench/real_decode.py's cache (run that first).
+"""Subtitles on every real recording (issue 28): `python bench/subtitles_real.py
+[DATA_DIR]` writes bench/subtitles_real.md from bench/real_decode.py's cache (run that first).
 
 For each model (tiny.en, base) and diarization on and off, every recording's transcript
 goes through srt_generation's own function (subsmith.srt_generation.make_cues, the
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from pathlib import Path
 
 from common import BENCH, CONFIG
 
@@ -63,7 +64,36 @@ def run_one(transcript: dict, turns: list[dict] | None, speech: list[dict], rule
         "artefacts": [x for x in lines if ARTEFACT.search(x)],
         "text": " ".join(lines).replace("- ", " "),
         "dashed": sum(any(ln.startswith("- ") for ln in c.lines) for c in made.cues),
+        "dashed_spans": [
+            (c.start, c.end) for c in made.cues if any(ln.startswith("- ") for ln in c.lines)
+        ],
     }
+
+
+def reference_turns(data: Path) -> dict[str, list[tuple[float, float, str]]]:
+    """{corpus/stem: [(start, end, speaker)]} from the corpora's RTTM files."""
+    turns: dict[str, list[tuple[float, float, str]]] = {}
+    for corpus, name in (("ami-train", "train.rttm"), ("speakers-dev", "reference.rttm")):
+        path = data / corpus / name
+        if not path.exists():
+            continue
+        for line in path.read_text().splitlines():
+            f = line.split()
+            if len(f) > 7 and f[0] == "SPEAKER":
+                a = float(f[3])
+                turns.setdefault(f"{corpus}/{f[1]}", []).append((a, a + float(f[4]), f[7]))
+    return turns
+
+
+def holds_two_speakers(span: tuple[float, float], turns, min_seconds: float = 0.2) -> bool:
+    """A dashed cue is right when the reference has two or more people speaking in it
+    (each for min_seconds at least)."""
+    said: dict[str, float] = {}
+    for a, b, who in turns:
+        overlap = min(b, span[1]) - max(a, span[0])
+        if overlap > 0:
+            said[who] = said.get(who, 0.0) + overlap
+    return sum(t >= min_seconds for t in said.values()) >= 2
 
 
 def measure() -> dict:
@@ -90,8 +120,9 @@ def corpus_of(key: str) -> str:
     return key.split("/", 1)[0]
 
 
-def report(m: dict) -> str:
+def report(m: dict, data: Path) -> str:
     meta, refs, rows = m["meta"], m["refs"], m["rows"]
+    ref_turns = reference_turns(data)
     corpora = sorted({corpus_of(k) for k in meta["seconds"]})
     minutes = {
         c: sum(s for k, s in meta["seconds"].items() if corpus_of(k) == c) / 60 for c in corpora
@@ -125,6 +156,23 @@ def report(m: dict) -> str:
             f"| {len(per) - len(ok)} | {sum(r['hard'] for r in ok)} "
             f"| {sum(len(r['artefacts']) for r in ok)} | {non} | {sum(r['dashed'] for r in ok)} |"
         )
+    out += [
+        "",
+        "Dialogue dashes where reference turns exist (ami-train, speakers-dev; diarization",
+        "on): a dashed cue is right when two or more reference speakers talk inside it",
+        "(each 0.2 s or more).",
+        "",
+        "| model | dashed cues | with two reference speakers | precision |",
+        "|---|---|---|---|",
+    ]
+    for model in meta["models"]:
+        per = rows[(model, True)]
+        spans = [
+            (k, s) for k, r in per.items() if k in ref_turns for s in r.get("dashed_spans", [])
+        ]
+        right = sum(holds_two_speakers(s, ref_turns[k]) for k, s in spans)
+        share = f"{right / len(spans):.0%}" if spans else "-"
+        out.append(f"| {model} | {len(spans)} | {right} | {share} |")
     out += [
         "",
         "Words: WER of the cues' text beside the decoder's own segment text (diarization off;",
@@ -169,7 +217,8 @@ def report(m: dict) -> str:
 
 
 def main() -> int:
-    OUT.write_text(report(measure()), encoding="utf-8")
+    data = Path(sys.argv[1]) if len(sys.argv) > 1 else BENCH.parent.parent / "shared" / "data"
+    OUT.write_text(report(measure(), data), encoding="utf-8")
     print(OUT.read_text())
     return 0
 
