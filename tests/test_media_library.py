@@ -12,6 +12,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_existing import with_subtitle
 
 from conftest import env, run_snakemake
 from subsmith import demo
@@ -31,19 +32,6 @@ SKIPPED = {
     "Ran (1985)/Ran (1985)": "a subtitle in English is beside it: Ran (1985).eng.sdh.srt",
 }
 LOCKED = "Locked (2003)/Locked (2003)"  # its folder is a read-only file system
-
-
-def with_subtitle(clip: Path, dest: Path, language: str, forced: bool) -> None:
-    srt = dest.parent / "s.tmp.srt"
-    srt.write_text(SRT)
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", f"file:{clip}", "-i",
-         f"file:{srt}", "-map", "0", "-map", "1", "-c", "copy",
-         "-metadata:s:s:0", f"language={language}",
-         "-disposition:s:0", "forced" if forced else "0", f"file:{dest}"],
-        check=True,
-    )  # fmt: skip
-    srt.unlink()
 
 
 def checksums(root: Path) -> dict[str, str]:
