@@ -4,7 +4,7 @@ there was no speech)."""
 import os
 from pathlib import Path
 
-from subsmith import languages, manifest, mux
+from subsmith import languages, manifest, mux, notify
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.subtitles import publish
@@ -57,10 +57,11 @@ def beside(ctx, lang):
     report = publish.publish_movie(
         subs, ctx.input.video, movie_dir, lang, beside_movie=True, name_in_out=False
     )
+    told = notify.after_publish(ctx.config, report, ctx.input.video)
     write_json_atomic(movie_dir / publish.REPORT, report)
     for line in report["notes"]:
         ctx.log.warning("%s", line)
-    ctx.note(publish.summary(report))
+    ctx.note("; ".join(x for x in [publish.summary(report), *told] if x))
 
 
 run_stage(snakemake, "mux", body)

@@ -3,6 +3,7 @@ media servers read it, and published.json; no final.mkv (no copy of the movie)."
 
 from pathlib import Path
 
+from subsmith import notify
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.subtitles import publish
@@ -20,10 +21,11 @@ def body(ctx):
         beside_movie=opts.beside_movie,
         name_in_out=ctx.params.auto,
     )
+    told = notify.after_publish(ctx.config, report, ctx.input.video)
     write_json_atomic(ctx.output.record, report)
     for line in report["notes"]:
         ctx.log.warning("%s", line)
-    ctx.note(publish.summary(report) + "; no final.mkv (publish.mkv: false)")
+    ctx.note("; ".join([publish.summary(report) + "; no final.mkv (publish.mkv: false)", *told]))
 
 
 run_stage(snakemake, "mux", body)

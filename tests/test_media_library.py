@@ -8,13 +8,16 @@ import hashlib
 import json
 import os
 import shutil
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
+from fake_media_server import JELLYFIN_TOKEN, PLEX_TOKEN, FakeJellyfin, FakePlex
 from test_existing import with_subtitle
 
-from conftest import env, run_snakemake
+from conftest import env, run_snakemake, snakemake_cmd
 from subsmith import demo
 
 pytestmark = pytest.mark.e2e
@@ -42,6 +45,42 @@ def checksums(root: Path) -> dict[str, str]:
     }
 
 
+TOKENS = {"JELLYFIN_TOKEN": JELLYFIN_TOKEN, "PLEX_TOKEN": PLEX_TOKEN}
+
+
+def watch_ps(stop: threading.Event, seen: dict) -> None:
+    """`ps` as anyone on the machine would run it, every 0.1 s, for the whole run."""
+    while not stop.is_set():
+        out = subprocess.run(
+            ["ps", "-eww", "-o", "args="], capture_output=True, text=True, check=False
+        ).stdout
+        seen["samples"] += 1
+        seen["snakemake"] += out.count(".snakemake/scripts/")
+        seen["hits"] += [ln for ln in out.splitlines() if any(t in ln for t in TOKENS.values())]
+        stop.wait(0.1)
+
+
+def run_with_tokens(work: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    """The workflow with the media servers' tokens in its environment, `ps` watched."""
+    seen = {"samples": 0, "snakemake": 0, "hits": []}
+    stop = threading.Event()
+    watcher = threading.Thread(target=watch_ps, args=(stop, seen), daemon=True)
+    watcher.start()
+    try:
+        proc = subprocess.run(
+            snakemake_cmd(work, *args, library=True),
+            cwd=work,
+            env={**env(), **TOKENS},
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    return proc, seen
+
+
 def read_only_folder(folder: Path, files: dict[str, Path]) -> bool:
     """`folder` as a read-only tmpfs holding `files` (root ignores permission bits, so a
     chmod would not do). False where mounting is not permitted."""
@@ -58,7 +97,15 @@ def read_only_folder(folder: Path, files: dict[str, Path]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory):
+def servers(tmp_path_factory):
+    """Fake Jellyfin and Plex on 127.0.0.1, told of every folder that gets a sidecar."""
+    with FakeJellyfin() as jf, FakePlex({"1": ["/srv/TV"], "2": ["<the library>"]}) as px:
+        yield jf, px
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, servers):
+    jf, px = servers
     work = tmp_path_factory.mktemp("jellyfin")
     audio, _ = demo.dialogue(demo.DIALOGUE[:1], lead_in=0.3, tail=0.3)  # ~3 s of speech
     clip = demo.make_movie(work / "clip.mkv", [{"audio": audio, "language": "eng"}])
@@ -79,10 +126,17 @@ def run(tmp_path_factory):
     locked = read_only_folder(lib / "Locked (2003)", {"Locked (2003).mkv": clip})
     before = checksums(lib)
     config = work / "library.yaml"
-    config.write_text(f"input_dir: {lib}\noutput_dir: {work / 'out'}\n")
+    px.sections["2"] = [str(lib)]
+    config.write_text(
+        f"input_dir: {lib}\noutput_dir: {work / 'out'}\n"
+        f"notify:\n  jellyfin_url: {jf.url}\n  plex_url: {px.url}\n"
+    )
     args = ("--configfile", str(config))
-    proc = run_snakemake(work, *args, library=True)
+    proc, seen = run_with_tokens(work, *args)
     yield {
+        "seen": seen,
+        "jellyfin": list(jf.refreshed()),
+        "plex": list(px.refreshed()),
         "work": work,
         "lib": lib,
         "out": work / "out",
@@ -116,9 +170,68 @@ def test_nothing_of_the_users_is_touched_and_each_movie_gets_one_sidecar(run):
         assert text == (run["out"] / name / f"{stem}.en.srt").read_text(encoding="utf-8")
         m = manifest(run, name)
         assert m["pipeline"]["status"] == "completed", name
+        folder = stem
         assert m["pipeline"]["steps"]["mux"]["notes"] == (
-            f"beside the movie: {stem}.en.srt; no final.mkv (publish.mkv: false)"
+            f"beside the movie: {stem}.en.srt; no final.mkv (publish.mkv: false); "
+            f"jellyfin: asked to rescan {folder}; plex: asked to rescan {folder}"
         )
+
+
+def test_the_media_servers_are_told_of_each_published_folder_once(run):
+    folders = sorted(str((run["lib"] / name).parent) for name in TODO)
+    assert sorted(run["jellyfin"]) == folders  # not the skipped ones, not Locked
+    assert sorted(run["plex"]) == [("2", f) for f in folders]
+    record = json.loads((run["out"] / TODO[0] / "published.json").read_text(encoding="utf-8"))
+    assert record["notify"] == ["jellyfin: asked to rescan Arrival (2016)",
+                                "plex: asked to rescan Arrival (2016)"]  # fmt: skip
+
+
+def leaks(work: Path) -> list[str]:
+    return [
+        f"{p}: {t[:6]}..."
+        for p in work.rglob("*")
+        if p.is_file()
+        for t in TOKENS.values()
+        if t.encode() in p.read_bytes()
+    ]
+
+
+def test_the_tokens_are_in_no_file_no_command_line_no_output(run):
+    seen = run["seen"]
+    assert seen["samples"] > 5 and seen["snakemake"] > 0, seen
+    assert seen["hits"] == []
+    assert leaks(run["work"]) == []
+    assert not any(t in run["proc"].stdout + run["proc"].stderr for t in TOKENS.values())
+
+
+def test_an_unreachable_media_server_is_a_note_and_the_movie_completes(run, servers):
+    name = TODO[3]
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, not listening: the connection is refused
+    try:
+        config = run["work"] / "unreachable.yaml"
+        config.write_text(
+            f"input_dir: {run['lib']}\noutput_dir: {run['out']}\nnotify:\n"
+            f"  jellyfin_url: {servers[0].url}\n"
+            f"  plex_url: http://127.0.0.1:{closed.getsockname()[1]}\n"
+        )
+        record = (run["out"] / name / "published.json").as_posix()
+        proc, seen = run_with_tokens(  # the target first: --forcerun takes several rules
+            run["work"], record, "--forcerun", "publish", "--configfile", str(config)
+        )
+    finally:
+        closed.close()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    m = manifest(run, name)
+    assert m["pipeline"]["status"] == "completed"
+    notes = m["pipeline"]["steps"]["mux"]["notes"]
+    folder = (run["lib"] / name).parent.name
+    assert f"jellyfin: asked to rescan {folder}; plex: not told of the new subtitle " in notes
+    assert "(cannot reach it (Connection refused)); it shows at the next scan" in notes
+    assert servers[0].refreshed()[-1] == str((run["lib"] / name).parent)
+    assert m["pipeline"]["steps"]["mux"]["runs"] == 2
+    assert manifest(run, TODO[1])["pipeline"]["steps"]["mux"]["runs"] == 1  # only this one
+    assert seen["hits"] == [] and leaks(run["work"]) == []
 
 
 def test_a_movie_with_its_subtitle_is_skipped_with_the_reason(run):
