@@ -23,6 +23,7 @@ from . import tracks
 from .audio import SAMPLE_RATE, wav_duration, wav_rms
 from .errors import StageError
 from .ffrun import TOO_MANY_ERRORS, FfmpegError, Progress, run_ffmpeg
+from .preflight import need_space, wav_bytes
 from .settings import options
 
 
@@ -350,6 +351,13 @@ def demux(
     stream = choice.stream
     log.info("audio stream: %s", choice.line())
     offset = movie_clock_offset(info, stream, first_audio_time(src, stream))
+    length = to_float((info.get("format") or {}).get("duration"))
+    if length:  # unknown for some damaged files: then ffmpeg's own error tells
+        need_space(
+            os.path.dirname(os.path.abspath(wav)),
+            wav_bytes(length + (offset or 0)),
+            f"the audio of {Path(src).name} ({length / 60:.0f} min, 16 kHz mono wav)",
+        )
     how, errors = extract_dialogue(src, wav, info, stream, downmix, log, progress, offset=offset)
     decoded = wav_duration(wav)
     declared = to_float((info.get("format") or {}).get("duration"))

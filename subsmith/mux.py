@@ -20,6 +20,7 @@ from . import languages
 from .errors import StageError
 from .ffrun import FfmpegError, Progress, run_ffmpeg
 from .media import ffmpeg_path, last_line, probe, to_float
+from .preflight import need_space
 from .settings import options
 
 
@@ -188,6 +189,11 @@ def mux(
     final.mkv behind.
     """
     info = probe(src)
+    need_space(
+        os.path.dirname(os.path.abspath(out)),
+        os.path.getsize(src),
+        f"{os.path.basename(out)}, a copy of {os.path.basename(src)}",
+    )
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT]
     folder = None
     if any(map(is_cover, kept)):  # the cover pictures wait in a temp folder beside out
