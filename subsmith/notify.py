@@ -135,8 +135,9 @@ def notify(
             continue
         try:
             send(url, token, folder, float(opts.timeout_seconds))
-        except NotifyError as exc:
-            why = str(exc).replace(token, "***")  # a server echoing it must not leak it
+        except Exception as exc:  # noqa: BLE001 - whatever it is, the movie is done
+            why = str(exc) if isinstance(exc, NotifyError) else f"{type(exc).__name__}: {exc}"
+            why = why.replace(token, "***")  # a server echoing it must not leak it
             notes.append(f"{name}: not told of the new subtitle ({why}); it shows at the next scan")
         else:
             notes.append(f"{name}: asked to rescan {Path(folder).name}")

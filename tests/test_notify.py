@@ -89,3 +89,16 @@ def test_only_a_published_sidecar_is_announced(tmp_path, monkeypatch):
         report = dict(published)
         notes = notify.after_publish(cfg, report, tmp_path / "F.mkv")
     assert notes == report["notify"] == [f"jellyfin: asked to rescan {tmp_path.name}"]
+
+
+def test_an_unexpected_error_is_a_note_too(tmp_path, monkeypatch):
+    def broken(*args):
+        raise RuntimeError(f"bug holding {args[1]}")
+
+    monkeypatch.setattr(
+        notify, "SERVERS", (("jellyfin", "jellyfin_url", notify.JELLYFIN_TOKENS, broken),)
+    )
+    assert notify.notify(opts(jellyfin="http://x"), tmp_path, ENV) == [
+        "jellyfin: not told of the new subtitle (RuntimeError: bug holding ***); "
+        "it shows at the next scan"
+    ]
