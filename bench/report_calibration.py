@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         " unsure word, a low mean, a doubted segment, maybe no speech, repetition, a"
         ' corrected name); "all flags" adds reading too fast, which says nothing about'
         " the words (film dialogue is fast: a quarter of film-dev's cues are over 20 cps)."
-        " Errors per cue: the module docstring (a deletion between two cues counts half to"
+        " Errors per cue: the script's docstring (a deletion between two cues counts half to"
         " each). Both models' figures are over the same recordings.",
         "",
         "### Cross-validation across the two corpora (held out)",
