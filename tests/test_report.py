@@ -81,6 +81,17 @@ def test_the_estimate_is_confidence_times_coverage_times_language():
     assert [w["word"] for w in q.unsure_words] == ["w2"]
 
 
+def test_a_cue_is_flagged_below_the_cross_validated_word_threshold():
+    """CUE_UNSURE_WORD (bench/report_calibration.md): a word just above it leaves the cue
+    unflagged, one just below flags it; the timeline still marks both (UNSURE_WORD)."""
+    for p, flagged in ((Q.CUE_UNSURE_WORD + 0.02, False), (Q.CUE_UNSURE_WORD - 0.02, True)):
+        m = _movie(corrections=[])
+        m.transcript["segments"][0]["words"][2]["probability"] = p
+        (cue,) = Q.assess(m).cues
+        assert bool(cue.flags) is flagged, (p, cue.flags)
+        assert [w["word"] for w in Q.assess(m).unsure_words] == ["w2"]
+
+
 def test_flags_for_an_unsure_language_low_confidence_and_one_voice():
     words = [
         {"start": float(i), "end": i + 0.8, "word": " x", "probability": 0.4} for i in range(200)

@@ -16,7 +16,7 @@ Per movie, an estimate of the share of the dialogue the subtitles get right (0-1
                 wrong language are all wrong
 
 Per cue: 100 * the mean probability of its words, flagged where a word is below
-UNSURE_WORD, where the decoder's segment says "maybe no speech" or has a low average
+CUE_UNSURE_WORD or the mean below CUE_LOW, where the decoder's segment says "maybe no speech" or has a low average
 log-probability, where it reads too fast, or where post_ner respelled a name.
 
 Movie flags are the reasons a person should look: each has its threshold below.
@@ -35,7 +35,10 @@ from .movie import LOUDNESS_STEP, Movie
 UNSURE_WORD = 0.5  # a word the decoder gave less than this is marked on the timeline
 LOW_CONFIDENCE = 0.75  # movie: mean word probability below this -> "low confidence"
 UNSURE_SHARE = 0.15  # movie: more unsure words than this share -> "low confidence"
-CUE_LOW = 0.6  # cue: mean word probability below this -> "low confidence"
+# Per cue, chosen by cross-validation across two real corpora (fitted on read speech
+# with exact transcripts, held out on film dialogue; bench/report_calibration.md):
+CUE_UNSURE_WORD = 0.4  # cue: a word below this -> "unsure: <word>"
+CUE_LOW = 0.4  # cue: mean word probability below this -> "low confidence"
 LOW_LOGPROB = -1.0  # segment avg_logprob below this: the decoder doubted the whole line
 # segment no_speech_prob above NO_SPEECH with avg_logprob below DOUBT_LOGPROB: the decoder
 # thought it might be silence and was not sure of its words (Whisper's own silence rule,
@@ -184,7 +187,7 @@ def assess(movie: Movie, max_cps: float = 20.0) -> Quality:
         in_cues.extend(mine)
         probs = [w.get("probability", 1.0) for w in mine]
         score = 100 * sum(probs) / len(probs) if probs else None
-        unsure = [w["word"].strip() for w in mine if w.get("probability", 1.0) < UNSURE_WORD]
+        unsure = [w["word"].strip() for w in mine if w.get("probability", 1.0) < CUE_UNSURE_WORD]
         segs = [segments[i] for i in sorted({w["_seg"] for w in mine})]
         flags = []
         if score is not None and score < 100 * CUE_LOW:
