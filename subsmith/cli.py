@@ -103,14 +103,16 @@ def _unpublished(movie_dir: Path, m: dict[str, Any]) -> str:
     if beside:
         return (
             f"{', '.join(p.name for p in beside)} missing beside the movie: run "
-            f'snakemake --cores 1 --forcerun publish "{(movie_dir / publish.REPORT).as_posix()}"'
+            f'snakemake --cores 1 "{(movie_dir / publish.REPORT).as_posix()}" --forcerun publish'
         )
     gone = publish.missing(movie_dir)
     if not gone:
         return ""
     return (
         f"{', '.join(p.name for p in gone)} missing: copy it from subtitles/, or run "
-        f'snakemake --cores 1 --forcerun mux "{(movie_dir / "final.mkv").as_posix()}"'
+        # The target first: --forcerun takes every word after it as a rule name, so a
+        # target after it would be read as a rule and every movie redone.
+        f'snakemake --cores 1 "{(movie_dir / "final.mkv").as_posix()}" --forcerun mux'
     )
 
 

@@ -210,7 +210,7 @@ def placeholder_page(path: str, stage: str, reason: str) -> str:
         f"<title>{movie}: no {stage}</title></head><body><h1>{movie}</h1>"
         f"<p>No {stage} for this movie: {html.escape(reason)}</p>"
         "<p>The subtitles are not affected. To try again: <code>snakemake --cores 1 "
-        f"--forcerun {stage} {html.escape(path)}</code></p></body></html>\n"
+        f"{html.escape(path)} --forcerun {stage}</code></p></body></html>\n"
     )
 
 

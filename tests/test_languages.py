@@ -83,11 +83,11 @@ def test_a_deleted_sidecar_is_reported_and_the_command_given_brings_it_back(run)
     again = run_snakemake(run, "--config", "language=auto")
     assert again.returncode == 0 and not sidecar.exists(), again.stderr[-2000:]
     rows = {r["movie"]: r for r in cli.movie_rows(run / "out")}
-    command = f'snakemake --cores 1 --forcerun mux "{run.as_posix()}/out/{ES}/final.mkv"'
+    command = f'snakemake --cores 1 "{run.as_posix()}/out/{ES}/final.mkv" --forcerun mux'
     assert rows[ES]["note"] == f"{ES}.es.srt missing: copy it from subtitles/, or run {command}"
     assert rows[DE]["note"] == ""
     fix = run_snakemake(
-        run, "--config", "language=auto", "--forcerun", "mux", f"out/{ES}/final.mkv"
+        run, f"out/{ES}/final.mkv", "--config", "language=auto", "--forcerun", "mux"
     )
     assert fix.returncode == 0, fix.stderr[-2000:]
     assert sidecar.read_bytes() == kept

@@ -305,9 +305,9 @@ def test_a_sidecar_deleted_beside_the_movie_is_named_and_comes_back(run):
     shown = subprocess.run([exe, "status", str(run["out"])], capture_output=True, text=True,
                            env=env(), cwd=run["work"])  # fmt: skip
     record = (run["out"] / name / "published.json").as_posix()
-    fix = f'snakemake --cores 1 --forcerun publish "{record}"'
+    fix = f'snakemake --cores 1 "{record}" --forcerun publish'
     assert f"{name}: {beside.name} missing beside the movie: run {fix}" in shown.stdout
-    proc = run_snakemake(run["work"], "--forcerun", "publish", record, *run["args"], library=True)
+    proc = run_snakemake(run["work"], record, "--forcerun", "publish", *run["args"], library=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "morning" in beside.read_text().lower()
     m = manifest(run, name)

@@ -92,7 +92,7 @@ def test_a_deleted_language_named_sidecar_is_reported_with_the_fix(tmp_path, cap
     printed = capsys.readouterr().out
     assert (
         f"Film: Film.de.srt, Film.de.vtt missing: copy it from subtitles/, or run "
-        f'snakemake --cores 1 --forcerun mux "{out.as_posix()}/Film/final.mkv"'
+        f'snakemake --cores 1 "{out.as_posix()}/Film/final.mkv" --forcerun mux'
     ) in printed
     assert "Score:" not in printed
     publish.publish(
