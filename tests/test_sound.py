@@ -107,3 +107,40 @@ def test_events_threshold_merge_and_minimum_length():
     assert tags.events(s, none, names=names) == []
     with pytest.raises(ValueError, match="unknown AudioSet classes"):
         tags.TagRule("x", "[x]", ("Nope",), 0.5, True).indices(names)
+
+
+def test_detect_writes_the_events_file_shape(tmp_path):
+    """The stage's body on a WAV: white noise is no crying (the one tag on by default)."""
+    import soundfile
+
+    x = np.random.default_rng(2).normal(0, 0.05, 4 * 16000).astype(np.float32)
+    soundfile.write(tmp_path / "audio.wav", x, 16000, subtype="PCM_16")
+    opts = shipped()
+    out = tags.detect(str(tmp_path / "audio.wav"), opts)
+    assert out["status"] == "success" and out["duration"] == 4.0
+    assert set(out["tags"]) == {t.name for t in opts.active()}
+    assert out["events"] == []
+
+
+def test_the_stage_on_writes_events_and_off_records_skipped(tmp_path, short_dialogue):
+    """Through Snakemake, up to events/sound_events.json only (demux, silero_vad, it)."""
+    import json
+
+    from conftest import read_manifest, run_snakemake
+    from subsmith import demo
+
+    audio, _ = short_dialogue
+    demo.make_movie(tmp_path / "in" / "Talk.mkv", [{"audio": audio}])
+    target = "out/Talk/events/sound_events.json"
+    off = run_snakemake(tmp_path, target)
+    assert off.returncode == 0, off.stderr[-3000:]
+    skipped = json.loads((tmp_path / target).read_text())
+    assert skipped["status"] == "skipped" and "enabled is false" in skipped["reason"]
+    (tmp_path / "on.yaml").write_text("sound_events:\n  enabled: true\n")
+    on = run_snakemake(tmp_path, target, "--configfile", str(tmp_path / "on.yaml"))
+    assert on.returncode == 0, on.stderr[-3000:]
+    found = json.loads((tmp_path / target).read_text())
+    assert found["status"] == "success" and found["events"] == []  # espeak speech: no crying
+    assert set(found["tags"]) == {t.name for t in shipped().active()}
+    steps = read_manifest(tmp_path, "Talk")["pipeline"]["steps"]
+    assert steps["sound_events"]["status"] == "success"

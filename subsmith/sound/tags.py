@@ -10,7 +10,7 @@ which tags earn being on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,3 +154,34 @@ def events(
             duration=duration,
         )
     return sorted(out, key=lambda e: (e["start"], e["tag"]))
+
+
+def detect(
+    wav: str,
+    opts: SoundOptions,
+    *,
+    threads: int = 1,
+    progress: Callable[[float, str], None] | None = None,
+) -> dict[str, Any]:
+    """events/sound_events.json of a 16 kHz mono WAV (read a chunk at a time): the
+    enabled tags' events, the tags and thresholds used, the model."""
+    from ..audio import SAMPLE_RATE, wav_frames
+    from .yamnet import frame_scores, model_label
+
+    duration = wav_frames(wav) / SAMPLE_RATE
+
+    def step(done: int, total: int) -> None:
+        if progress:
+            progress(done / max(1, total), f"{done}/{total} patches")
+
+    scores = frame_scores(wav, threads=threads, progress=step)
+    found = events(scores, opts, duration=duration)
+    return {
+        "status": "success",
+        "model": model_label(),
+        "duration": round(duration, 3),
+        "tags": {t.name: {"text": t.text, "threshold": t.threshold} for t in opts.active()},
+        "min_event_s": opts.min_event_s,
+        "merge_gap_s": opts.merge_gap_s,
+        "events": found,
+    }
