@@ -37,6 +37,7 @@ include: "rules/media.smk"
 include: "rules/metadata.smk"
 include: "rules/names.smk"
 include: "rules/speech.smk"
+include: "rules/sound.smk"
 include: "rules/subtitles.smk"
 include: "rules/report.smk"
 

@@ -11,6 +11,9 @@ rule report:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         media=f"{MOVIE_DIR}/media.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        # Not read yet: it makes the optional sound_events stage run (nothing else reads
+        # its events until the SDH track does).
+        sound_events=f"{MOVIE_DIR}/events/sound_events.json",
         speakers=f"{MOVIE_DIR}/diarization/speakers.json",
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
         corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",

@@ -36,6 +36,13 @@ STAGES: tuple[Stage, ...] = (
     ),
     Stage("pre_ner", False, "the names the metadata expects, in the forms people say", "names"),
     Stage("silero_vad", True, "speech regions (Silero VAD)", "speech"),
+    # Off by default (sound_events.enabled): recorded skipped (bench/sound_events.md).
+    Stage(
+        "sound_events",
+        False,
+        "tagged sound events for the SDH track (YAMNet)",
+        "sound",
+    ),
     Stage("pyannote_vad", False, "speech regions (pyannote segmentation-3.0)", "speech"),
     # Critical, unless diarization.enabled is false: then it is recorded skipped.
     Stage("diarization", True, "who speaks when (pyannote.audio)", "speech"),

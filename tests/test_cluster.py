@@ -411,9 +411,9 @@ def test_slurm_run_matches_the_local_run(runs):
 
 
 # Recorded skipped in these runs: no TMDB key and no .nfo, so no metadata and no names to
-# bias or correct; pyannote_vad is off by default and the test runs turn diarization off
-# (tests/speakers_off.yaml, as every run that is not about speakers).
-SKIPPED = ("tmdb", "pre_ner", "pyannote_vad", "diarization", "post_ner")
+# bias or correct; pyannote_vad and sound_events are off by default and the test runs turn
+# diarization off (tests/speakers_off.yaml, as every run that is not about speakers).
+SKIPPED = ("tmdb", "pre_ner", "pyannote_vad", "sound_events", "diarization", "post_ner")
 
 
 def expected_requests() -> dict[str, dict[str, str]]:

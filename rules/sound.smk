@@ -1,0 +1,24 @@
+# Sound events for the SDH track: events/sound_events.json (subsmith/sound/). Optional and
+# off by default (sound_events.enabled): recorded skipped, the movie goes on.
+
+
+rule sound_events:
+    input:
+        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
+        silero=f"{MOVIE_DIR}/vad/silero_segments.json",
+    output:
+        events=f"{MOVIE_DIR}/events/sound_events.json",
+    log:
+        **stage_log("sound_events"),
+    conda:
+        "../envs/sound.yaml"
+    threads: config["threads"]["sound_events"]
+    resources:
+        mem_mb=config["mem_mb"]["sound_events"],
+        runtime=runtime_min("sound_events"),
+    params:
+        timeout=config["timeouts"]["sound_events"],
+        sound_events=config["sound_events"],
+    script:
+        "../scripts/sound_events.py"
