@@ -37,11 +37,14 @@ STAGES: tuple[Stage, ...] = (
     Stage("pre_ner", False, "the names the metadata expects, in the forms people say", "names"),
     Stage("silero_vad", True, "speech regions (Silero VAD)", "speech"),
     # Off by default (sound_events.enabled): recorded skipped (bench/sound_events.md).
+    # Beside the movie until an SDH writer reads it: only the report does, so a run for
+    # final.mkv alone leaves it pending without holding the movie back.
     Stage(
         "sound_events",
         False,
         "tagged sound events for the SDH track (YAMNet)",
         "sound",
+        beside=True,
     ),
     Stage("pyannote_vad", False, "speech regions (pyannote segmentation-3.0)", "speech"),
     # Critical, unless diarization.enabled is false: then it is recorded skipped.
