@@ -66,7 +66,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/python -m subsmith.demo in/demo.mkv
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) "out/demo/final.mkv"
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES) "out/demo/final.mkv" "out/demo/report.html"
 	$(BIN)/python -m subsmith.cli show-demo out/demo
 
 test: install
