@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from typing import Any
 
 from . import manifest, status
 from .jsonio import read_json
+from .processes import alive
 from .stages import STAGE_NAMES
 from .subtitles import publish
 
@@ -40,13 +40,7 @@ def _gone(st: dict[str, Any]) -> bool:
     pid = st.get("pid")
     if not isinstance(pid, int) or st.get("host") != socket.gethostname():
         return False  # another machine's job (a cluster node): trust its file
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
+    return not alive(pid)
 
 
 def movie_rows(out_dir: Path) -> list[dict[str, Any]]:

@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .processes import alive
+
 TMP_PREFIX = ".tmp-"
 STALE_SECONDS = 60.0
 _HOST = socket.gethostname()
@@ -66,19 +68,9 @@ def read_json(path: str | os.PathLike[str]) -> Any | None:
         return None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stale(path: Path, match: re.Match[str], now: float) -> bool:
     pid, host = match.groups()
-    if pid and host == _HOST and not _pid_alive(int(pid)):
+    if pid and host == _HOST and not alive(int(pid)):
         return True
     try:
         return path.stat().st_mtime < now - STALE_SECONDS

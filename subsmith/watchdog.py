@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import status
+from .processes import alive
 
 GRACE_SECONDS = 10.0
 # Ctrl-C: a user waits at the terminal, so a stage stuck in native code (where Python
@@ -61,21 +62,6 @@ if __name__ == "__main__":
     for _sig in _REASONS:
         signal.signal(_sig, _on_signal)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_REASONS))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie still answers kill(0); treat it as gone.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _group_alive(pgid: int) -> bool:
@@ -113,7 +99,7 @@ def _signal_all(procs: list[Any], sig: int) -> None:
 
 
 def _any_alive(procs: list[Any]) -> bool:
-    return any(_alive(p.pid) and p.is_running() for p in procs)
+    return any(alive(p.pid) and p.is_running() for p in procs)
 
 
 def _wait(seconds: float, wakeup_fd: int | None) -> None:
@@ -155,13 +141,13 @@ def watch(
 ) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not _reason:
-        if not _alive(pid):
+        if not alive(pid):
             return 0
         try:
             _wait(min(poll, max(0.0, deadline - time.monotonic())), wakeup_fd)
         except _PipeClosed:
             wakeup_fd = None
-    if not _alive(pid):
+    if not alive(pid):
         return 0
     if _reason:
         return stop(pid, pgid, status_file, _reason, None, INTERRUPT_GRACE_SECONDS, poll)

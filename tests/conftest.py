@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,32 @@ def tiny_en():
 
     model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     return model
+
+
+@contextlib.contextmanager
+def ps_watched(secrets: Iterable[str], seen: dict) -> Iterator[dict]:
+    """`ps -eww` as anyone on the machine would run it, every 0.1 s, while the block
+    runs: counts samples and job scripts seen, and keeps every line holding a secret
+    (seen["samples"], seen["snakemake"], seen["hits"], added to what `seen` has)."""
+    secrets = tuple(secrets)
+    for key, empty in (("samples", 0), ("snakemake", 0), ("hits", [])):
+        seen.setdefault(key, empty)
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.is_set():
+            out = subprocess.run(
+                ["ps", "-eww", "-o", "args="], capture_output=True, text=True, check=False
+            ).stdout
+            seen["samples"] += 1
+            seen["snakemake"] += out.count(".snakemake/scripts/")
+            seen["hits"] += [ln for ln in out.splitlines() if any(s in ln for s in secrets)]
+            stop.wait(0.1)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield seen
+    finally:
+        stop.set()
+        watcher.join()

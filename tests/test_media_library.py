@@ -10,14 +10,13 @@ import os
 import shutil
 import socket
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from fake_media_server import JELLYFIN_TOKEN, PLEX_TOKEN, FakeJellyfin, FakePlex
 from test_existing import with_subtitle
 
-from conftest import env, run_snakemake, snakemake_cmd
+from conftest import env, ps_watched, run_snakemake, snakemake_cmd
 from subsmith import demo
 
 pytestmark = pytest.mark.e2e
@@ -48,25 +47,9 @@ def checksums(root: Path) -> dict[str, str]:
 TOKENS = {"JELLYFIN_TOKEN": JELLYFIN_TOKEN, "PLEX_TOKEN": PLEX_TOKEN}
 
 
-def watch_ps(stop: threading.Event, seen: dict) -> None:
-    """`ps` as anyone on the machine would run it, every 0.1 s, for the whole run."""
-    while not stop.is_set():
-        out = subprocess.run(
-            ["ps", "-eww", "-o", "args="], capture_output=True, text=True, check=False
-        ).stdout
-        seen["samples"] += 1
-        seen["snakemake"] += out.count(".snakemake/scripts/")
-        seen["hits"] += [ln for ln in out.splitlines() if any(t in ln for t in TOKENS.values())]
-        stop.wait(0.1)
-
-
 def run_with_tokens(work: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
     """The workflow with the media servers' tokens in its environment, `ps` watched."""
-    seen = {"samples": 0, "snakemake": 0, "hits": []}
-    stop = threading.Event()
-    watcher = threading.Thread(target=watch_ps, args=(stop, seen), daemon=True)
-    watcher.start()
-    try:
+    with ps_watched(TOKENS.values(), {}) as seen:
         proc = subprocess.run(
             snakemake_cmd(work, *args, library=True),
             cwd=work,
@@ -75,9 +58,6 @@ def run_with_tokens(work: Path, *args: str) -> tuple[subprocess.CompletedProcess
             text=True,
             timeout=600,
         )
-    finally:
-        stop.set()
-        watcher.join()
     return proc, seen
 
 

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from fake_tmdb import KEY, TOKEN, FakeTmdb
 
-from conftest import env, read_manifest, snakemake_cmd
+from conftest import env, ps_watched, read_manifest, snakemake_cmd
 from subsmith import demo
 from subsmith.jsonio import read_json
 
@@ -19,18 +18,6 @@ pytestmark = pytest.mark.e2e
 MOVIE = "The Matrix (1999) [tmdbid-603]"
 BAD_KEY = "bAd-KeY-11111111111111111111111111111111"
 SECRETS = (KEY, TOKEN, BAD_KEY)
-
-
-def _watch_ps(stop: threading.Event, seen: dict) -> None:
-    """`ps` as anyone on the machine would run it, every 0.1 s, for the whole run."""
-    while not stop.is_set():
-        out = subprocess.run(
-            ["ps", "-eww", "-o", "args="], capture_output=True, text=True, check=False
-        ).stdout
-        seen["samples"] += 1
-        seen["snakemake"] += out.count(".snakemake/scripts/")
-        seen["hits"] += [line for line in out.splitlines() if any(s in line for s in SECRETS)]
-        stop.wait(0.1)
 
 
 def _leaks(work: Path) -> list[str]:
@@ -46,10 +33,7 @@ def _leaks(work: Path) -> list[str]:
 def _run(work: Path, secrets: dict[str, str], seen: dict, *args: str):
     """One snakemake run, `ps` watched; the files are searched after it (a rerun of a job
     deletes its old log, so searching only at the end would miss the first runs)."""
-    stop = threading.Event()
-    watcher = threading.Thread(target=_watch_ps, args=(stop, seen), daemon=True)
-    watcher.start()
-    try:
+    with ps_watched(SECRETS, seen):
         proc = subprocess.run(
             snakemake_cmd(work, *args, "--configfile", str(work / "tmdb.yaml")),
             cwd=work,
@@ -58,9 +42,6 @@ def _run(work: Path, secrets: dict[str, str], seen: dict, *args: str):
             text=True,
             timeout=600,
         )
-    finally:
-        stop.set()
-        watcher.join()
     seen["leaks"] += _leaks(work)
     seen["terminal"].append(proc.stdout + proc.stderr)
     return proc
