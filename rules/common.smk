@@ -76,7 +76,7 @@ def subtitle_files(movie_dir, name):
     With a set language they are the published <name>.<language>.<fmt>. With
     language: auto the language is known only after asr, so srt_generation writes
     subtitles/<name>.<fmt> and mux publishes copies named by the detected language
-    (<name>.de.srt) next to final.mkv (README: "Which language")."""
+    (<name>.de.srt) next to final.mkv (docs/audio.md: "Which language, which model")."""
     return {
         fmt: (
             f"{movie_dir}/{name}.{LANG}.{fmt}"
