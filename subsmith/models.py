@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -72,13 +73,59 @@ def _complete(folder: Path, size: int) -> bool:
     )
 
 
+def build_once(
+    target: Path, build: Callable[[Path], None], complete: Callable[[Path], bool], what: str
+) -> Path:
+    """`target` in the model cache, built once: `build` fills a private temporary folder
+    beside it, which is renamed into place only when `complete`. Concurrent jobs are
+    safe (the first rename wins; the others use its copy); a broken leftover is
+    replaced. OSError (no space, no permission) reaches the caller, which names the fix."""
+    if complete(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the model is for every user
+    try:
+        build(tmp)
+        if not complete(tmp):
+            raise StageError(f"{tmp}: building the {what} came out short")
+        if complete(target):  # another job finished first: use its copy
+            return target
+        if target.exists():  # a broken leftover (never a finished copy: checked above)
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if not complete(target):  # not another job's finished copy
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
 def whisper_base() -> Path:
     """The folder of the assembled multilingual Whisper base model (assembled if needed)."""
     one, two, version = _parts()
     target = cache_dir() / f"whisper-base-{version}"
     size = (one / "model.bin.part1").stat().st_size + (two / "model.bin.part2").stat().st_size
-    if _complete(target, size):
-        return target
+
+    def assemble(folder: Path) -> None:
+        with open(folder / "model.bin", "wb") as out:
+            for part in (one / "model.bin.part1", two / "model.bin.part2"):
+                with open(part, "rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        for name in _FILES:
+            shutil.copyfile(two / name, folder / name)
+
+    try:
+        return build_once(
+            target, assemble, lambda folder: _complete(folder, size), "Whisper base model"
+        )
+    except OSError as exc:
+        raise StageError(
+            f"{target}: cannot assemble the Whisper base model there ({exc.strerror}); "
+            "free some space (145 MB) or set SUBSMITH_CACHE to a writable folder"
+        ) from None
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; the model is for every user

