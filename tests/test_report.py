@@ -77,19 +77,76 @@ def test_the_estimate_is_confidence_times_coverage_times_language():
     assert q.silences == [(20.0, 40.0)]  # 20 s below SILENCE_DB
     (cue,) = q.cues
     assert cue.speaker == "A" and cue.score == pytest.approx(84.0)
-    assert "unsure: w2" in cue.flags and "name corrected" in cue.flags
+    # its words' P(wrong), and the 20 s of speech after it with no word: 10 words in 30 s
+    # of speech, so 20 s hold 6.7 words it probably left out
+    words = 9 * Q.word_wrong(0.9, -0.2) + Q.word_wrong(0.3, -0.2)
+    assert cue.expected == pytest.approx(words + 10 / 30 * 20, abs=0.01)
+    (likely,) = [f for f in cue.flags if f.startswith("likely wrong words")]
+    assert "w2?" in likely and "words missed" in likely and "name corrected" in cue.flags
     assert [w["word"] for w in q.unsure_words] == ["w2"]
 
 
-def test_a_cue_is_flagged_below_the_cross_validated_word_threshold():
-    """CUE_UNSURE_WORD (bench/report_calibration.md): a word just above it leaves the cue
-    unflagged, one just below flags it; the timeline still marks both (UNSURE_WORD)."""
-    for p, flagged in ((Q.CUE_UNSURE_WORD + 0.02, False), (Q.CUE_UNSURE_WORD - 0.02, True)):
-        m = _movie(corrections=[])
-        m.transcript["segments"][0]["words"][2]["probability"] = p
-        (cue,) = Q.assess(m).cues
-        assert bool(cue.flags) is flagged, (p, cue.flags)
-        assert [w["word"] for w in Q.assess(m).unsure_words] == ["w2"]
+def _sure(ps: list[float]) -> Movie:
+    """_movie with all its speech under its cue (nothing missed) and these probabilities."""
+    m = _movie(corrections=[], speech=[{"start": 0.0, "end": 10.0}])
+    for w, p in zip(m.transcript["segments"][0]["words"], ps, strict=True):
+        w["probability"] = p
+    return m
+
+
+def test_a_cue_is_flagged_at_one_expected_wrong_word():
+    """CUE_EXPECTED: ten sure words are not one wrong word; two words the decoder gave 0.05
+    are nearly two. The timeline marks unsure words either way (UNSURE_WORD)."""
+    assert Q.word_wrong(0.05, -0.2) > 0.8 > 0.1 > Q.word_wrong(0.99, -0.2)
+    assert Q.word_wrong(0.9, -1.0) > Q.word_wrong(0.9, -0.2)  # a doubted line
+    (cue,) = Q.assess(_sure([0.99] * 10)).cues
+    assert cue.expected < Q.CUE_EXPECTED and cue.flags == [] and cue.unsure == []
+    (cue,) = Q.assess(_sure([0.99, 0.99, 0.05, 0.99, 0.99, 0.05] + [0.99] * 4)).cues
+    assert cue.expected >= Q.CUE_EXPECTED and cue.unsure == ["w2", "w5"]
+    assert cue.flags == [f"likely wrong words ({cue.expected:.1f}: w2? w5?)"]
+
+
+def test_missed_words_count_to_the_cue_around_them_or_half_to_each_neighbour():
+    """Silero speech with no word: inside a cue it is that cue's; between two cues half
+    each's; under MISSED_GAP it is word timing, not a word missed."""
+    words = [
+        {"start": t, "end": t + 0.5, "word": " w", "probability": 0.99}
+        for t in (0.0, 1.0, 2.0, 9.0, 10.0, 11.0, 20.0)
+    ]
+    m = _movie(
+        speech=[{"start": 0.0, "end": 12.0}, {"start": 20.0, "end": 25.0}],
+        transcript={"segments": [{"start": 0, "end": 25, "avg_logprob": -0.2, "words": words}]},
+        cues=[Cue(0.0, 2.6, ["w w w"]), Cue(9.0, 11.6, ["w w w"]), Cue(20.0, 25.0, ["w"])],
+    )
+    rate = 7 / 17  # words per second of speech
+    gap = 9.0 - Q.MISSED_PAD - (2.5 + Q.MISSED_PAD)  # 2.6-9 s: speech, no word
+    inside = 25.0 - (20.5 + Q.MISSED_PAD)  # the last cue's 4.3 s after its one word
+    missed = Q.missed_words(m)
+    assert missed[0] == pytest.approx(rate * gap / 2, abs=0.01) == missed[1]
+    assert missed[2] == pytest.approx(rate * inside, abs=0.01)
+    m.speech = [{"start": 0.0, "end": 2.6 + Q.MISSED_GAP - 0.1}]
+    assert Q.missed_words(m) == [0.0, 0.0, 0.0]
+
+
+def test_at_most_a_fifth_of_a_movies_cues_are_flagged_the_worst_first():
+    """CUE_SHARE: ten cues each likely wrong, two flagged, the two most likely wrong."""
+    words, cues = [], []
+    for i in range(10):
+        p = 0.05 if i in (3, 7) else 0.2  # cues 4 and 8 the worst
+        words += [
+            {"start": 10.0 * i + j, "end": 10.0 * i + j + 0.8, "word": " x", "probability": p}
+            for j in range(4)
+        ]
+        cues.append(Cue(10.0 * i, 10.0 * i + 4.0, ["x x x x"]))
+    m = _movie(
+        speech=[{"start": 10.0 * i, "end": 10.0 * i + 4.0} for i in range(10)],
+        transcript={"segments": [{"start": 0, "end": 100, "avg_logprob": -0.5, "words": words}]},
+        cues=cues,
+        corrections=[],
+    )
+    q = Q.assess(m)
+    assert all(c.expected >= Q.CUE_EXPECTED for c in q.cues)
+    assert [c.index for c in q.cues if c.flags] == [4, 8]
 
 
 def test_flags_for_an_unsure_language_low_confidence_and_one_voice():
@@ -120,7 +177,8 @@ def test_flags_for_an_unsure_language_low_confidence_and_one_voice():
     for flag in ("low confidence (40)", "language uncertain (nl 0.40)", "speakers merged?"):
         assert flag in text
     assert "uncovered" not in text
-    assert all("decoder doubted the line" in c.flags for c in q.cues)
+    # one word each, all of it at 0.4 in a doubted line: most likely wrong, but one word
+    assert all(c.expected == pytest.approx(Q.word_wrong(0.4, -1.3), abs=0.01) for c in q.cues)
 
 
 def test_no_speech_has_no_estimate_and_no_flag():

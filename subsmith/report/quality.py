@@ -15,9 +15,29 @@ Per movie, an estimate of the share of the dialogue the subtitles get right (0-1
     language    min(1, language probability / LANGUAGE_SURE): words decoded in the
                 wrong language are all wrong
 
-Per cue: 100 * the mean probability of its words, flagged where a word is below
-CUE_UNSURE_WORD or the mean below CUE_LOW, where the decoder's segment says "maybe no speech" or has a low average
-log-probability, where it reads too fast, or where post_ner respelled a name.
+Per cue, the number of words it probably gets wrong:
+
+    expected = sum over its words of P(wrong) + missed words
+
+    P(wrong)    a logistic regression on two things the decoder says about each word,
+                fitted on word errors measured on real recordings:
+                1 / (1 + exp(-(WORD_BIAS + WORD_LOGIT * logit(p) + WORD_LOGPROB * lp)))
+                p the word's probability, lp its segment's average log-probability
+                (a doubted line makes each of its words more likely wrong)
+    missed      words the decoder left out: Silero speech of MISSED_GAP seconds or more
+                with no word in it, times the movie's words per second of speech; a gap
+                inside a cue counts to that cue, one between two cues half to each
+
+A cue is flagged "likely wrong words" when expected >= CUE_EXPECTED (one word, a value
+chosen for its meaning, not fitted), in at most CUE_SHARE of the movie's cues (a fifth,
+rounded down, at least one): where more cues reach one word, the fifth with the most.
+That budget is a rank within the movie: a good movie shows few flags or none, a poor one
+the fifth of its cues to check first, and its estimate and "low confidence" flag say the
+rest is poor too (the threshold alone flags more of a poor film's cues: the bench).
+The cue's score is 100 * the mean probability of its words. Other cue flags: the decoder
+said "maybe no speech", repeated text, reading too fast, a name post_ner respelled.
+bench/report_calibration.md measures how many word errors the flagged cues hold, fitted
+on one corpus and scored on another.
 
 Movie flags are the reasons a person should look: each has its threshold below.
 """
@@ -35,11 +55,15 @@ from .movie import LOUDNESS_STEP, Movie
 UNSURE_WORD = 0.5  # a word the decoder gave less than this is marked on the timeline
 LOW_CONFIDENCE = 0.75  # movie: mean word probability below this -> "low confidence"
 UNSURE_SHARE = 0.15  # movie: more unsure words than this share -> "low confidence"
-# Per cue, chosen by cross-validation across two real corpora (fitted on read speech
-# with exact transcripts, held out on film dialogue; bench/report_calibration.md):
-CUE_UNSURE_WORD = 0.4  # cue: a word below this -> "unsure: <word>"
-CUE_LOW = 0.4  # cue: mean word probability below this -> "low confidence"
-LOW_LOGPROB = -1.0  # segment avg_logprob below this: the decoder doubted the whole line
+# P(a word is wrong): logistic regression fitted by bench/report_calibration.py on the
+# word errors of both real corpora and both models (its held-out figures: the .md)
+WORD_BIAS = -1.15
+WORD_LOGIT = -0.93  # per unit of logit(word probability)
+WORD_LOGPROB = -3.1  # per unit of the segment's avg_logprob
+CUE_EXPECTED = 1.0  # cue: this many expected wrong words -> "likely wrong words" ...
+CUE_SHARE = 0.2  # ... in at most this share of a movie's cues (at least 1), worst first
+MISSED_GAP = 1.0  # seconds of Silero speech with no word: words the decoder left out
+MISSED_PAD = 0.2  # seconds around each word's timing that count as the word's
 # segment no_speech_prob above NO_SPEECH with avg_logprob below DOUBT_LOGPROB: the decoder
 # thought it might be silence and was not sure of its words (Whisper's own silence rule,
 # softened; a high no_speech_prob alone is common on good long segments and says nothing)
@@ -67,6 +91,7 @@ class CueQuality:
     speaker: str | None
     score: float | None  # 0-100, None when no word of the transcript falls in the cue
     cps: float
+    expected: float  # words it probably gets wrong (the module docstring)
     unsure: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
 
@@ -164,38 +189,96 @@ def _cue_speaker(
     return max(time, key=time.get) if time else None  # type: ignore[arg-type]
 
 
-def assess(movie: Movie, max_cps: float = 20.0) -> Quality:
-    """The estimate, the flags and each cue's score for one movie."""
+def word_wrong(probability: float, avg_logprob: float) -> float:
+    """P(the word is wrong), from its probability and its segment's avg_logprob."""
+    p = min(max(probability, 1e-4), 1 - 1e-4)
+    z = WORD_BIAS + WORD_LOGIT * math.log(p / (1 - p)) + WORD_LOGPROB * avg_logprob
+    return 1 / (1 + math.exp(-z))
+
+
+def cue_words(movie: Movie) -> list[list[dict[str, Any]]]:
+    """The transcript's words in each cue (by the word's middle), each with "_seg", the
+    index of its segment."""
     segments = movie.transcript.get("segments") or []
     words = sorted(
         ({**w, "_seg": i} for i, s in enumerate(segments) for w in s.get("words") or []),
         key=lambda w: w["start"],
     )
     starts = [w["start"] for w in words]
+    out = []
+    for cue in movie.cues:
+        lo = bisect.bisect_left(starts, cue.start - 0.5)
+        out.append(
+            [
+                w
+                for w in words[lo : bisect.bisect_right(starts, cue.end)]
+                if cue.start - 0.05 <= (w["start"] + w["end"]) / 2 <= cue.end + 0.05
+            ]
+        )
+    return out
+
+
+def missed_words(movie: Movie) -> list[float]:
+    """Per cue, the words the decoder probably left out near it: Silero speech of
+    MISSED_GAP s or more with no word, at the movie's words per second of speech; the
+    part inside a cue counts to it, the part between two cues half to each."""
+    cues = movie.cues
+    out = [0.0] * len(cues)
+    speech = [(r["start"], r["end"]) for r in movie.speech]
+    speech_s = sum(b - a for a, b in speech)
+    words = [
+        (w["start"] - MISSED_PAD, w["end"] + MISSED_PAD)
+        for s in movie.transcript.get("segments") or []
+        for w in s.get("words") or []
+    ]
+    if not cues or not speech_s:
+        return out
+    rate = len(words) / speech_s
+    ends = [c.end for c in cues]
+    for a, b in subtract(speech, words):
+        if b - a < MISSED_GAP:
+            continue
+        inside = 0.0
+        i = bisect.bisect_left(ends, a)  # cues end in order (they do not overlap)
+        while i < len(cues) and cues[i].start < b:
+            o = _overlap(a, b, cues[i].start, cues[i].end)
+            out[i] += rate * o
+            inside += o
+            i += 1
+        k = bisect.bisect_left(ends, (a + b) / 2)  # the first cue ending after the middle
+        near = [i for i in (k - 1, k) if 0 <= i < len(cues)]
+        for i in near:
+            out[i] += rate * (b - a - inside) / len(near)
+    return out
+
+
+def assess(movie: Movie, max_cps: float = 20.0) -> Quality:
+    """The estimate, the flags and each cue's score for one movie."""
+    segments = movie.transcript.get("segments") or []
     corrected = [(c.get("start", 0.0), c.get("end", 0.0)) for c in movie.corrections]
     turns = movie.turns
 
     cues: list[CueQuality] = []
     in_cues: list[dict[str, Any]] = []
-    for n, cue in enumerate(movie.cues, 1):
-        lo = bisect.bisect_left(starts, cue.start - 0.5)
-        mine = [
-            w
-            for w in words[lo : bisect.bisect_right(starts, cue.end)]
-            if cue.start - 0.05 <= (w["start"] + w["end"]) / 2 <= cue.end + 0.05
-        ]
+    likely: list[int] = []  # cues at CUE_EXPECTED or more
+    for n, (cue, mine, missed) in enumerate(
+        zip(movie.cues, cue_words(movie), missed_words(movie), strict=True), 1
+    ):
         in_cues.extend(mine)
         probs = [w.get("probability", 1.0) for w in mine]
         score = 100 * sum(probs) / len(probs) if probs else None
-        unsure = [w["word"].strip() for w in mine if w.get("probability", 1.0) < CUE_UNSURE_WORD]
         segs = [segments[i] for i in sorted({w["_seg"] for w in mine})]
+        wrong = [
+            word_wrong(w.get("probability", 1.0), segments[w["_seg"]].get("avg_logprob", 0.0))
+            for w in mine
+        ]
+        expected = sum(wrong) + missed
+        unsure = [w["word"].strip() for w in mine if w.get("probability", 1.0) < UNSURE_WORD]
         flags = []
-        if score is not None and score < 100 * CUE_LOW:
-            flags.append("low confidence")
-        if unsure:
-            flags.append("unsure: " + ", ".join(unsure[:5]))
-        if any(s.get("avg_logprob", 0.0) < LOW_LOGPROB for s in segs):
-            flags.append("decoder doubted the line")
+        if expected >= CUE_EXPECTED:
+            why = [f"{w}?" for w in unsure[:4]] + (["words missed"] if missed >= 0.5 else [])
+            flags.append(f"likely wrong words ({expected:.1f}{': ' if why else ''}{' '.join(why)})")
+            likely.append(n - 1)
         if any(
             s.get("no_speech_prob", 0.0) > NO_SPEECH and s.get("avg_logprob", 0.0) < DOUBT_LOGPROB
             for s in segs
@@ -217,10 +300,14 @@ def assess(movie: Movie, max_cps: float = 20.0) -> Quality:
                 _cue_speaker(mine, turns, cue.start, cue.end),
                 None if score is None else round(score, 1),
                 round(cps, 1) if math.isfinite(cps) else 99.0,
+                round(expected, 2),
                 unsure,
                 flags,
             )
         )
+    likely.sort(key=lambda i: -cues[i].expected)
+    for i in likely[max(1, int(CUE_SHARE * len(cues))) :]:  # over the budget: unflagged
+        cues[i].flags = cues[i].flags[1:]
 
     speech = [(r["start"], r["end"]) for r in movie.speech]
     speech_s = sum(b - a for a, b in speech)
