@@ -394,6 +394,10 @@ def test_words_the_decoder_doubts_and_silero_barely_heard_are_dropped():
     street = doubted("money in lockdown.", 1.0, p=0.37, nsp=0.43, lp=-1.11)
     kept, dropped = hallucination.filter_segments([street], quiet)
     assert kept == [] and "barely heard" in dropped[0]
+    # tiny.en's words for it pass Whisper's logprob check: Silero's peak alone drops them
+    passed = doubted("my money is pretty dumb.", 1.0, p=0.45, nsp=0.45, lp=-0.91)
+    assert hallucination.filter_segments([passed], quiet)[0] == []
+    assert len(hallucination.filter_segments([passed], loud)[0]) == 1
     # the decode fails Whisper's logprob check: dropped though Silero was sure
     laugh = doubted("So.", 1.0, p=0.01, nsp=0.598, lp=-2.03)
     assert hallucination.filter_segments([laugh], loud)[0] == []
