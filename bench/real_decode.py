@@ -2,7 +2,7 @@
 the inputs of bench/subtitles_real.py, cached under bench/work/real/ (JSON, the same
 shapes as the workflow's asr/transcript.json and diarization/speakers.json).
 
-    bench/real_decode.py DATA_DIR [--models tiny.en base]
+    bench/real_decode.py DATA_DIR [--models tiny.en base] [--silero-only]
 
 DATA_DIR holds the corpora as shared/ lays them out (ami-train, speech-dev, film-dev,
 speakers-dev, sound-events); a corpus that is missing is left out. Each recording is
@@ -144,12 +144,33 @@ def decode_all(data: Path, models: list[str]) -> dict:
     return meta
 
 
+def silero_only(data: Path) -> None:
+    """Rewrite only the cached Silero regions (seconds, not minutes): the regions are the
+    same as the decodes used, now with each region's peak probability (issue 28)."""
+    vad = silero.VadOptions.from_config(CONFIG["silero_vad"])
+    audio = {f"{c}/{w.stem}": load(w) for c, w in recordings(data)}
+    audio.update(soundtracks(audio))
+    for key, samples in audio.items():
+        out = WORK / "silero" / f"{key}.json"
+        regions = silero.detect_speech(samples, vad)
+        old = json.loads(out.read_text())["speech"] if out.exists() else None
+        if old is not None and [(r["start"], r["end"]) for r in old] != [
+            (r["start"], r["end"]) for r in regions
+        ]:
+            raise SystemExit(f"{out}: Silero's regions changed; rerun the whole decode")
+        out.write_text(json.dumps({"speech": regions}), encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", type=Path)
     ap.add_argument("--models", nargs="+", default=["tiny.en", "base"])
+    ap.add_argument("--silero-only", action="store_true", help="only the Silero regions")
     args = ap.parse_args(argv)
-    decode_all(args.data, args.models)
+    if args.silero_only:
+        silero_only(args.data)
+    else:
+        decode_all(args.data, args.models)
     return 0
 
 

@@ -37,7 +37,11 @@ def make_cues(
         segs, dropped = hallucination.filter_segments(segs, list(speech))
         made.log += [f"dropped {line}" for line in dropped]
         if dropped:
-            made.notes.append(f"{len(dropped)} segments dropped as non-speech")
+            laughs = sum("laughter only" in line for line in dropped)
+            made.notes.append(
+                f"{len(dropped)} segments dropped as non-speech"
+                + (f" ({laughs} laughter only, for the SDH track)" if laughs else "")
+            )
     words = [{**w, "segment": s["id"]} for s in segs for w in s.get("words", [])]
     if speaker_labels:
         # Settled first, so that a label opens only a change a dash would open.

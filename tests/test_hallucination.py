@@ -358,3 +358,64 @@ def test_short_replies_said_alone_are_kept(model):
     kept, dropped = hallucination.filter_segments(raw["segments"], regions)
     assert not [d for d in dropped if "lone word" in d], dropped
     assert len([w for s in kept for w in s["words"]]) >= 2, raw["segments"]
+
+
+# ------------------------------------ laughter and far voices in effects (issue 28)
+
+
+def test_laughter_written_as_words_is_left_to_the_sdh_track():
+    """Seen on real laughter (sound-events, bench/subtitles_real.md): tiny.en writes "Ha ha
+    ha ha", base "hahahahahaha". Every word laughter: dropped, however confident; laughter
+    inside a line, or a word that only starts like it, stays dialogue."""
+    regions = [{"start": 0.0, "end": 10.0, "peak": 0.99}]
+    for text in ("Ha ha ha ha", "hahahahahaha", "Heh.", "Ha ha ha ha ha ha ha!", "Hehe"):
+        kept, dropped = hallucination.filter_segments([seg(0, 1.0, 2.0, text)], regions)
+        assert kept == [] and "laughter only" in dropped[0], text
+    for text in ("Ha ha, very funny.", "He did.", "Hah, I knew it.", "Hi.", "He.", "Hello"):
+        kept, _ = hallucination.filter_segments([seg(0, 1.0, 2.0, text)], regions)
+        assert len(kept) == 1, text
+
+
+def doubted(text, start, p, nsp, lp):
+    s = seg(0, start, start + 1.0, text, nsp=nsp, lp=lp)
+    for w in s["words"]:
+        w["probability"] = p
+    return s
+
+
+def test_words_the_decoder_doubts_and_silero_barely_heard_are_dropped():
+    """The real cases (bench/subtitles_real.md): a far voice in street noise read as "money
+    in lockdown." (word probability 0.37, no_speech_prob 0.43, avg_logprob -1.11, Silero's
+    peak 0.59), laughter read as "So." (0.01, 0.60, -2.03, peak 0.94); and the real reply
+    on ami-train "I am." (0.34, 0.52, -0.83, peak 0.98), which stays. Each condition alone
+    keeps a line."""
+    quiet = [{"start": 0.0, "end": 5.0, "peak": 0.59}]
+    loud = [{"start": 0.0, "end": 5.0, "peak": 0.98}]
+    street = doubted("money in lockdown.", 1.0, p=0.37, nsp=0.43, lp=-1.11)
+    kept, dropped = hallucination.filter_segments([street], quiet)
+    assert kept == [] and "barely heard" in dropped[0]
+    # tiny.en's words for it pass Whisper's logprob check: Silero's peak alone drops them
+    passed = doubted("my money is pretty dumb.", 1.0, p=0.45, nsp=0.45, lp=-0.91)
+    assert hallucination.filter_segments([passed], quiet)[0] == []
+    assert len(hallucination.filter_segments([passed], loud)[0]) == 1
+    # the decode fails Whisper's logprob check: dropped though Silero was sure
+    laugh = doubted("So.", 1.0, p=0.01, nsp=0.598, lp=-2.03)
+    assert hallucination.filter_segments([laugh], loud)[0] == []
+    reply = doubted("I am.", 1.0, p=0.34, nsp=0.52, lp=-0.83)
+    assert len(hallucination.filter_segments([reply], loud)[0]) == 1
+    # Silero barely heard it, but the decoder was sure of the words, or of speech
+    sure = doubted("money in lockdown.", 1.0, p=0.8, nsp=0.43, lp=-1.11)
+    assert len(hallucination.filter_segments([sure], quiet)[0]) == 1
+    speech = doubted("money in lockdown.", 1.0, p=0.37, nsp=0.2, lp=-1.11)
+    assert len(hallucination.filter_segments([speech], quiet)[0]) == 1
+    # A VAD file from before the peak: only the logprob arm decides.
+    bare = [{"start": 0.0, "end": 5.0}]
+    assert len(hallucination.filter_segments([reply], bare)[0]) == 1
+    assert hallucination.filter_segments([laugh], bare)[0] == []
+
+
+def test_silero_peak_weighs_the_regions_by_the_words_they_cover():
+    regions = [{"start": 0.0, "end": 1.0, "peak": 0.6}, {"start": 2.0, "end": 3.0, "peak": 0.9}]
+    words = [{"start": 0.0, "end": 0.75}, {"start": 2.0, "end": 2.25}]
+    assert hallucination.silero_peak(words, regions) == pytest.approx(0.675)
+    assert hallucination.silero_peak([{"start": 5.0, "end": 5.5}], regions) == 1.0

@@ -80,6 +80,16 @@ def test_squeezed_words_and_a_loop_remnant_make_a_conforming_file(tmp_path, monk
     assert any("cues," in n for n in notes), notes
 
 
+def test_laughter_is_no_cue_and_the_manifest_note_counts_it(tmp_path, monkeypatch):
+    """Laughter the decoder wrote as words goes (hallucination.laughter_only, issue 28),
+    and the stage's note says how many segments went and how many were laughter."""
+    laugh = segment(0, [(" Ha", 1.0, 1.3), (" ha", 1.3, 1.6), (" ha!", 1.6, 1.9)])
+    line = segment(1, [(" Very", 3.0, 3.3), (" funny.", 3.3, 3.8)])
+    srt, notes = run_stage_body(tmp_path, [laugh, line], monkeypatch)
+    assert [c.text for c in read_srt(srt)] == ["Very funny."]
+    assert "1 segments dropped as non-speech (1 laughter only, for the SDH track)" in notes
+
+
 def test_the_stream_the_old_builder_failed_on(tmp_path, monkeypatch):
     """Found by searching the old builder (b49bf1b) with random squeezed streams: it wrote
     "Liar." | "Both" | "- of / - you." and failed "cue 2 (00:00:05,084): duration 0.001 s

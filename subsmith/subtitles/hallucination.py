@@ -28,6 +28,13 @@ the padded in-speech gate above. Conservative on purpose, every condition must h
 real short reply ("Yes.", "No!", "Hmm?") is either heard by Silero (its regions cover
 most of the word: espeak's replies are covered whole, tests/test_hallucination.py), or
 decoded with confidence, or said near other dialogue.
+
+Two more for real effects tracks (issue 28, bench/subtitles_real.md): a segment whose
+every word is laughter ("Ha ha ha", "hahaha") is a sound for the SDH track, not dialogue
+(`laughter_only`); and a segment the decoder doubts (mean word probability and
+no_speech_prob) goes when Silero barely heard speech there (the peak probability
+silero_vad keeps per region) or the decode failed Whisper's own logprob check
+(`barely_heard`: a far voice in street noise, laughter read as "So.").
 """
 
 from __future__ import annotations
@@ -204,6 +211,10 @@ def filter_segments(
             reason = "sound tag only"
         elif model_says_silence(seg, words):
             reason = "the model heard no speech"
+        elif laughter_only(norm):
+            reason = "laughter only (a sound for the SDH track, not dialogue)"
+        elif regions is not None and barely_heard(seg, words, regions):
+            reason = "doubted by the decoder and barely heard by Silero"
         elif recent.count(norm) >= max_repeats:
             reason = "repeated"
         elif stock_phrase_across(texts, i) and (
@@ -219,6 +230,53 @@ def filter_segments(
         kept, lone = drop_lone_doubtful(kept, regions)
         dropped += lone
     return kept, dropped
+
+
+# Laughter written as words: "Ha ha ha", "hahahaha", "Heh.", "Hehe" (not a bare "he").
+LAUGH = re.compile(r"h[ae]h|(?:ha)+h?|(?:he){2,}h?")
+
+
+def laughter_only(norm: str) -> bool:
+    """Every word of the (normalised) text is laughter: a non-speech vocalisation, which
+    the SDH track tags ([laughs], issue 34), not dialogue. "Ha ha, very funny." is kept."""
+    return bool(norm) and all(LAUGH.fullmatch(t) for t in norm.split())
+
+
+BARELY_PEAK = 0.8  # Silero's peak over the words below this: it barely crossed its 0.5
+LOGPROB_FLOOR = -1.0  # Whisper's own logprob_threshold: below it the decode failed its check
+
+
+def silero_peak(words: Sequence[dict[str, Any]], regions: Sequence[dict[str, float]]) -> float:
+    """Silero's peak probability of the regions under the words, weighted by the seconds
+    of words each region covers (1.0 where the regions carry no peak: an older VAD file)."""
+    total = weighted = 0.0
+    for w in words:
+        a, b = w["start"], max(w["end"], w["start"] + 0.01)
+        for r in regions:
+            cover = min(b, r["end"]) - max(a, r["start"])
+            if cover > 0:
+                total += cover
+                weighted += cover * r.get("peak", 1.0)
+    return weighted / total if total else 1.0
+
+
+def barely_heard(
+    seg: dict[str, Any], words: Sequence[dict[str, Any]], regions: Sequence[dict[str, float]]
+) -> bool:
+    """Words over effects or ambience (a far voice in street noise, laughter read as
+    "So."): the decoder doubts them (mean word probability below 0.5 and no_speech_prob
+    above 0.4) and either Silero barely heard speech there (peak below BARELY_PEAK) or
+    the decode failed Whisper's own logprob check. A real short reply is heard clearly by
+    Silero and decoded above the floor (bench/subtitles_real.md: every rule and figure)."""
+    probs = [w["probability"] for w in words if "probability" in w]
+    doubted = (
+        bool(probs)
+        and sum(probs) / len(probs) < DOUBTFUL_WORD_PROB
+        and seg.get("no_speech_prob", 0.0) > LONE_NO_SPEECH
+    )
+    if not doubted:
+        return False
+    return silero_peak(words, regions) < BARELY_PEAK or seg.get("avg_logprob", 0) < LOGPROB_FLOOR
 
 
 LONE_S = 2.0  # no other kept word this close (seconds) on either side: the word is alone

@@ -135,7 +135,8 @@ def detect_speech(
     threads: int = 1,
     progress: Callable[[float, str], None] | None = None,
 ) -> list[dict[str, float]]:
-    """Speech regions in seconds: [{"start": s, "end": s}, ...] in time order.
+    """Speech regions in seconds: [{"start": s, "end": s, "peak": p}, ...] in time order
+    (peak: Silero's highest speech probability inside the region).
 
     `audio` is the 16 kHz mono samples, or the path of a 16 kHz mono WAV, which is then
     read in blocks rather than loaded whole. `threads` are the model's intra-op threads.
@@ -158,7 +159,13 @@ def detect_speech(
     probs = speech_probs(session, blocks, n, on_progress)
     stamps = regions_from_probs(probs.tolist(), n, opts)
     return [
-        {"start": round(s["start"] / SAMPLE_RATE, 3), "end": round(s["end"] / SAMPLE_RATE, 3)}
+        {
+            "start": round(s["start"] / SAMPLE_RATE, 3),
+            "end": round(s["end"] / SAMPLE_RATE, 3),
+            # Silero's highest window probability in the region: how sure it was that
+            # someone speaks there (srt_generation's filter weighs it, issue 28).
+            "peak": round(float(probs[s["start"] // WINDOW : -(-s["end"] // WINDOW)].max()), 3),
+        }
         for s in stamps
     ]
 
