@@ -3,6 +3,8 @@ rule srt_generation:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
         corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        # Who speaks when: joined to the words here, where the speakers are shown.
+        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
     output:
         **subtitle_files(MOVIE_DIR, "{movie}"),
     log:

@@ -13,10 +13,13 @@ def body(ctx):
     transcript = name_correction.transcript_for_subtitles(ctx.input.corrected, ctx.input.transcript)
     filtered = ctx.params.srt_generation["drop_hallucinations"]
     speech = read_json(ctx.input.segments)["speech"] if filtered else None
+    # Who speaks when (diarization; no turns when it was skipped), joined to the words here.
+    turns = read_json(ctx.input.speakers).get("turns") or []
     made = srt_generation.make_cues(
         transcript["segments"],
         speech,
         rules,
+        turns=turns,
         speaker_labels=ctx.params.srt_generation["speaker_labels"],
     )
     for line in made.log:
