@@ -10,6 +10,7 @@
     formats.py        WebVTT and ASS, and WRITERS: every format srt_generation writes,
                       each showing a line's speaker its own way (dash, <v>, Name)
     checker.py        the rules a written file must pass (srt_generation, check-srt)
+    sdh.py            the SDH subtitle: the dialogue plus sound tags, placed and styled
     hallucination.py  what Whisper says when nobody speaks, dropped
 
 The names below are the package's public face, so callers need not know which
