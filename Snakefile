@@ -78,6 +78,7 @@ rule publish:
             f"sub_{fmt}": path
             for fmt, path in subtitle_files(MOVIE_DIR, "{movie}").items()
         },
+        **sdh_files(MOVIE_DIR, "{movie}"),
         video=movie_file,
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     output:

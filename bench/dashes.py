@@ -15,7 +15,7 @@ Scored at word boundaries where both words have a reference speaker:
 - "dashes": the changes the subtitles show as a dialogue dash (inside a cue whose lines
   open with "- "), against the reference changes inside the same cues.
 Rows: the diarization's labels as they are (what srt_generation did before issue 28),
-the sentence rule alone (speakers.settle_turns with min_turn 0), and the sentence rule
+the sentence rule alone (dialogue.settle_turns with min_turn 0), and the sentence rule
 with each minimum turn length.
 """
 
@@ -33,6 +33,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
 from subsmith import settings, speakers, subtitles  # noqa: E402
+from subsmith.subtitles import dialogue  # noqa: E402
 
 CACHE = BENCH / "work" / "dashes_words.json"
 M, F = "en-us+m3", "en-us+Annie"  # subsmith.demo's two voices
@@ -139,7 +140,7 @@ def score(all_words: dict[str, list[dict]], rules) -> list[list[str]]:
     variants: list[tuple[str, float | None]] = [("diarization labels as they are", None)]
     variants += [(f"sentence rule, min turn {m:g} s", m) for m in MIN_TURNS]
     rows = []
-    original = speakers.settle_turns
+    original = dialogue.settle_turns
     for name, min_turn in variants:
         tp_h = n_h = tp_r = n_r = 0
         dtp_h = dn_h = dtp_r = dn_r = 0
@@ -150,16 +151,16 @@ def score(all_words: dict[str, list[dict]], rules) -> list[list[str]]:
             ends = [max(w["end"], w["start"]) for w in words]
             if min_turn is None:
                 labels = raw
-                speakers.settle_turns = lambda t, s, e, lab, **kw: list(lab)
+                dialogue.settle_turns = lambda t, s, e, lab, **kw: list(lab)
             else:
                 labels = original(texts, starts, ends, raw, min_turn=min_turn)
-                speakers.settle_turns = lambda t, s, e, lab, m=min_turn, **kw: original(
+                dialogue.settle_turns = lambda t, s, e, lab, m=min_turn, **kw: original(
                     t, s, e, lab, min_turn=m
                 )
             try:
                 dashes, inside = _dash_changes(words, labels, rules)
             finally:
-                speakers.settle_turns = original
+                dialogue.settle_turns = original
             scored = _scored(words)
             ref = _changes([w["ref"] for w in words]) & scored
             hyp = _changes(labels) & scored
@@ -231,7 +232,7 @@ sentence is never shown (issue 28: a wrong dash misleads more than a missing one
 minimum turn up to 1 s changes anything there. On the scene the diarization is right
 everywhere and the sentence rule costs nothing, while a minimum turn costs real replies
 from 0.5 s up (4 of the 6 dashes) and none at 0.2-0.3 s; Whisper times the scene's
-one-word replies at 0.30-0.46 s, hence speakers.MIN_TURN_S = 0.2 s. Both samples are
+one-word replies at 0.30-0.46 s, hence dialogue.MIN_TURN_S = 0.2 s. Both samples are
 small (16 and 15 reference changes): a direction, not a tuning.
 """
     (BENCH / "dashes.md").write_text(report)

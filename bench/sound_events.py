@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         "- The fold thresholds of several tags disagree widely (dog barking 0.35 / 0.97): "
         "with 5-7 clips a label, one clip moves them; the figures are rough.",
         "- The sound_events stage stays off by default (`sound_events.enabled: false`): "
-        "one tag earns the bar and nothing reads the events until the SDH track does.",
+        "one tag earns the bar, and the SDH subtitle it feeds is for those who ask for it.",
         "",
         "## Per excerpt (the tags that fired at the shipped thresholds)",
         "",

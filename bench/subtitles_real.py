@@ -39,7 +39,7 @@ from subtitles_quiet import (
     short_replies,
 )
 
-from subsmith import speakers, srt_generation, subtitles
+from subsmith import srt_generation, subtitles
 from subsmith.subtitles.srt import parse_srt
 
 WORK = BENCH / "work" / "real"
@@ -60,10 +60,8 @@ def wer(refs: list[str], hyps: list[str]) -> float | None:
 
 def run_one(transcript: dict, turns: list[dict] | None, speech: list[dict], rules) -> dict:
     """What srt_generation makes of one recording, scored."""
-    if turns is not None:
-        transcript = speakers.assign_speakers(transcript, turns)
     try:
-        made = srt_generation.make_cues(transcript["segments"], speech, rules)
+        made = srt_generation.make_cues(transcript["segments"], speech, rules, turns=turns)
     except Exception as exc:  # noqa: BLE001 - a failed movie is what is counted
         return {"failed": f"{type(exc).__name__}: {exc}"}
     text = subtitles.to_srt(made.cues)

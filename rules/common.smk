@@ -87,6 +87,16 @@ def subtitle_files(movie_dir, name):
     }
 
 
+def sdh_files(movie_dir, name):
+    """The SDH subtitle srt_generation writes when sound tags are on (sound_events.enabled):
+    {"sdh": path}, named as subtitle_files names the SRT with `.sdh` before `.srt` (the
+    media servers' hearing-impaired suffix); {} when off."""
+    if not config["sound_events"]["enabled"]:
+        return {}
+    srt = subtitle_files(movie_dir, name)["srt"]
+    return {"sdh": srt[: -len(".srt")] + ".sdh.srt"}
+
+
 def movie_products(movie):
     """What a finished movie keeps. All are targets, so deleting any one of them (say
     asr/transcript.json) re-runs its stage and the stages after it, nothing before."""
@@ -102,6 +112,7 @@ def movie_products(movie):
         f"{d}/asr/transcript.json",
         f"{d}/asr/transcript.corrected.json",
         *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
+        *sdh_files(d, movie.rsplit("/", 1)[-1]).values(),
         # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv asks
         # for it; else the sidecar beside the movie and its record (rule publish).
         f"{d}/final.mkv" if config["publish"]["mkv"] else f"{d}/published.json",

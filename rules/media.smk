@@ -33,6 +33,7 @@ rule mux:
             f"sub_{fmt}": path
             for fmt, path in subtitle_files(MOVIE_DIR, "{movie}").items()
         },
+        **sdh_files(MOVIE_DIR, "{movie}"),
         video=movie_file,
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
     output:

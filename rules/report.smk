@@ -11,8 +11,8 @@ rule report:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         media=f"{MOVIE_DIR}/media.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
-        # Not read yet: it makes the optional sound_events stage run (nothing else reads
-        # its events until the SDH track does).
+        # Not read by the report yet: it makes the optional sound_events stage run (and
+        # be recorded skipped) when it is off; srt_generation reads it only when it is on.
         sound_events=f"{MOVIE_DIR}/events/sound_events.json",
         speakers=f"{MOVIE_DIR}/diarization/speakers.json",
         transcript=f"{MOVIE_DIR}/asr/transcript.json",

@@ -68,7 +68,6 @@ rule asr:
         wav=f"{MOVIE_DIR}/audio/audio.wav",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
         pyannote_segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
-        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
         entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.json",

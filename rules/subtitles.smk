@@ -1,10 +1,19 @@
 rule srt_generation:
     input:
+        # The sound tags of the SDH subtitle, only when sound_events is on.
+        **(
+            {"events": f"{MOVIE_DIR}/events/sound_events.json"}
+            if config["sound_events"]["enabled"]
+            else {}
+        ),
         transcript=f"{MOVIE_DIR}/asr/transcript.json",
         corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        # Who speaks when: joined to the words here, where the speakers are shown.
+        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
     output:
         **subtitle_files(MOVIE_DIR, "{movie}"),
+        **sdh_files(MOVIE_DIR, "{movie}"),
     log:
         **stage_log("srt_generation"),
     conda:

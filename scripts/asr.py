@@ -1,6 +1,6 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, name_check, names, speakers, spoken
+from subsmith import asr, name_check, names, spoken
 from subsmith.audio import WavSlices
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
@@ -64,8 +64,6 @@ def body(ctx):
         ctx.log.info("name check: %s", checked)
         bias_note += "; " + name_check.summary(checked)
     result.update(about, batch_size=opts.batch_size, language_detection=detection)
-    turns = read_json(ctx.input.speakers).get("turns", [])
-    result = speakers.assign_speakers(result, turns)
     write_json_atomic(ctx.output.transcript, result)
     words = sum(len(s["words"]) for s in result["segments"])
     if not regions:

@@ -1,5 +1,5 @@
 """mux: final.mkv = every original stream, copied, + the new subtitle track (none when
-there was no speech)."""
+there was no speech), + the SDH track when sound tags are on."""
 
 import os
 from pathlib import Path
@@ -15,6 +15,8 @@ def body(ctx):
     lang = read_json(ctx.input.transcript).get("language") or "und"
     # An empty SRT (srt_generation: no speech) cannot be muxed: final.mkv gets no new track.
     srt = ctx.input.sub_srt if os.path.getsize(ctx.input.sub_srt) else None
+    sdh = ctx.input.get("sdh")
+    sdh = sdh if sdh and os.path.getsize(sdh) else None
     result = mux.mux(
         ctx.input.video,
         srt,
@@ -25,6 +27,8 @@ def body(ctx):
         forced=opts.forced,
         log=ctx.log,
         progress=ctx.progress,
+        sdh=sdh,
+        sdh_title=opts.track_title(lang, sdh=True),
     )
     if result["read_errors"]:
         ctx.note(
@@ -32,16 +36,20 @@ def body(ctx):
             "its streams were copied as they are"
         )
     if srt is None:
-        ctx.note(f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied")
+        ctx.note(
+            f"{manifest.NO_SPEECH}; {result['streams_copied']} streams copied"
+            + (f", SDH track as stream #{result['sdh_track']}" if sdh else "")
+        )
         return
     ctx.note(
         f"{result['streams_copied']} streams copied, subtitle track as stream "
         f"#{result['subtitle_track']} ({languages.to_639_2(lang)})"
         + (", timestamps generated (the container lacks some)" if result["genpts"] else "")
         + (f", {result['covers']} cover picture(s) kept" if result["covers"] else "")
+        + (f", SDH track as stream #{result['sdh_track']}" if sdh else "")
     )
     if ctx.params.publish:  # language: auto: name the sidecars by the detected language
-        subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+        subs = publish.sidecars_of(ctx.input)
         names = publish.publish(subs, Path(ctx.output.mkv).parent, lang)
         ctx.note("sidecars: " + ", ".join(p.name for p in names))
     beside(ctx, lang)
@@ -52,7 +60,7 @@ def beside(ctx, lang):
     record a library run (rule publish) writes."""
     if not ctx.params.beside_movie:
         return
-    subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+    subs = publish.sidecars_of(ctx.input)
     movie_dir = Path(ctx.output.mkv).parent
     report = publish.publish_movie(
         subs, ctx.input.video, movie_dir, lang, beside_movie=True, name_in_out=False

@@ -12,7 +12,7 @@ from subsmith.subtitles import publish
 def body(ctx):
     opts = publish.PublishOptions.from_config(ctx.params.publish)
     lang = read_json(ctx.input.transcript).get("language") or "und"
-    subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
+    subs = publish.sidecars_of(ctx.input)
     report = publish.publish_movie(
         subs,
         ctx.input.video,

@@ -1,5 +1,6 @@
 """The mux stage's ffmpeg work: final.mkv is every stream of the movie, copied, plus
-the new subtitle track.
+the new subtitle track (and, when sound tags are on, the SDH track beside it: flagged
+hearing_impaired, titled by `mux.sdh_title`, "English SDH").
 
 Split from media.py (demux and the shared ffprobe/ffmpeg helpers) to keep each module
 readable (mux imports media, never the other way).
@@ -31,13 +32,15 @@ class MuxOptions:
     title: str  # a template: {language_name} ("English") and {language} ("en")
     default: bool  # players show the track without being asked
     forced: bool
+    sdh_title: str  # the SDH track's title, the same template ("{language_name} SDH")
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> MuxOptions:
         return options(cls, cfg, "mux")
 
-    def track_title(self, language: str) -> str:
-        return self.title.format(language_name=languages.name(language), language=language)
+    def track_title(self, language: str, sdh: bool = False) -> str:
+        template = self.sdh_title if sdh else self.title
+        return template.format(language_name=languages.name(language), language=language)
 
 
 # Streams Matroska holds: video, audio, subtitles, attachments (fonts). Data streams
@@ -117,13 +120,17 @@ def mux_command(
     title: str,
     default: bool,
     forced: bool,
+    sdh: str | os.PathLike[str] | None = None,
+    sdh_title: str = "SDH",
 ) -> tuple[list[str], int | None]:
-    """The ffmpeg argument list for mux, and the output index of the new track.
+    """The ffmpeg argument list for mux, and the output index of the first new track.
 
     Built by hand: every output stream gets its own `-disposition:N` (ffmpeg would
     otherwise reset flags it thinks it knows better), which ffmpeg-python cannot
     order. `covers` maps an attached picture's input index to its extracted file.
     With `srt` None (a movie without speech) there is no new track, and no index.
+    `sdh` (an SDH subtitle) becomes one more track right after it, flagged
+    hearing_impaired (never default: the viewer picks it), titled `sdh_title`.
     """
     kept = [s for s in info["streams"] if s.get("codec_type") in _KEPT and not is_cover(s)]
     # Matroska lists tracks before attachments, so the output is in that order: the
@@ -135,12 +142,13 @@ def mux_command(
     if needs_genpts(info):
         cmd += ["-fflags", "+genpts"]
     cmd += ["-i", ffmpeg_path(src)]
-    if srt is not None:
-        cmd += ["-f", "srt", "-i", ffmpeg_path(srt)]
+    added = [p for p in (srt, sdh) if p is not None]
+    for path in added:
+        cmd += ["-f", "srt", "-i", ffmpeg_path(path)]
     for s in tracks:
         cmd += ["-map", f"0:{s['index']}"]
-    if srt is not None:
-        cmd += ["-map", "1:0"]
+    for k in range(len(added)):
+        cmd += ["-map", f"{k + 1}:0"]
     for s in attachments:
         cmd += ["-map", f"0:{s['index']}"]
     cmd += ["-map_metadata", "0", "-map_chapters", "0", "-c", "copy"]
@@ -157,6 +165,11 @@ def mux_command(
         cmd += [f"-c:{new}", "srt", f"-disposition:{new}", "+".join(flags) or "0"]
         cmd += [f"-metadata:s:{new}", f"language={languages.to_639_2(language)}"]
         cmd += [f"-metadata:s:{new}", f"title={title}"]
+    if sdh is not None:
+        at = new + len(added) - 1
+        cmd += [f"-c:{at}", "srt", f"-disposition:{at}", "hearing_impaired"]
+        cmd += [f"-metadata:s:{at}", f"language={languages.to_639_2(language)}"]
+        cmd += [f"-metadata:s:{at}", f"title={sdh_title}"]
     for k, (index, path) in enumerate(sorted(covers.items())):
         stream = next(s for s in info["streams"] if s["index"] == index)
         tags = stream.get("tags") or {}
@@ -166,7 +179,7 @@ def mux_command(
         cmd += [f"-metadata:s:t:{k}", f"mimetype={tags.get('mimetype') or mime}"]
         cmd += [f"-metadata:s:t:{k}", f"filename={tags.get('filename') or f'cover.{ext}'}"]
     cmd += ["-f", "matroska", "-y", ffmpeg_path(out)]
-    return cmd, (new if srt is not None else None)
+    return cmd, (new if added else None)
 
 
 def mux(
@@ -180,9 +193,11 @@ def mux(
     forced: bool,
     log: logging.Logger,
     progress: Progress | None = None,
+    sdh: str | os.PathLike[str] | None = None,
+    sdh_title: str = "SDH",
 ) -> dict[str, Any]:
     """Copy every stream of `src` (no re-encode) and add `srt` as a new subtitle track
-    (srt None: no new track, for a movie without speech).
+    (srt None: no new track, for a movie without speech), and `sdh` as the SDH track.
 
     Every original stream keeps its flags (a forced track stays forced), attachments
     and chapters are kept, cover art stays cover art. A failed mux leaves no partial
@@ -210,6 +225,8 @@ def mux(
             title=title,
             default=default,
             forced=forced,
+            sdh=sdh,
+            sdh_title=sdh_title,
         )
         ran = run_ffmpeg(args, to_float((info.get("format") or {}).get("duration")), progress, log)
         result = probe(out)
@@ -231,7 +248,7 @@ def mux(
         if folder:
             shutil.rmtree(folder, ignore_errors=True)
     made = result["streams"]
-    added = 0 if srt is None else 1
+    added = (srt is not None) + (sdh is not None)
     if len(made) != len(kept) + added or sum(map(is_cover, made)) != len(covers):
         _remove(out)
         raise StageError(
@@ -239,7 +256,8 @@ def mux(
         )
     return {
         "streams_copied": len(kept),
-        "subtitle_track": new,
+        "subtitle_track": new if srt is not None else None,
+        "sdh_track": None if sdh is None or new is None else new + (srt is not None),
         "covers": len(covers),
         "genpts": needs_genpts(info),
         "read_errors": ran.errors,  # a damaged movie that still copied

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import speakers, subtitles
-from .subtitles import hallucination, repair
+from .subtitles import dialogue, hallucination, repair
 
 
 @dataclass
@@ -25,14 +25,18 @@ def make_cues(
     speech: Sequence[Mapping[str, float]] | None,
     rules: subtitles.SubtitleRules,
     *,
+    turns: Sequence[Mapping[str, Any]] | None = None,
     speaker_labels: bool = False,
 ) -> Made:
-    """Cues from the transcript's segments (words with times, and "speaker" where the
-    diarization ran). `speech`: Silero's regions, for the hallucination filter; None
-    turns the filter off. The cues pass the checker by construction; should one not,
+    """Cues from the transcript's segments (words with times). `turns`: the
+    diarization's speaker turns (speakers.json), joined to the words here
+    (speakers.assign_speakers; None or empty: no speakers). `speech`: Silero's regions,
+    for the hallucination filter; None turns the filter off. The cues pass the checker by construction; should one not,
     it is repaired and noted, never a failed movie (issue 28)."""
     made = Made([])
     segs = list(segments)
+    if turns:
+        segs = speakers.assign_speakers({"segments": segs}, list(turns))["segments"]
     if speech is not None:
         segs, dropped = hallucination.filter_segments(segs, list(speech))
         made.log += [f"dropped {line}" for line in dropped]
@@ -45,7 +49,7 @@ def make_cues(
     words = [{**w, "segment": s["id"]} for s in segs for w in s.get("words", [])]
     if speaker_labels:
         # Settled first, so that a label opens only a change a dash would open.
-        words = speakers.label_runs(speakers.settle_word_turns(words))
+        words = dialogue.label_runs(dialogue.settle_word_turns(words))
     composed = subtitles.compose(words, rules, dashes=not speaker_labels)
     made.notes += composed.notes
     if not composed.cues:

@@ -41,3 +41,23 @@ def test_ffmpeg_reads_our_vtt_and_ass(tmp_path):
             check=True,
         ).stdout
         assert "Two" in out and "00:00:01,000 --> 00:00:02,500" in out
+
+
+def test_each_writer_shows_the_speaker_its_own_way():
+    """SRT keeps the dialogue dash of a shared cue; WebVTT names each line's speaker in a
+    voice span and drops the dash; ASS puts a cue's one speaker in Name. A sound line is
+    written as its text, in no voice."""
+    from subsmith.subtitles import to_srt
+    from subsmith.subtitles.rules import SOUND, SPEECH
+
+    shared = Cue(1.0, 2.5, ["- Are you ready?", "- Yes, I am."], ["S0", "S1"])
+    alone = Cue(3.0, 4.0, ["- minus two is less."], ["S0"])
+    sound = Cue(5.0, 6.0, ["[phone ringing]", "Hello?"], [None, "S1"], [SOUND, SPEECH])
+    cues = [shared, alone, sound]
+    assert "- Are you ready?\n- Yes, I am." in to_srt(cues)
+    vtt = to_vtt(cues).splitlines()
+    assert "<v S0>Are you ready?" in vtt and "<v S1>Yes, I am." in vtt
+    assert "<v S0>- minus two is less." in vtt  # one speaker: the text is as said
+    assert "[phone ringing]" in vtt and "<v S1>Hello?" in vtt
+    names = [ln.split(",")[4] for ln in to_ass(cues).splitlines() if ln.startswith("Dialogue:")]
+    assert names == ["", "S0", ""]

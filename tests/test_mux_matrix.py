@@ -217,3 +217,29 @@ def test_a_failed_mux_leaves_no_partial_file(inputs, tmp_path):
         )
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []  # nor the cover/temp folder
+
+
+def test_the_sdh_track_sits_after_the_new_track_flagged_hearing_impaired(inputs, tmp_path):
+    """With an SDH subtitle: one more track, right after the new one, hearing_impaired
+    and never default, titled as asked; attachments and chapters stay."""
+    out = tmp_path / "final.mkv"
+    (tmp_path / "sdh.srt").write_text(NEW_SRT.replace("\n\n", "\n[phone ringing]\n\n", 1))
+    result = mux_module.mux(
+        inputs / "movie.mkv",
+        inputs / "new.srt",
+        out,
+        language="en",
+        title="English (subsmith)",
+        default=True,
+        forced=False,
+        log=LOG,
+        sdh=tmp_path / "sdh.srt",
+        sdh_title="English SDH",
+    )
+    streams = probe(out)["streams"]
+    new, sdh = streams[result["subtitle_track"]], streams[result["sdh_track"]]
+    assert result["sdh_track"] == result["subtitle_track"] + 1
+    assert (new["tags"]["title"], flags(new)) == ("English (subsmith)", {"default"})
+    assert (sdh["tags"]["title"], sdh["tags"]["language"]) == ("English SDH", "eng")
+    assert flags(sdh) == {"hearing_impaired"}
+    assert len(streams) == len(probe(inputs / "movie.mkv")["streams"]) + 2

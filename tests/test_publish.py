@@ -138,3 +138,23 @@ def test_a_file_system_without_hard_links_still_gets_it(movie, monkeypatch):
     assert report["notes"] == [] and target.read_text() == SRT
     assert target.stat().st_mode & 0o777 == 0o666 & ~publish._UMASK
     assert files(mkv.parent) == ["Film (2010).en.srt", "Film (2010).mkv"]
+
+
+def test_the_sdh_subtitle_gets_the_hearing_impaired_suffix(movie, tmp_path):
+    """Beside the movie as Film (2010).en.sdh.srt (what media servers read as hearing
+    impaired), recorded in the ledger so a later run knows it is subsmith's; with
+    language: auto, subtitles/<movie>.sdh.srt is published as <movie>.<lang>.sdh.srt."""
+    mkv, out = movie
+    (out / "Film (2010).en.sdh.srt").write_text(SRT.replace("Hello.", "[phone ringing]"))
+    subs = publish.sidecars_of(
+        {"sub_srt": str(out / "Film (2010).en.srt"), "sdh": str(out / "Film (2010).en.sdh.srt")}
+    )
+    assert set(subs) == {"srt", publish.SDH}
+    report = publish.publish_beside(subs, mkv, out, "en")
+    target = mkv.with_name("Film (2010).en.sdh.srt")
+    assert "[phone ringing]" in target.read_text() and report["notes"] == []
+    assert publish.is_ours(target, publish.ledger(out))
+    assert files(mkv.parent) == ["Film (2010).en.sdh.srt", "Film (2010).en.srt", "Film (2010).mkv"]
+    auto = out / "subtitles" / "Film (2010).sdh.srt"
+    assert publish.published_name(auto, out, "eng") == out / "Film (2010).en.sdh.srt"
+    assert publish.published_name(out / "s" / "F.srt", out, "de") == out / "F.de.srt"

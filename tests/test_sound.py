@@ -89,19 +89,22 @@ def test_the_shipped_table_names_real_classes():
 def test_events_threshold_merge_and_minimum_length():
     names = ("Speech", "Laughter", "Music")
     rule = tags.TagRule("laughter", "[laughter]", ("Laughter",), 0.5, True)
-    opts = tags.SoundOptions(enabled=True, min_event_s=0.0, merge_gap_s=0.5, tags=(rule,))
+    opts = tags.SoundOptions(enabled=True, min_event_s=0.0, merge_gap_s=1.0, tags=(rule,))
     s = np.zeros((12, 3), np.float32)
     s[[1, 2, 5, 10], 1] = [0.6, 0.9, 0.7, 0.55]
     ev = tags.events(s, opts, names=names, duration=5.5)
-    # patches 1-2 -> 0.48..1.92; patch 5 -> 2.4..3.36 (gap 0.48 <= 0.5: merged);
-    # patch 10 -> 4.8..5.5 (clipped to the audio's end).
+    # Each patch owns the hop around its centre (start + 0.48 s): patches 1-2 ->
+    # 0.72..1.68; patch 5 -> 2.64..3.12 (gap 0.96 <= 1.0: merged); patch 10 ->
+    # 5.04..5.5 (clipped to the audio's end).
     assert [(e["start"], e["end"], e["score"]) for e in ev] == [
-        (0.48, 3.36, 0.9),
-        (4.8, 5.5, 0.55),
+        (0.72, 3.12, 0.9),
+        (5.04, 5.5, 0.55),
     ]
+    apart = tags.SoundOptions(enabled=True, min_event_s=0.0, merge_gap_s=0.9, tags=(rule,))
+    assert len(tags.events(s, apart, names=names, duration=5.5)) == 3
     assert all(e["text"] == "[laughter]" for e in ev)
-    longer = tags.SoundOptions(enabled=True, min_event_s=1.0, merge_gap_s=0.0, tags=(rule,))
-    assert [e["start"] for e in tags.events(s, longer, names=names, duration=5.5)] == [0.48]
+    longer = tags.SoundOptions(enabled=True, min_event_s=0.9, merge_gap_s=0.0, tags=(rule,))
+    assert [e["start"] for e in tags.events(s, longer, names=names, duration=5.5)] == [0.72]
     off = tags.TagRule("laughter", "[laughter]", ("Laughter",), 0.5, False)
     none = tags.SoundOptions(enabled=True, min_event_s=0.0, merge_gap_s=0.5, tags=(off,))
     assert tags.events(s, none, names=names) == []

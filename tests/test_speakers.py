@@ -1,5 +1,6 @@
-"""Speakers in the transcript and the cues (subsmith/speakers.py + the cue builder's hook),
-and how the two VADs combine (subsmith/vad/pyannote.py). No model is loaded here."""
+"""Speakers in the transcript and the cues (subsmith/speakers.py, subtitles/dialogue.py and
+the cue builder's hook), and how the two VADs combine (subsmith/vad/pyannote.py). No model
+is loaded here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import random
 
 from conftest import CONFIG
 from subsmith import diarization, speakers, subtitles
-from subsmith.subtitles import check_cue_list
+from subsmith.subtitles import check_cue_list, dialogue
 from subsmith.vad import pyannote as pyannote_vad
 
 RULES = subtitles.SubtitleRules.from_config(CONFIG["srt_generation"])
@@ -143,7 +144,7 @@ def test_no_speakers_leaves_cues_as_they_were():
 
 def test_labels_instead_of_dashes():
     words = words_of([("SPEAKER_00", "Ready?"), ("SPEAKER_01", "Yes."), ("SPEAKER_00", "Go.")])
-    cues = subtitles.build_cues(speakers.label_runs(words), RULES, dashes=False)
+    cues = subtitles.build_cues(dialogue.label_runs(words), RULES, dashes=False)
     text = "\n".join(line for c in cues for line in c.lines)
     assert "- " not in text
     assert "[SPEAKER_00] Ready?" in text and "[SPEAKER_01] Yes." in text
@@ -192,7 +193,7 @@ def test_a_change_after_an_abbreviation_stays_one_speakers_line():
 def test_a_change_inside_a_sentence_goes_to_the_sentences_speaker():
     # B's label covers the last two words of A's sentence: A says most of it.
     words = words_of([("A", "I told you we should never"), ("B", "go there."), ("B", "Why not?")])
-    settled = speakers.settle_word_turns(words)
+    settled = dialogue.settle_word_turns(words)
     assert [w["speaker"] for w in settled] == ["A"] * 8 + ["B", "B"]
     cues = subtitles.build_cues(words, RULES)
     assert "- I told you we should never go there." in [x for c in cues for x in c.lines]
@@ -202,22 +203,22 @@ def test_a_change_shorter_than_the_diarization_resolves_is_no_change():
     # A 0.15 s "Yes." between A's lines (a sliver: under MIN_TURN_S) is not a new speaker...
     words = words_of([("A", "Are you coming with us?"), ("B", "Yes."), ("A", "Then hurry up.")])
     words[5]["end"] = words[5]["start"] + 0.15
-    assert {w["speaker"] for w in speakers.settle_word_turns(words)} == {"A"}
+    assert {w["speaker"] for w in dialogue.settle_word_turns(words)} == {"A"}
     assert dashed(subtitles.build_cues(words, RULES)) == []
     # ...the same reply timed as Whisper times a spoken "Yes." (0.34 s) is a turn.
     words[5]["end"] = words[5]["start"] + 0.34
-    assert [w["speaker"] for w in speakers.settle_word_turns(words)][5] == "B"
+    assert [w["speaker"] for w in dialogue.settle_word_turns(words)][5] == "B"
     assert dashed(subtitles.build_cues(words, RULES))
 
 
 def test_a_pause_ends_a_sentence_for_speakers_without_punctuation():
     words = words_of([("A", "so we went home"), ("B", "and then what happened next")])
-    assert words[4]["start"] - words[3]["end"] < speakers.SENTENCE_PAUSE_S
-    assert {w["speaker"] for w in speakers.settle_word_turns(words)} == {"B"}  # B says more
+    assert words[4]["start"] - words[3]["end"] < dialogue.SENTENCE_PAUSE_S
+    assert {w["speaker"] for w in dialogue.settle_word_turns(words)} == {"B"}  # B says more
     for w in words[4:]:
         w["start"] += 1.5
         w["end"] += 1.5
-    assert [w["speaker"] for w in speakers.settle_word_turns(words)] == ["A"] * 4 + ["B"] * 5
+    assert [w["speaker"] for w in dialogue.settle_word_turns(words)] == ["A"] * 4 + ["B"] * 5
 
 
 def test_speakers_switching_every_word_give_no_dash_inside_a_sentence():
@@ -229,6 +230,6 @@ def test_speakers_switching_every_word_give_no_dash_inside_a_sentence():
 def test_labels_keep_the_decoders_space():
     words = [{"word": " Hello", "start": 0.0, "end": 0.6, "speaker": "S0"}]
     words.append({"word": "'s", "start": 0.6, "end": 0.7, "speaker": "S0"})
-    labelled = speakers.label_runs(words)
+    labelled = dialogue.label_runs(words)
     assert labelled[0]["word"] == " [S0] Hello"
     assert subtitles.build_cues(labelled, RULES, dashes=False)[0].text == "[S0] Hello's"

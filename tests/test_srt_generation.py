@@ -26,7 +26,11 @@ class Outputs(dict):
         return self[name]
 
 
-def run_stage_body(tmp_path: Path, segments: list[dict], monkeypatch) -> tuple[str, list[str]]:
+def run_stage_body(
+    tmp_path: Path, segments: list[dict], monkeypatch, turns: list[dict] | None = None
+) -> tuple[str, list[str]]:
+    """The stage's body on a transcript of `segments` and the diarization's `turns`
+    (speakers.json: the stage joins them to the words itself)."""
     bodies = []
     monkeypatch.setattr(job, "run_stage", lambda smk, stage, body: bodies.append(body))
     runpy.run_path(str(SCRIPT), init_globals={"snakemake": None})
@@ -34,10 +38,14 @@ def run_stage_body(tmp_path: Path, segments: list[dict], monkeypatch) -> tuple[s
     write_json_atomic(transcript, {"language": "en", "segments": segments})
     vad = tmp_path / "silero_segments.json"
     write_json_atomic(vad, {"speech": [{"start": 0.0, "end": 60.0}]})
+    who = tmp_path / "speakers.json"
+    write_json_atomic(who, {"status": "success" if turns else "skipped", "turns": turns or []})
     notes: list[str] = []
     ctx = SimpleNamespace(
         params=SimpleNamespace(srt_generation=CONFIG["srt_generation"]),
-        input=SimpleNamespace(transcript=str(transcript), corrected=None, segments=str(vad)),
+        input=SimpleNamespace(
+            transcript=str(transcript), corrected=None, segments=str(vad), speakers=str(who)
+        ),
         output=Outputs(srt=str(tmp_path / "movie.en.srt")),
         log=logging.getLogger("test"),
         note=notes.append,
@@ -45,6 +53,10 @@ def run_stage_body(tmp_path: Path, segments: list[dict], monkeypatch) -> tuple[s
     (body,) = bodies
     body(ctx)
     return ctx.output.srt, notes
+
+
+def turn(start: float, end: float, speaker: str) -> dict:
+    return {"start": start, "end": end, "speaker": speaker}
 
 
 def segment(i: int, words: list[tuple[str, float, float]]) -> dict:
@@ -96,9 +108,9 @@ def test_the_stream_the_old_builder_failed_on(tmp_path, monkeypatch):
     below minimum 0.833 s". Now "of" (A inside B's sentence) is no change: one cue."""
     words = [(" Liar.", 5.0, 5.0), (" Both", 5.001, 5.001), (" of", 5.002, 5.002)]
     seg = segment(0, [*words, (" you.", 5.003, 5.257)])
-    for w, who in zip(seg["words"], "BBAB", strict=True):
-        w["speaker"] = who
-    srt, notes = run_stage_body(tmp_path, [seg], monkeypatch)
+    # Turns that give the words B, B, A, B (speakers.speaker_finder: the nearest turn).
+    turns = [turn(4.9, 5.0005, "B"), turn(5.0015, 5.0025, "A"), turn(5.0025, 5.3, "B")]
+    srt, notes = run_stage_body(tmp_path, [seg], monkeypatch, turns)
     assert check_file(srt, RULES).errors == []
     assert [c.lines for c in read_srt(srt)] == [["Liar. Both of you."]]
 
@@ -128,10 +140,26 @@ def test_the_stage_settles_speakers_before_labels(tmp_path, monkeypatch, labels)
     words = [(" Make", 1.0, 1.3), (" it", 1.3, 1.5), (" so,", 1.5, 1.9), (" Mr.", 1.9, 2.2)]
     words += [(" LaFord.", 2.2, 2.8)]
     seg = segment(0, words)
-    for k, w in enumerate(seg["words"]):
-        w["speaker"] = "SPEAKER_00" if k < 4 else "SPEAKER_01"
+    turns = [turn(1.0, 2.2, "SPEAKER_00"), turn(2.2, 2.8, "SPEAKER_01")]
     cfg = {**CONFIG["srt_generation"], "speaker_labels": labels}
     monkeypatch.setitem(CONFIG, "srt_generation", cfg)
-    srt, _ = run_stage_body(tmp_path, [seg], monkeypatch)
+    srt, _ = run_stage_body(tmp_path, [seg], monkeypatch, turns)
     (cue,) = read_srt(srt)
     assert cue.lines == [("[SPEAKER_00] " if labels else "") + "Make it so, Mr. LaFord."]
+
+
+def test_the_stage_joins_the_speakers_itself(tmp_path, monkeypatch):
+    """srt_generation reads speakers.json beside the transcript (asr's transcript has no
+    speakers): a quick exchange shares a cue with a dash per speaker's line, and the
+    cues know each line's speaker."""
+    from subsmith import srt_generation
+
+    words = [(" Are", 1.0, 1.2), (" you", 1.2, 1.4), (" ready?", 1.4, 1.8)]
+    words += [(" Yes,", 2.0, 2.2), (" I", 2.2, 2.3), (" am.", 2.3, 2.6)]
+    turns = [turn(0.9, 1.9, "S0"), turn(1.95, 2.7, "S1")]
+    srt, _ = run_stage_body(tmp_path, [segment(0, words)], monkeypatch, turns)
+    assert [c.lines for c in read_srt(srt)] == [["- Are you ready?", "- Yes, I am."]]
+    made = srt_generation.make_cues([segment(0, words)], None, RULES, turns=turns)
+    assert [c.speakers for c in made.cues] == [["S0", "S1"]]
+    alone, _ = run_stage_body(tmp_path, [segment(0, words)], monkeypatch)
+    assert [c.lines for c in read_srt(alone)] == [["Are you ready? Yes, I am."]]

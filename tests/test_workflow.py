@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd, subtitle_text
-from subsmith import demo, manifest, media, status
+from subsmith import demo, manifest, media, speakers, status
 from subsmith.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
@@ -125,7 +125,8 @@ def test_sidecars_pass_the_checker(library):
 
 def test_the_demo_movie_has_two_speakers_and_dialogue_dashes(library):
     """The demo movie (demo.DIALOGUE, as `make demo` writes it) through the library run
-    with speakers on: diarization finds its two voices, every word carries the speaker of
+    with speakers on: diarization finds its two voices, every word joined to its turns (as
+    srt_generation joins them; asr's transcript carries no speakers) takes the speaker of
     its line, and the closing quick exchange ("Are you ready?" / "Yes, I am.") shares one
     cue, a dialogue dash opening each speaker's line."""
     d = library["work"] / "out" / GOOD
@@ -133,11 +134,10 @@ def test_the_demo_movie_has_two_speakers_and_dialogue_dashes(library):
     assert found["status"] == "success" and found["num_speakers"] == 2, found
     turns = (d / "diarization" / "speakers.rttm").read_text().splitlines()
     assert len(turns) == len(found["turns"])
-    words = [
-        w
-        for s in json.loads((d / "asr" / "transcript.json").read_text())["segments"]
-        for w in s["words"]
-    ]
+    transcript = json.loads((d / "asr" / "transcript.json").read_text())
+    assert not any("speaker" in w for s in transcript["segments"] for w in s["words"])
+    joined = speakers.assign_speakers(transcript, found["turns"])
+    words = [w for s in joined["segments"] for w in s["words"]]
     assert words and all(w["speaker"] for w in words)
     # Each voice is one speaker and the two are different: the speaker of each line's words.
     by_voice: dict[str, set[str]] = {}

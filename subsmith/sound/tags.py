@@ -4,7 +4,13 @@ The table lives in config (the `sound_events:` section, `tags:`): each tag names
 ("[door slams]"), the AudioSet classes whose highest score is the tag's score, its
 threshold, and whether it is on. A tag's event is a run of patches (0.96 s each, every
 0.48 s) whose tag score reaches the threshold; runs of one tag closer than `merge_gap_s`
-join, and an event shorter than `min_event_s` is dropped. bench/sound_events.md measures
+join, and an event shorter than `min_event_s` is dropped.
+
+An event's times are those of its patches' centres, each patch owning the hop around its
+centre: from half a hop before the first firing patch's centre to half a hop after the
+last one's. A loud sound fires a patch it fills only the last third of, so the patch's
+own start would put the tag up to 0.66 s before the sound is heard; the centre lies
+within half a hop of it (the SDH shows the tag when the sound starts, ±0.5 s). bench/sound_events.md measures
 which tags earn being on.
 """
 
@@ -110,8 +116,9 @@ def tag_events(
     """One tag's events from its per-patch scores, in time order."""
     events: list[dict[str, Any]] = []
     for first, last in runs(score, rule.threshold):
-        start = first * PATCH_HOP_SECONDS
-        end = last * PATCH_HOP_SECONDS + PATCH_SECONDS
+        centre = PATCH_SECONDS / 2  # a patch's centre, from its start
+        start = max(0.0, first * PATCH_HOP_SECONDS + centre - PATCH_HOP_SECONDS / 2)
+        end = last * PATCH_HOP_SECONDS + centre + PATCH_HOP_SECONDS / 2
         if duration is not None:
             end = min(end, duration)
         top = float(np.max(score[first : last + 1]))

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
 
-from .. import speakers
+from . import dialogue
 from .layout import _break_cost, _imbalance_cost, _layout_span, _split_lines, layout_lines
-from .rules import Cue, SubtitleRules, to_ms
+from .rules import SPEECH, Cue, SubtitleRules, to_ms
 from .text import ends_sentence, glue_flags
 from .timing import MAX_SHIFT_MS, Slot, time_slots
 
@@ -134,8 +134,8 @@ def _units(words: Sequence[Mapping[str, Any]], rules: SubtitleRules) -> list[_Wo
 
 
 def _settle(words: list[_Word]) -> None:
-    """Speaker changes only where speakers.settle_turns finds evidence for them."""
-    settled = speakers.settle_turns(
+    """Speaker changes only where dialogue.settle_turns finds evidence for them."""
+    settled = dialogue.settle_turns(
         [w.text for w in words],
         [w.start / 1000 for w in words],
         [w.end / 1000 for w in words],
@@ -179,7 +179,7 @@ class _Text:
         """Line ends (from i) and cost of words i..j-1 as one cue, or None if they do not fit."""
         rules = self.rules
         if shared:
-            ends = speakers.dialogue_layout(
+            ends = dialogue.dialogue_layout(
                 self.talkers, self.prefix, i, j, rules.max_lines, rules.max_line_chars, 2 * dashes
             )
             return (ends, _SHARED_CUE_COST / _LAYOUT_WEIGHT) if ends else None
@@ -189,7 +189,7 @@ class _Text:
     def lines(self, i: int, j: int, ends: list[int], shared: bool, dashes: bool) -> list[str]:
         lines = _split_lines([w.text for w in self.words[i:j]], ends)
         if shared and dashes:
-            lines = [speakers.DASH + line for line in lines]
+            lines = [dialogue.DASH + line for line in lines]
         return lines
 
     def relayout(self, i: int, j: int, dashes: bool) -> list[str] | None:
@@ -299,6 +299,16 @@ def _segment(
     return cues
 
 
+def _cue(slot: Slot, text: _Text) -> Cue:
+    """A timed slot as a cue, each line with its speaker: one line per speaker in a cue
+    that changes speaker (dialogue_layout), else the cue's one speaker on every line."""
+    talkers = text.talkers[slot.first : slot.last]
+    runs = [who for k, who in enumerate(talkers) if k == 0 or who != talkers[k - 1]]
+    lines = list(slot.lines)
+    who = runs if len(runs) == len(lines) and len(runs) > 1 else [talkers[0]] * len(lines)
+    return Cue(slot.start / 1000, slot.end / 1000, lines, who, [SPEECH] * len(lines))
+
+
 def compose(
     words: Sequence[Mapping[str, Any]], rules: SubtitleRules, dashes: bool = True
 ) -> Composed:
@@ -307,7 +317,8 @@ def compose(
 
     Words may carry a `speaker`: a cue then holds one speaker, or two or more with one
     line each, opened by the dialogue dash (`dashes`; off when the words carry labels,
-    see speakers.py), and only where speakers.settle_turns accepts the change."""
+    see subtitles/dialogue.py), and only where dialogue.settle_turns accepts the change.
+    Each cue line keeps its speaker (Cue.speakers) and is SPEECH (Cue.kinds)."""
     clean = _units(words, rules)
     if not clean:
         return Composed([], [], [], [])
@@ -347,7 +358,7 @@ def compose(
             "(no room nearer, and too long to share a cue)"
         )
     return Composed(
-        [Cue(s.start / 1000, s.end / 1000, s.lines) for s in kept],
+        [_cue(s, text) for s in kept],
         [[x for w in clean[s.first : s.last] for x in w.sources] for s in kept],
         [x for s in dropped for w in clean[s.first : s.last] for x in w.sources],
         notes,

@@ -1,10 +1,16 @@
-"""The subtitle formats srt_generation writes: SRT, WebVTT and ASS, by name."""
+"""The subtitle formats srt_generation writes: SRT, WebVTT and ASS, by name.
+
+Each writer shows a cue line's speaker its own way: SRT as the lines hold it (the
+dialogue dash of a shared cue, subtitles/dialogue.py), WebVTT as a voice span
+(`<v SPEAKER_00>Hello.`, the dash dropped: the player shows who speaks), ASS in the
+event's Name field. Sound and music lines (Cue.kinds) are written as their text."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from .rules import Cue
+from .dialogue import undashed
+from .rules import SPEECH, Cue
 from .srt import to_srt
 
 
@@ -16,12 +22,33 @@ def _vtt_time(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}.{ms:03d}"
 
 
+def _voice(name: str) -> str:
+    """A speaker name fit for a WebVTT `<v>` tag (no '<', '>' or '&' in its annotation)."""
+    return " ".join(name.replace("<", "(").replace(">", ")").replace("&", "+").split())
+
+
+def _vtt_lines(cue: Cue) -> list[str]:
+    """The cue's lines, each speech line with a known speaker in a voice span."""
+    shared = len({cue.speaker(k) for k in range(len(cue.lines))}) > 1
+    out = []
+    for k, line in enumerate(cue.lines):
+        if not line.strip():
+            continue
+        text = line.replace("-->", "- ->")
+        who = cue.speaker(k)
+        if who is not None and cue.kind(k) == SPEECH and _voice(who):
+            text = f"<v {_voice(who)}>{undashed(text) if shared else text}"
+        out.append(text)
+    return out
+
+
 def to_vtt(cues: Sequence[Cue]) -> str:
-    """WebVTT: the same cues; '-->' may not appear in cue text, so it is spaced out."""
+    """WebVTT: the same cues, a voice span naming each line's speaker where it is known;
+    '-->' may not appear in cue text, so it is spaced out."""
     out = ["WEBVTT", ""]
     for cue in cues:
         out.append(f"{_vtt_time(cue.start)} --> {_vtt_time(cue.end)}")
-        out.extend(line.replace("-->", "- ->") for line in cue.lines if line.strip())
+        out.extend(_vtt_lines(cue))
         out.append("")
     return "\n".join(out)
 
@@ -58,8 +85,10 @@ def to_ass(cues: Sequence[Cue]) -> str:
         text = r"\N".join(
             line.replace("\\", "\\\\").replace("{", "(").replace("}", ")") for line in cue.lines
         )
+        who = {cue.speaker(k) for k in range(len(cue.lines))}
+        name = (who.pop() or "").replace(",", " ") if len(who) == 1 else ""
         lines.append(
-            f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,,0,0,0,,{text}"
+            f"Dialogue: 0,{_ass_time(cue.start)},{_ass_time(cue.end)},Default,{name},0,0,0,,{text}"
         )
     return "\n".join(lines) + "\n"
 

@@ -27,14 +27,31 @@ from ..jsonio import read_json, write_json_atomic
 from ..settings import options
 from .formats import WRITERS
 
+# The SDH subtitle's "format": the media servers' hearing-impaired suffix before .srt
+# (Jellyfin, Plex, Kodi and Emby read <movie>.en.sdh.srt as English, hearing impaired).
+SDH = "sdh.srt"
+
+
+def sidecars_of(inputs: Any) -> dict[str, str]:
+    """{format: path} of a mux/publish rule's inputs: each `sub_<fmt>`, and the SDH
+    subtitle (input `sdh`) as format SDH."""
+    subs = {k[4:]: v for k, v in inputs.items() if k.startswith("sub_")}
+    if inputs.get("sdh"):
+        subs[SDH] = inputs.get("sdh")
+    return subs
+
 
 def published_name(
     src: str | os.PathLike[str], movie_dir: str | os.PathLike[str], language: str
 ) -> Path:
-    """subtitles/<movie>.<fmt> -> <movie_dir>/<movie>.<language>.<fmt>."""
+    """subtitles/<movie>.<fmt> -> <movie_dir>/<movie>.<language>.<fmt>
+    (subtitles/<movie>.sdh.srt -> <movie>.<language>.sdh.srt)."""
     src = Path(src)
     lang = languages.to_639_1(language) or "und"
-    return Path(movie_dir) / f"{src.stem}.{lang}{src.suffix}"
+    stem, fmt = src.stem, src.suffix[1:]
+    if src.name.endswith("." + SDH):
+        stem, fmt = src.name[: -len(SDH) - 1], SDH
+    return Path(movie_dir) / f"{stem}.{lang}.{fmt}"
 
 
 def publish(
@@ -120,7 +137,8 @@ def is_ours(path: str | os.PathLike[str], ours: Mapping[str, Any]) -> bool:
 
 
 def beside_name(movie: str | os.PathLike[str], language: str, fmt: str) -> Path:
-    """in/Film (2010)/Film (2010).mkv -> in/Film (2010)/Film (2010).en.srt"""
+    """in/Film (2010)/Film (2010).mkv -> in/Film (2010)/Film (2010).en.srt (fmt SDH:
+    Film (2010).en.sdh.srt)"""
     movie = Path(movie)
     return movie.with_name(f"{movie.stem}.{languages.to_639_1(language) or 'und'}.{fmt}")
 

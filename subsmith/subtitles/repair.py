@@ -17,16 +17,18 @@ from .rules import Cue, SubtitleRules, to_ms
 from .timing import Slot, time_slots
 
 
-def _fitting_lines(cue: Cue, rules: SubtitleRules) -> list[list[str]]:
+def _fitting_lines(cue: Cue, rules: SubtitleRules) -> list[Cue]:
     """The cue's lines, each at most max_line_chars (a longer one is cut into even
-    pieces), grouped max_lines to a cue."""
-    lines = [
-        piece
-        for line in cue.lines
+    pieces, each keeping the line's speaker and kind), grouped max_lines to a cue (the
+    cues' times are set by the caller)."""
+    pieces = [
+        (piece, cue.speaker(k), cue.kind(k))
+        for k, line in enumerate(cue.lines)
         if line.strip()
         for piece in _chunks(line.strip(), rules.max_line_chars)
     ]
-    return [lines[k : k + rules.max_lines] for k in range(0, len(lines), rules.max_lines)]
+    groups = [pieces[k : k + rules.max_lines] for k in range(0, len(pieces), rules.max_lines)]
+    return [Cue(0, 0, *(list(x) for x in zip(*group, strict=True))) for group in groups]
 
 
 def repair(cues: Sequence[Cue], rules: SubtitleRules) -> tuple[list[Cue], list[str]]:
@@ -39,16 +41,21 @@ def repair(cues: Sequence[Cue], rules: SubtitleRules) -> tuple[list[Cue], list[s
     if not problems:
         return list(cues), []
     slots: list[Slot] = []
+    held: list[Cue] = []  # each slot's lines with their speakers and kinds
     order = sorted(cues, key=lambda c: (to_ms(max(0.0, c.start)), to_ms(max(0.0, c.end))))
     for cue in order:
         groups = _fitting_lines(cue, rules)
         start = to_ms(max(0.0, cue.start))
         end = max(start, to_ms(max(0.0, cue.end)))
-        for k, lines in enumerate(groups):
+        for k, group in enumerate(groups):
             a = start + (end - start) * k // len(groups)
             b = start + (end - start) * (k + 1) // len(groups)
-            slots.append(Slot(len(slots), len(slots) + 1, lines, a, b, False))
+            slots.append(Slot(len(slots), len(slots) + 1, group.lines, a, b, False))
+            held.append(group)
     kept, _ = time_slots(slots, rules, lambda i, j: None)
-    fixed = [Cue(s.start / 1000, s.end / 1000, s.lines) for s in kept]
+    fixed = [
+        Cue(s.start / 1000, s.end / 1000, s.lines, held[s.first].speakers, held[s.first].kinds)
+        for s in kept
+    ]
     note = f"{len(problems)} subtitle rule breaches repaired (first: {problems[0]})"
     return fixed, [note]

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ..settings import options
 
-__all__ = ["Cue", "SubtitleRules", "to_ms"]
+__all__ = ["KINDS", "MUSIC", "SOUND", "SPEECH", "Cue", "SubtitleRules", "to_ms"]
+
+# What a cue line holds: words someone says, a sound tag ("[door slams]"), or sung words
+# / music ("♪ ... ♪"). The writers and the checker tell them apart by this, not by text.
+SPEECH, SOUND, MUSIC = "speech", "sound", "music"
+KINDS = (SPEECH, SOUND, MUSIC)
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,31 @@ class SubtitleRules:
 
 @dataclass
 class Cue:
-    """One subtitle: times in movie seconds, text already broken into lines."""
+    """One subtitle: times in movie seconds, text already broken into lines.
+
+    `lines` are the text as SRT shows it (a shared cue's dialogue dashes included: what
+    the checker measures). Per line, `speakers` holds who says it (None: unknown) and
+    `kinds` what it is (SPEECH, SOUND, MUSIC); either list may be empty (a cue read from
+    a file: unknown speakers, all speech). Neither takes part in equality: two cues are
+    the same subtitle when they show the same text at the same time."""
 
     start: float
     end: float
     lines: list[str]
+    speakers: list[str | None] = field(default_factory=list, compare=False)
+    kinds: list[str] = field(default_factory=list, compare=False)
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+    def speaker(self, k: int) -> str | None:
+        """Who says line k (None: unknown, or not speech)."""
+        return self.speakers[k] if k < len(self.speakers) else None
+
+    def kind(self, k: int) -> str:
+        """What line k is: SPEECH unless `kinds` says otherwise."""
+        return self.kinds[k] if k < len(self.kinds) else SPEECH
 
 
 def to_ms(seconds: float) -> int:

@@ -1,7 +1,7 @@
 """Words as text: joining them the way the decoder spelled them, and where sentences end.
 
 Only the standard library is used: the cue builder, the hallucination filter, the name
-stages and the dialogue-dash rule (speakers.py) all read words through these functions,
+stages and the dialogue-dash rule (dialogue.py) all read words through these functions,
 so "seven-year-old" is one word and "Mr." ends no sentence everywhere alike.
 
 Joining. faster-whisper's words keep the decoder's leading space (" seven", "-year",
