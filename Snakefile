@@ -100,6 +100,36 @@ rule publish:
         "scripts/publish.py"
 
 
+# existing: check (subsmith/existing_check.py): a movie that already has its subtitle gets
+# demux and silero_vad, no transcription, and this: how well that subtitle fits the
+# speech, in existing_check.json, the subtitle left as it is. No stage of the table: its
+# status file is .status/existing_check.json, which the manifest reads.
+rule existing_check:
+    input:
+        # The sidecar itself, when it is one: an edited sidecar is checked again.
+        sidecar=existing_sidecar,
+        video=movie_file,
+        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+    output:
+        result=f"{MOVIE_DIR}/{existing_check.RESULT}",
+    log:
+        **stage_log(existing_check.STAGE),
+    localrule: True
+    conda:
+        "envs/media.yaml"
+    threads: 1
+    resources:
+        mem_mb=config["mem_mb"]["demux"],
+        runtime=runtime_min("demux"),
+    params:
+        subtitle=existing_subtitle,
+        timeout=config["timeouts"]["demux"],
+        # Silero's regions start and end this much beyond the words.
+        speech_pad_ms=config["silero_vad"]["speech_pad_ms"],
+    script:
+        "scripts/existing_check.py"
+
+
 check_stage_table(workflow.rules)
 
 

@@ -5,6 +5,7 @@ import sys
 
 from subsmith import (
     existing,
+    existing_check,
     interrupt,
     jsonio,
     library,
@@ -44,6 +45,10 @@ MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
 # process only (a cluster job's own parse of this file has no use for it), and recorded
 # by a real run, not a dry run (here, at parse time: a run with nothing to do calls no
 # onstart, and a library whose movies are all skipped or done has nothing to do).
+# existing: check: the same movies are checked instead (rules/existing.smk), each one's
+# subtitle in CHECK_SUBTITLES.
+EXISTING = library.LibraryOptions.from_config(config).existing
+CHECK_SUBTITLES = {}
 SKIPPED = (
     {}
     if workflow.remote_exec or workflow.subprocess_exec
@@ -51,9 +56,10 @@ SKIPPED = (
         LIBRARY,
         OUT,
         LANG,
-        library.LibraryOptions.from_config(config).existing,
+        EXISTING,
         write=not existing.dry_run(sys.argv),
         on_skip=manifest.record_skip,
+        subtitles=CHECK_SUBTITLES,
     )
 )
 # Ctrl-C and SIGTERM stop the running stages at once and record them interrupted.
@@ -124,7 +130,32 @@ def movie_products(movie):
 def all_outputs():
     refused = [f"{OUT}/{m}/refused" for m in sorted(REFUSED)]
     movies = [m for m in sorted(LIBRARY) if m not in SKIPPED]
-    return [f for m in movies for f in movie_products(m)] + refused
+    checked = [m for m in sorted(SKIPPED) if EXISTING == "check"]
+    return (
+        [f for m in movies for f in movie_products(m)]
+        + [f"{OUT}/{m}/{existing_check.RESULT}" for m in checked]
+        + refused
+    )
+
+
+def existing_subtitle(wildcards):
+    """existing: check's subtitle of the movie (a sidecar path, or an embedded stream):
+    this run's decision, or (a job's own parse of the Snakefile) the one recorded."""
+    key = movie_key(wildcards)
+    found = CHECK_SUBTITLES.get(key) or (existing.record(f"{OUT}/{key}") or {}).get(
+        "subtitle"
+    )
+    if not found:
+        raise WorkflowError(
+            f"{OUT}/{key}: no existing subtitle recorded to check; run the whole "
+            "library with existing: check rather than this target"
+        )
+    return found
+
+
+def existing_sidecar(wildcards):
+    """The sidecar existing_check reads, as its input (none for an embedded track)."""
+    return [s for s in [existing_subtitle(wildcards).get("sidecar")] if s is not None]
 
 
 def work_file(path):

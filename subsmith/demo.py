@@ -90,17 +90,20 @@ def trim(audio: np.ndarray, level: float = 0.01) -> np.ndarray:
 def dialogue(
     lines: Sequence[tuple[str, str]] = DIALOGUE,
     lead_in: float = 1.0,
-    gap: float = 0.8,
+    gap: float | Sequence[float] = 0.8,
     tail: float = 1.0,
 ) -> tuple[np.ndarray, list[dict[str, Any]]]:
-    """The spoken dialogue and, for each line, its exact text, voice, start and end."""
+    """The spoken dialogue and, for each line, its exact text, voice, start and end.
+    `gap`: the silence between lines, one for all or one per gap (cycled)."""
+    gaps = [gap] if isinstance(gap, (int, float)) else list(gap)
     parts = [np.zeros(int(lead_in * RATE), np.float32)]
     refs = []
     t = lead_in
     for i, (voice, text) in enumerate(lines):
         if i:
-            parts.append(np.zeros(int(gap * RATE), np.float32))
-            t += gap
+            pause = gaps[(i - 1) % len(gaps)]
+            parts.append(np.zeros(int(pause * RATE), np.float32))
+            t += pause
         speech = trim(speak(text, voice))
         refs.append(
             {

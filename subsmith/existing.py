@@ -21,6 +21,12 @@ With `language: auto` the target language is the language tag of the audio track
 would choose (tracks.choose, without the metadata's tie-break); a movie whose chosen
 track has no tag is never skipped, since its language is known only after asr.
 
+With `existing: check` the same movies are not transcribed either: their speech is
+found (demux and silero_vad, no asr) and the subtitle they have is compared with it
+(subsmith/existing_check.py: out/<movie>/existing_check.json), never changed; the
+manifest says whether it fits. Such a movie's stage status files are the check's: its
+record, kept while the decision holds, keeps it from being taken for subsmith's own.
+
 The cost: one directory listing and, unless a sidecar decided it, one ffprobe, once: the
 decision is recorded with the input's identity and the sidecars seen (a skipped movie's
 in out/<movie>/.existing.json, the others' in out/.existing-cache.json) and reused while
@@ -44,7 +50,7 @@ RECORD = ".existing.json"  # out/<movie>/: a skipped movie's decision (its manif
 # out/: the decisions about the movies not started yet and not skipped, so that a run
 # does not probe them again (ffprobe ~0.1 s a file: 100 s for a 1,000-movie library).
 CACHE = ".existing-cache.json"
-MODES = ("skip", "add")
+MODES = ("skip", "add", "check")
 SUBTITLE_EXTENSIONS = frozenset({"srt", "ass", "ssa", "vtt", "sub", "sup"})
 FORCED_FLAGS = frozenset({"forced", "foreign"})
 _FORCED_TITLE = re.compile(r"\bforced\b", re.I)
@@ -55,6 +61,9 @@ class Decision:
     skip: bool
     reason: str  # why it is skipped ("" when it is not)
     language: str | None  # the language looked for (None: unknown, never skipped)
+    # The subtitle found: {"sidecar": its path} or {"stream": index, "codec": name}
+    # (existing: check reads it).
+    subtitle: dict[str, Any] | None = None
 
 
 def sidecars(movie: Path) -> list[str]:
@@ -94,6 +103,15 @@ def _is_language(token: str) -> bool:
 
 def embedded(info: Mapping[str, Any], language: str) -> list[str]:
     """The full (not forced) subtitle streams in `language`, described for a reader."""
+    return [
+        f"stream #{s.get('index')} ({(s.get('tags') or {}).get('language')}, "
+        f"{s.get('codec_name') or '?'})"
+        for s in embedded_streams(info, language)
+    ]
+
+
+def embedded_streams(info: Mapping[str, Any], language: str) -> list[Mapping[str, Any]]:
+    """The full (not forced) subtitle streams in `language`, as ffprobe describes them."""
     found = []
     for s in info.get("streams") or []:
         if s.get("codec_type") != "subtitle":
@@ -104,7 +122,7 @@ def embedded(info: Mapping[str, Any], language: str) -> list[str]:
             _FORCED_TITLE.search(title)
         )
         if not forced and languages.same_language(tag, language):
-            found.append(f"stream #{s.get('index')} ({tag}, {s.get('codec_name') or '?'})")
+            found.append(s)
     return found
 
 
@@ -132,7 +150,8 @@ def decide(movie: Path, language: str | None, ours: Mapping[str, Any] | None = N
         for n in names:
             found, forced = sidecar_language(movie.stem, n)
             if found and not forced and languages.same_language(found, lang):
-                return Decision(True, f"a subtitle in {_named(lang)} is beside it: {n}", lang)
+                reason = f"a subtitle in {_named(lang)} is beside it: {n}"
+                return Decision(True, reason, lang, {"sidecar": str(movie.parent / n)})
         return None
 
     if language is not None:
@@ -152,8 +171,12 @@ def decide(movie: Path, language: str | None, ours: Mapping[str, Any] | None = N
             return hit
     streams = embedded(info, language)
     if streams:
+        first = embedded_streams(info, language)[0]
         return Decision(
-            True, f"a subtitle in {_named(language)} is in the file: {', '.join(streams)}", language
+            True,
+            f"a subtitle in {_named(language)} is in the file: {', '.join(streams)}",
+            language,
+            {"stream": first.get("index"), "codec": first.get("codec_name")},
         )
     return Decision(False, "", language)
 
@@ -201,12 +224,17 @@ def check_library(
     write: bool = True,
     workers: int = 8,
     on_skip: Callable[[Path, bool], None] | None = None,
+    subtitles: dict[str, Any] | None = None,
 ) -> dict[str, str]:
-    """{movie: reason} of the movies to skip. With `write`, each skipped movie's decision
-    is recorded (out/<movie>/.existing.json) and `on_skip(its folder, decision is new)`
-    called (the workflow passes manifest.record_skip: the manifest sits a floor above
-    this module, which it reads); a movie no longer skipped loses its record."""
-    if mode != "skip":
+    """{movie: reason} of the movies to skip (existing: skip) or to check (existing:
+    check: they get demux, silero_vad and the check, no transcription). With `write`,
+    each one's decision is recorded (out/<movie>/.existing.json, with the mode and the
+    subtitle found) and `on_skip(its folder, decision is new)` called (the workflow
+    passes manifest.record_skip: the manifest sits a floor above this module, which it
+    reads); a movie no longer skipped loses its record. `subtitles` gets {movie: the
+    subtitle found} of those movies. A checked movie has stage
+    status files of its own: its record, not those, says it is not subsmith's to do."""
+    if mode not in ("skip", "check"):
         for movie in movies if write else ():
             try:  # skipped by an earlier run: done now
                 (Path(output_dir) / movie / RECORD).unlink()
@@ -216,7 +244,7 @@ def check_library(
     from .subtitles import publish
 
     out = Path(output_dir)
-    todo = {m: p for m, p in movies.items() if not started(out / m)}
+    todo = {m: p for m, p in movies.items() if not started(out / m) or _has_record(out / m)}
     cached = read_json(out / CACHE)
     cache: dict[str, Any] = cached.get("movies") or {} if isinstance(cached, dict) else {}
     kept: dict[str, Any] = {}
@@ -234,12 +262,21 @@ def check_library(
         except OSError:
             return movie, None  # gone or unreadable: demux says so
         for last in (read_json(d / RECORD), cache.get(movie)):
-            if isinstance(last, dict) and all(last.get(k) == v for k, v in key.items()):
-                if not last.get("skip"):
-                    kept[movie] = last
-                return movie, Decision(bool(last.get("skip")), last.get("reason") or "", language)
+            if not isinstance(last, dict) or any(last.get(k) != v for k, v in key.items()):
+                continue
+            if not last.get("skip"):
+                kept[movie] = last
+                return movie, Decision(False, "", language)
+            if not last.get("subtitle"):
+                break  # recorded before records named the subtitle: decide again
+            decision = Decision(True, last.get("reason") or "", language, last["subtitle"])
+            if last.get("mode", "skip") != mode and write:  # skip <-> check: its manifest too
+                _record(d, {**last, "mode": mode}, decision)
+                changed.add(movie)
+            return movie, decision
         decision = decide(Path(path), language, publish.ledger(d))
         data = {**key, "input": str(path), "skip": decision.skip, "reason": decision.reason}
+        data.update(mode=mode, subtitle=decision.subtitle)
         if not decision.skip:
             kept[movie] = data
         if write and _record(d, data, decision):
@@ -249,6 +286,8 @@ def check_library(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         decisions = dict(pool.map(one, todo.items()))
     skipped = {m: d.reason for m, d in decisions.items() if d is not None and d.skip}
+    if subtitles is not None:
+        subtitles.update({m: decisions[m].subtitle for m in skipped})  # type: ignore[union-attr]
     if write and kept != cache:
         try:
             write_json_atomic(out / CACHE, {"movies": dict(sorted(kept.items()))})
@@ -258,6 +297,17 @@ def check_library(
         for movie in skipped:
             on_skip(out / movie, movie in changed)
     return skipped
+
+
+def _has_record(movie_dir: Path) -> bool:
+    last = read_json(movie_dir / RECORD)
+    return isinstance(last, dict) and bool(last.get("skip"))
+
+
+def record(movie_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """The movie's decision (out/<movie>/.existing.json) when it has a subtitle."""
+    last = read_json(Path(movie_dir) / RECORD)
+    return last if isinstance(last, dict) and last.get("skip") else None
 
 
 def _record(movie_dir: Path, data: dict[str, Any], decision: Decision) -> bool:

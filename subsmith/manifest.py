@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import existing, library, status
+from . import existing, existing_check, library, status
 from .jsonio import read_json, write_json_atomic
 from .stages import BY_NAME, STAGES, next_stage
 
@@ -125,13 +125,29 @@ def render(
         (n for n, step in steps.items() if not step["completed"] and not BY_NAME[n].beside),
         None,
     )
-    # existing: skip: a movie that has its subtitle already, and that no stage ran for.
-    skip = read_json(movie_dir / existing.RECORD)
+    # existing: skip: a movie that has its subtitle already, and that no stage ran for
+    # (but the stages of an earlier existing: check).
+    skip = existing.record(movie_dir)
+    transcribed = any(v for k, v in own.items() if k not in CHECK_STAGES)
+    check = skip is not None and skip.get("mode") == "check" and not transcribed
     skipped = (
         f"skipped: {skip.get('reason')} (existing: skip)"
-        if isinstance(skip, dict) and skip.get("skip") and not any(own.values())
+        if skip is not None and not check and not transcribed
         else ""
     )
+    checked: dict[str, Any] = {}
+    if check:
+        checked = _check_step(movie_dir, run_state, starting)
+        for name, step in steps.items():
+            step["enabled"] = name in CHECK_STAGES
+        first_open = next(
+            (n for n in CHECK_STAGES if not steps[n]["completed"]),
+            None if checked["status"] == status.SUCCESS else existing_check.STAGE,
+        )
+        failed = any(
+            steps[n]["status"] == status.FAILED and BY_NAME[n].critical for n in CHECK_STAGES
+        ) or (checked["status"] == status.FAILED)
+        input_path = input_path or skip.get("input")
     if skipped:
         for step in steps.values():
             step["enabled"] = False
@@ -140,6 +156,8 @@ def render(
 
     if skipped:
         overall = "skipped"
+    elif check and first_open is None:
+        overall = "checked"
     elif first_open is None:
         overall = "completed"
     elif failed:
@@ -177,10 +195,34 @@ def render(
             "next_stage": first_open,
             # What a reader must know about the result: a movie without dialogue gets no
             # subtitle track (srt_generation and mux say so in their notes).
-            "note": skipped or _result_note(movie_dir, bool(notes) and overall == "completed"),
+            "note": skipped
+            or checked.get("note")
+            or _result_note(movie_dir, bool(notes) and overall == "completed"),
             "steps": steps,
+            **({"existing_check": checked} if check else {}),
         },
     }
+
+
+# What existing: check runs for a movie that has its subtitle: these stages, then the check.
+CHECK_STAGES = ("demux", "tmdb", "silero_vad")
+
+
+def _check_step(movie_dir: Path, run_state: str, starting: Collection[str]) -> dict[str, Any]:
+    """The check's status (its own status file, no stage of the table) and its result."""
+    st = status.read_status(status.status_path(movie_dir, existing_check.STAGE)) or {}
+    state = st.get("status") or "pending"
+    if not st and existing_check.STAGE in starting and run_state == LIVE:
+        state = status.RUNNING
+    if state == status.RUNNING and run_state == FINISHED:
+        state, st = status.FAILED, {**st, "error": status.INTERRUPTED}
+    step: dict[str, Any] = {"status": state, "duration": st.get("duration")}
+    result = read_json(movie_dir / existing_check.RESULT)
+    if state == status.SUCCESS and isinstance(result, dict):
+        step.update(result, note=existing_check.summary(result))
+    elif state == status.FAILED:
+        step.update(error=st.get("error"), note=f"existing: check failed: {st.get('error')}")
+    return step
 
 
 def _result_note(movie_dir: Path, no_speech: bool) -> str:
@@ -300,11 +342,11 @@ def unwritable(path: str | os.PathLike[str], exc: OSError) -> None:
 def close_interrupted(movie_dir: str | os.PathLike[str]) -> list[str]:
     """At the start of a run, stages a killed run left `running` become failed."""
     closed = []
-    for stage in STAGES:
-        path = status.status_path(movie_dir, stage.name)
+    for name in (*(s.name for s in STAGES), existing_check.STAGE):
+        path = status.status_path(movie_dir, name)
         try:
             if status.fail_if_running(path, status.INTERRUPTED):
-                closed.append(stage.name)
+                closed.append(name)
         except OSError as exc:
             unwritable(path, exc)
     return closed
