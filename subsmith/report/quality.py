@@ -29,6 +29,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..speakers import assign_speakers
 from ..subtitles.checker import reading_speed
 from .movie import LOUDNESS_STEP, Movie
 
@@ -150,8 +151,8 @@ def _dropped(steps: dict[str, Any]) -> int:
 def _cue_speaker(
     words: list[dict[str, Any]], turns: list[dict[str, Any]], c0: float, c1: float
 ) -> str | None:
-    """The speaker with the most time in the cue: its words' speakers (asr joined them from
-    the diarization), else the diarization's turns by overlap."""
+    """The speaker with the most time in the cue: its words' speakers (joined from the
+    diarization as srt_generation joins them), else the diarization's turns by overlap."""
     time: dict[str, float] = {}
     for w in words:
         if w.get("speaker"):
@@ -167,6 +168,8 @@ def _cue_speaker(
 def assess(movie: Movie, max_cps: float = 20.0) -> Quality:
     """The estimate, the flags and each cue's score for one movie."""
     segments = movie.transcript.get("segments") or []
+    if movie.turns:  # the words' speakers, as srt_generation joins them
+        segments = assign_speakers({"segments": segments}, movie.turns)["segments"]
     words = sorted(
         ({**w, "_seg": i} for i, s in enumerate(segments) for w in s.get("words") or []),
         key=lambda w: w["start"],
