@@ -49,6 +49,9 @@ rule diarization:
         rttm=f"{MOVIE_DIR}/diarization/speakers.rttm",
     log:
         **stage_log("diarization"),
+    # asr does not wait for it (srt_generation joins the speakers): where both wait for
+    # cores, diarization goes first, so the stages finish in the table's order.
+    priority: 1
     conda:
         "../envs/speech.yaml"
     threads: config["threads"]["diarization"]

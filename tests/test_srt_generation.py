@@ -27,10 +27,15 @@ class Outputs(dict):
 
 
 def run_stage_body(
-    tmp_path: Path, segments: list[dict], monkeypatch, turns: list[dict] | None = None
+    tmp_path: Path,
+    segments: list[dict],
+    monkeypatch,
+    turns: list[dict] | None = None,
+    sdh_events: str | None = None,
 ) -> tuple[str, list[str]]:
     """The stage's body on a transcript of `segments` and the diarization's `turns`
-    (speakers.json: the stage joins them to the words itself)."""
+    (speakers.json: the stage joins them to the words itself); with `sdh_events` (a
+    sound_events.json) as sound_events on runs it, writing the SDH subtitle too."""
     bodies = []
     monkeypatch.setattr(job, "run_stage", lambda smk, stage, body: bodies.append(body))
     runpy.run_path(str(SCRIPT), init_globals={"snakemake": None})
@@ -44,9 +49,16 @@ def run_stage_body(
     ctx = SimpleNamespace(
         params=SimpleNamespace(srt_generation=CONFIG["srt_generation"]),
         input=SimpleNamespace(
-            transcript=str(transcript), corrected=None, segments=str(vad), speakers=str(who)
+            transcript=str(transcript),
+            corrected=None,
+            segments=str(vad),
+            speakers=str(who),
+            events=sdh_events,
         ),
-        output=Outputs(srt=str(tmp_path / "movie.en.srt")),
+        output=Outputs(
+            srt=str(tmp_path / "movie.en.srt"),
+            **({"sdh": str(tmp_path / "movie.en.sdh.srt")} if sdh_events else {}),
+        ),
         log=logging.getLogger("test"),
         note=notes.append,
     )
@@ -163,3 +175,22 @@ def test_the_stage_joins_the_speakers_itself(tmp_path, monkeypatch):
     assert [c.speakers for c in made.cues] == [["S0", "S1"]]
     alone, _ = run_stage_body(tmp_path, [segment(0, words)], monkeypatch)
     assert [c.lines for c in read_srt(alone)] == [["Are you ready? Yes, I am."]]
+
+
+def test_the_sdh_output_leaves_the_normal_subtitle_byte_for_byte(tmp_path, monkeypatch):
+    """sound_events on: the stage writes the SDH subtitle beside the normal one, which is
+    the same bytes as with the stage off; a ring in free time is a cue of its own there."""
+    words = [(" Are", 1.0, 1.2), (" you", 1.2, 1.4), (" ready?", 1.4, 1.8)]
+    words += [(" Yes,", 6.0, 6.2), (" I", 6.2, 6.3), (" am.", 6.3, 6.6)]
+    off, _ = run_stage_body(tmp_path / "off", [segment(0, words)], monkeypatch)
+    ring = {"tag": "phone_ringing", "text": "[phone ringing]", "start": 2.6, "end": 4.4}
+    events = tmp_path / "on" / "sound_events.json"
+    write_json_atomic(events, {"status": "success", "events": [ring]})
+    on, notes = run_stage_body(
+        tmp_path / "on", [segment(0, words)], monkeypatch, sdh_events=str(events)
+    )
+    assert Path(on).read_bytes() == Path(off).read_bytes()
+    sdh = read_srt(tmp_path / "on" / "movie.en.sdh.srt")
+    assert [c.lines for c in sdh] == [["Are you ready?"], ["[phone ringing]"], ["Yes, I am."]]
+    assert (sdh[1].start, sdh[1].end) == (2.6, 4.4)
+    assert "SDH: 1 sound tags: 1 phone_ringing" in notes

@@ -283,9 +283,11 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
     unlock = run_snakemake(tmp_path, "--unlock")
     assert unlock.returncode == 0, unlock.stderr[-2000:]
     dry = run_snakemake(tmp_path, "--dry-run")
-    # sound_events waits only for silero_vad, and only the report reads it: whether it
-    # ran before the kill is the scheduler's choice; if it did, it is not redone.
+    # sound_events and diarization wait only for silero_vad (asr does not read the
+    # speakers: srt_generation joins them), so whether they ran before the kill is the
+    # scheduler's choice; if they did, they are not redone.
     events = tmp_path / "out" / movie / "events" / "sound_events.json"
+    turns = tmp_path / "out" / movie / "diarization" / "speakers.json"
     assert set(planned_jobs(dry.stdout + dry.stderr)) == {
         "asr",
         "post_ner",
@@ -293,7 +295,9 @@ def test_kill_9_during_asr_then_resume_completes(tmp_path, dialogue):
         "report",
         "mux",
         "all",
-    } | (set() if events.exists() else {"sound_events"})
+    } | (set() if events.exists() else {"sound_events"}) | (
+        set() if turns.exists() else {"diarization"}
+    )
     rerun = run_snakemake(tmp_path)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     m = read_manifest(tmp_path, movie)

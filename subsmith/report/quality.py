@@ -49,6 +49,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..speakers import assign_speakers
 from ..subtitles.checker import reading_speed
 from .movie import LOUDNESS_STEP, Movie
 
@@ -175,8 +176,8 @@ def _dropped(steps: dict[str, Any]) -> int:
 def _cue_speaker(
     words: list[dict[str, Any]], turns: list[dict[str, Any]], c0: float, c1: float
 ) -> str | None:
-    """The speaker with the most time in the cue: its words' speakers (asr joined them from
-    the diarization), else the diarization's turns by overlap."""
+    """The speaker with the most time in the cue: its words' speakers (joined from the
+    diarization as srt_generation joins them), else the diarization's turns by overlap."""
     time: dict[str, float] = {}
     for w in words:
         if w.get("speaker"):
@@ -200,6 +201,8 @@ def cue_words(movie: Movie) -> list[list[dict[str, Any]]]:
     """The transcript's words in each cue (by the word's middle), each with "_seg", the
     index of its segment."""
     segments = movie.transcript.get("segments") or []
+    if movie.turns:  # the words' speakers, as srt_generation joins them
+        segments = assign_speakers({"segments": segments}, movie.turns)["segments"]
     words = sorted(
         ({**w, "_seg": i} for i, s in enumerate(segments) for w in s.get("words") or []),
         key=lambda w: w["start"],
