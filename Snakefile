@@ -95,6 +95,8 @@ rule publish:
         timeout=config["timeouts"]["mux"],
         publish=config["publish"],
         auto=LANG is None,
+        # publish.replace_original: the track's title and flags, as rule mux has them.
+        mux=config["mux"],
     script:
         "scripts/publish.py"
 

@@ -1,9 +1,10 @@
 """mux, as a library run does it (publish.mkv: false): the sidecar beside the movie, where
 media servers read it, and published.json; no final.mkv (no copy of the movie)."""
 
+import os
 from pathlib import Path
 
-from subsmith import notify
+from subsmith import mux, notify, replace
 from subsmith.job import run_stage
 from subsmith.jsonio import read_json, write_json_atomic
 from subsmith.subtitles import publish
@@ -21,11 +22,30 @@ def body(ctx):
         beside_movie=opts.beside_movie,
         name_in_out=ctx.params.auto,
     )
+    if opts.replace_original:
+        report["replace_original"] = replaced(ctx, lang, subs.get("srt"))
+        if report["replace_original"]["note"]:
+            ctx.note(report["replace_original"]["note"])
     told = notify.after_publish(ctx.config, report, ctx.input.video)
     write_json_atomic(ctx.output.record, report)
     for line in report["notes"]:
         ctx.log.warning("%s", line)
     ctx.note("; ".join([publish.summary(report) + "; no final.mkv (publish.mkv: false)", *told]))
+
+
+def replaced(ctx, lang, srt):
+    """publish.replace_original: the movie itself becomes the muxed file (or a note why not)."""
+    opts = mux.MuxOptions.from_config(ctx.params.mux)
+    return replace.replace_original(
+        ctx.input.video,
+        srt if srt and os.path.getsize(srt) else None,
+        Path(ctx.output.record).parent,
+        language=lang,
+        title=opts.track_title(lang),
+        default=opts.default,
+        forced=opts.forced,
+        log=ctx.log,
+    )
 
 
 run_stage(snakemake, "mux", body)
