@@ -93,10 +93,8 @@ rule publish:
         runtime=runtime_min("mux"),
     params:
         timeout=config["timeouts"]["mux"],
-        publish=config["publish"],
+        publish=publish_params(),
         auto=LANG is None,
-        # publish.replace_original: the track's title and flags, as rule mux has them.
-        mux=config["mux"],
     script:
         "scripts/publish.py"
 

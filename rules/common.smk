@@ -128,6 +128,17 @@ def all_outputs():
     )
 
 
+def publish_params():
+    """Rule publish's `publish:` settings. Off, replace_original is left out (so are the
+    mux settings it needs): a library published before it existed, or with it off, is
+    not published again for a changed param (Snakemake reruns a rule whose params change).
+    """
+    found = {k: v for k, v in config["publish"].items() if k != "replace_original"}
+    if config["publish"]["replace_original"]:
+        found.update(replace_original=True, mux=config["mux"])
+    return found
+
+
 def existing_subtitle(wildcards):
     """existing: check's subtitle of the movie (a sidecar path, or an embedded stream):
     this run's decision, or (a job's own parse of the Snakefile) the one recorded."""

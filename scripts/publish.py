@@ -11,7 +11,8 @@ from subsmith.subtitles import publish
 
 
 def body(ctx):
-    opts = publish.PublishOptions.from_config(ctx.params.publish)
+    # replace_original is in the params only when on (publish_params in rules/common.smk).
+    opts = publish.PublishOptions.from_config({"replace_original": False, **ctx.params.publish})
     lang = read_json(ctx.input.transcript).get("language") or "und"
     subs = {k[4:]: v for k, v in ctx.input.items() if k.startswith("sub_")}
     report = publish.publish_movie(
@@ -35,7 +36,7 @@ def body(ctx):
 
 def replaced(ctx, lang, srt):
     """publish.replace_original: the movie itself becomes the muxed file (or a note why not)."""
-    opts = mux.MuxOptions.from_config(ctx.params.mux)
+    opts = mux.MuxOptions.from_config(ctx.params.publish["mux"])
     return replace.replace_original(
         ctx.input.video,
         srt if srt and os.path.getsize(srt) else None,
