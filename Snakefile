@@ -94,7 +94,7 @@ rule publish:
         runtime=runtime_min("mux"),
     params:
         timeout=config["timeouts"]["mux"],
-        publish=config["publish"],
+        publish=publish_params(),
         auto=LANG is None,
     script:
         "scripts/publish.py"

@@ -11,6 +11,7 @@ from subsmith import (
     library,
     manifest,
     preflight,
+    replace,
     scriptcheck,
     shutdown,
     stages,
@@ -138,6 +139,17 @@ def all_outputs():
     )
 
 
+def publish_params():
+    """Rule publish's `publish:` settings. Off, replace_original is left out (so are the
+    mux settings it needs): a library published before it existed, or with it off, is
+    not published again for a changed param (Snakemake reruns a rule whose params change).
+    """
+    found = {k: v for k, v in config["publish"].items() if k != "replace_original"}
+    if config["publish"]["replace_original"]:
+        found.update(replace_original=True, mux=config["mux"])
+    return found
+
+
 def existing_subtitle(wildcards):
     """existing: check's subtitle of the movie (a sidecar path, or an embedded stream):
     this run's decision, or (a job's own parse of the Snakefile) the one recorded."""
@@ -179,7 +191,8 @@ def movie_file(wildcards):
 def input_identity(wildcards):
     """demux's params hold the input's size, inode and ctime: a replaced movie changes
     them, and Snakemake's params trigger reruns it from demux, whatever its mtime."""
-    return library.identity(movie_file(wildcards))
+    # A movie subsmith replaced itself (publish.replace_original) keeps its original's.
+    return replace.identity(f"{OUT}/{movie_key(wildcards)}", movie_file(wildcards))
 
 
 def refusal(wildcards):
@@ -219,6 +232,7 @@ def on_start():
     record_identities()
     for d in manifest.movie_dirs(OUT):
         jsonio.sweep_stale_temps(d)  # what a killed writer left (subsmith/jsonio.py)
+        replace.sweep(d)  # and a killed replacement of the movie (subsmith/replace.py)
         manifest.close_interrupted(d)
         manifest.write(d, manifest.LIVE)
 
@@ -228,7 +242,9 @@ def record_identities():
     for movie, path in LIBRARY.items():
         if os.path.isdir(f"{OUT}/{movie}"):
             try:
-                library.record_identity(f"{OUT}/{movie}", library.identity(path))
+                library.record_identity(
+                    f"{OUT}/{movie}", replace.identity(f"{OUT}/{movie}", path)
+                )
             except OSError:
                 pass  # gone or unreadable: demux says so, for this movie alone
 

@@ -204,15 +204,22 @@ def dry_run(argv: list[str]) -> bool:
     return False
 
 
+# The stages existing: check runs for a movie that has its subtitle (and the check's own).
+CHECK_STAGES = ("demux", "tmdb", "silero_vad", "existing_check")
+
+
 def started(movie_dir: Path) -> bool:
-    """Whether subsmith has worked on this movie (any stage status file)."""
+    """Whether subsmith has worked on this movie (any stage status file): only those of
+    existing: check for a movie recorded as having its subtitle."""
     from .status import status_dir
 
-    d = status_dir(movie_dir)
     try:
-        return any(n.endswith(".json") for n in os.listdir(d))
+        names = [n[:-5] for n in os.listdir(status_dir(movie_dir)) if n.endswith(".json")]
     except OSError:
         return False
+    if _has_record(movie_dir):
+        return any(n not in CHECK_STAGES for n in names)
+    return bool(names)
 
 
 def check_library(
@@ -244,7 +251,7 @@ def check_library(
     from .subtitles import publish
 
     out = Path(output_dir)
-    todo = {m: p for m, p in movies.items() if not started(out / m) or _has_record(out / m)}
+    todo = {m: p for m, p in movies.items() if not started(out / m)}
     cached = read_json(out / CACHE)
     cache: dict[str, Any] = cached.get("movies") or {} if isinstance(cached, dict) else {}
     kept: dict[str, Any] = {}

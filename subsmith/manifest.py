@@ -205,7 +205,7 @@ def render(
 
 
 # What existing: check runs for a movie that has its subtitle: these stages, then the check.
-CHECK_STAGES = ("demux", "tmdb", "silero_vad")
+CHECK_STAGES = tuple(s for s in existing.CHECK_STAGES if s != existing_check.STAGE)
 
 
 def _check_step(movie_dir: Path, run_state: str, starting: Collection[str]) -> dict[str, Any]:

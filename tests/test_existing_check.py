@@ -63,6 +63,31 @@ def test_without_cues_or_speech_there_is_no_fit():
     assert existing_check.fit([(1.0, 2.0)], [], 10.0)["fits"] is None
 
 
+def test_other_text_formats_are_read_image_ones_reported_unchecked(tmp_path):
+    ass = tmp_path / "Film.en.ass"
+    ass.write_text(
+        "[Script Info]\nScriptType: v4.00+\n\n[V4+ Styles]\nFormat: Name, Fontname, Fontsize\n"
+        "Style: Default,Arial,20\n\n[Events]\n"
+        "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text\n"
+        "Dialogue: 0,0:00:01.50,0:00:03.25,Default,,0,0,0,,Hello.\n"
+        "Dialogue: 0,0:00:05.00,0:00:06.00,Default,,0,0,0,,There.\n"
+    )
+    movie = tmp_path / "Film.mkv"
+    assert existing_check.read_cues({"sidecar": str(ass)}, movie) == [(1.5, 3.25), (5.0, 6.0)]
+    cp1252 = tmp_path / "Film.en.srt"  # an old Windows file: the project's reader decodes it
+    cp1252.write_bytes("1\n00:00:01,000 --> 00:00:02,000\nCaf\xe9\n".encode("cp1252"))
+    assert existing_check.read_cues({"sidecar": str(cp1252)}, movie) == [(1.0, 2.0)]
+    segments = tmp_path / "silero.json"
+    segments.write_text(json.dumps({"duration": 10.0, "speech": [{"start": 1.0, "end": 2.0}]}))
+    sup = tmp_path / "Film.en.sup"
+    sup.write_bytes(b"PG")
+    r = existing_check.check({"sidecar": str(sup)}, movie, segments)
+    assert r["fits"] is None and "image subtitle" in r["why"], r
+    assert "not checked: cannot check it" in existing_check.summary(r)
+    pgs = existing_check.check({"stream": 3, "codec": "hdmv_pgs_subtitle"}, movie, segments)
+    assert pgs["fits"] is None and "stream #3 is an image subtitle" in pgs["why"], pgs
+
+
 def srt(cues: list[tuple[float, float]]) -> str:
     def stamp(t: float) -> str:
         ms = round(t * 1000)

@@ -104,6 +104,7 @@ class PublishOptions:
 
     beside_movie: bool  # <movie stem>.<lang>.<fmt> beside the input file
     mkv: bool  # a library run also makes out/<movie>/final.mkv (a full copy of the movie)
+    replace_original: bool  # the movie itself replaced by the muxed file (subsmith/replace.py)
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PublishOptions:
@@ -144,7 +145,10 @@ def beside_name(movie: str | os.PathLike[str], language: str, fmt: str) -> Path:
 
 
 def _save_ledger(movie_dir: Path, ours: dict[str, Any]) -> None:
-    write_json_atomic(movie_dir / LEDGER, {"sidecars": ours})
+    data = read_json(movie_dir / LEDGER)  # it also records a replaced movie (subsmith/replace.py)
+    write_json_atomic(
+        movie_dir / LEDGER, {**(data if isinstance(data, dict) else {}), "sidecars": ours}
+    )
 
 
 def _umask() -> int:

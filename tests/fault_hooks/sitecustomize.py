@@ -13,6 +13,10 @@ this file at start-up (sitecustomize); in the stage jobs it wraps the body given
   file (`fault_tree`) and hang: the stage's timeout must stop all of it.
 - linger: run the real body, then as `hang` (the stage does its real work first, so a
   signal sent at a random moment after it starts lands in the work or in the tree).
+
+"replace:<point>" kills the job with SIGKILL at one point of publish.replace_original
+(subsmith/replace.py): `mux` (the temp file half written), `verify` (while its packets
+are compared), `before_rename` and `after_rename` (around the os.replace over the movie).
 """
 
 from __future__ import annotations
@@ -79,8 +83,58 @@ def _wrap(body, mode: str):
     return {"hold": hold, "hang": hang, "linger": linger}[mode]
 
 
+def _die() -> None:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _install_replace(point: str) -> None:
+    import subsmith.mux
+    import subsmith.replace
+
+    if point == "mux":
+        real_ffmpeg = subsmith.mux.run_ffmpeg
+
+        def run_ffmpeg(args, *a, **k):
+            done = real_ffmpeg(args, *a, **k)
+            out = args[-1].removeprefix("file:")
+            if os.path.basename(out).startswith(subsmith.replace.TMP_PREFIX):
+                with open(out, "r+b") as fh:
+                    fh.truncate(os.path.getsize(out) // 2)
+                _die()
+            return done
+
+        subsmith.mux.run_ffmpeg = run_ffmpeg
+    elif point == "verify":
+        real_hashes = subsmith.replace.track_hashes
+
+        def track_hashes(path, indexes):
+            real_hashes(path, indexes)
+            _die()
+
+        subsmith.replace.track_hashes = track_hashes
+    elif point in ("before_rename", "after_rename"):
+        real_replace = os.replace
+
+        def replace(src, dst, *a, **k):
+            ours = os.path.basename(src).startswith(subsmith.replace.TMP_PREFIX)
+            if ours and point == "before_rename":
+                _die()
+            real_replace(src, dst, *a, **k)
+            if ours:
+                _die()
+
+        os.replace = replace
+    else:
+        raise ValueError(f"no replace fault point {point!r}")
+
+
 def _install(spec: str) -> None:
     stage, _, mode = spec.partition(":")
+    if stage == "replace":
+        _install_replace(mode)
+        return
     import subsmith.job
 
     real = subsmith.job.run_stage
