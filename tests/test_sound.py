@@ -74,6 +74,36 @@ def test_a_wav_is_scored_like_its_samples(model, tmp_path):
     assert np.allclose(whole, chunked, atol=1e-6)
 
 
+def test_batched_calls_and_the_reused_silence_score_as_one_patch_per_call(model):
+    """BATCH patches per run call (the export's batch of one made free) and one model output
+    reused for every patch of digital silence: the same scores as one call per patch."""
+    rng = np.random.default_rng(3)
+    t = np.arange(3 * 16000) / 16000
+    x = np.concatenate(
+        [
+            (0.1 * rng.normal(size=2 * 16000)).astype(np.float32),
+            np.zeros(3 * 16000, np.float32),  # 4 patches wholly silent
+            (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32),
+            np.zeros(2 * 16000, np.float32),
+        ]
+    )
+    assert model.batch == yamnet.BATCH > 1
+    one = yamnet.YamNet(batch=1)
+    assert one.batch == 1
+    p = yamnet.patches(x)
+    batched = model.logits(p)
+    per_patch = np.concatenate([one.logits(p[i : i + 1]) for i in range(len(p))])
+    assert np.array_equal(batched, per_patch)
+    assert one.floor_patches >= 6
+    silent = one._run(np.zeros((1, 96, 64), np.uint8))[0]  # a real call on a silent patch
+    silent_rows = ~np.round(p / one.q["audio_scale"] + one.q["audio_zero_point"]).clip(
+        0, 255
+    ).astype(np.uint8).reshape(len(p), -1).any(axis=1)
+    assert silent_rows.sum() == one.floor_patches
+    assert np.array_equal(batched[silent_rows], np.tile(silent, (silent_rows.sum(), 1)))
+    assert not np.array_equal(batched[~silent_rows][0], silent)
+
+
 def shipped() -> tags.SoundOptions:
     return tags.SoundOptions.from_config(yaml.safe_load((ROOT / "config.yaml").read_text()))
 
