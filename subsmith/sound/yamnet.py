@@ -20,7 +20,9 @@ Cost (bench/sound_events.md, its cost section): the export's batch of one is mad
 batch dimension in memory (its one Reshape keeps the batch instead of fixing it to 1), so
 one onnxruntime call scores BATCH patches with the same kernels and the same results; a
 patch whose every input cell sits at the quantised floor (digital silence) scores what any
-other such patch scores, so it is run once and reused.
+other such patch scores, so it is run once and reused. The hop stays YAMNet's 0.48 s: a
+0.96 s hop halves the model's work, but crying under speech then misses the bar (a one-off
+run of bench/sound_events.py, 2026-12-06).
 """
 
 from __future__ import annotations
