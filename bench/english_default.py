@@ -291,7 +291,8 @@ def report(r: dict, argv: list[str]) -> str:
             "model's): compare rows, not the absolute figure. CPU: process time of VAD + "
             "decoding (+ the name check with names), models loaded before the clock. Beam: "
             "ours auto (tiny.en 2 without names, 5 with; base 5), bare 5; 'base beam 2' "
-            "is ours with asr.beam_size 2.",
+            "is ours with asr.beam_size 2. ami-train and speakers-dev have speaker turns but "
+            "no word references, so no third kind of speech is scored here.",
             "",
             table(head, body),
             "",
