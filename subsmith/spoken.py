@@ -2,11 +2,12 @@
 
 An English-only model (tiny.en, any *.en, distil-*) given German speech does not fail:
 it writes English-sounding nonsense, and faster-whisper only logs "using 'en' instead".
-So the model follows the language: `asr.model: auto` takes models.ENGLISH_DEFAULT for
-English and the multilingual Whisper base (subsmith.models) for anything else, an explicit English-only
-model with another language is refused (pre-flight, or per movie once detected), and
-`language: auto` is detected by a multilingual model over several speech windows spread
-through the movie, not the first 30 s, which are often music and credits.
+So the model follows the language: `asr.model: auto` takes models.ENGLISH_DEFAULT (base,
+bench/english_default.md) for English and the multilingual Whisper base for anything else,
+an explicit English-only model with another language is refused (pre-flight, or per movie
+once detected), and `language: auto` is detected by a multilingual model over several
+speech windows spread through the movie, not the first 30 s, which are often music and
+credits.
 """
 
 from __future__ import annotations
