@@ -78,8 +78,12 @@ def measure(work: Path, wav: Path, name: str) -> dict:
         row = {"status": st["status"], "duration_s": st["duration"]}
         row["started"] = datetime.fromisoformat(st["started_at"]).timestamp()
         row["finished"] = datetime.fromisoformat(st["finished_at"]).timestamp()
-        with open(d / "benchmarks" / f"{s}.tsv") as f:
-            b = next(csv.DictReader(f, delimiter="\t"))
+        tsv = d / "benchmarks" / f"{s}.tsv"
+        if not tsv.exists():  # mux, with publish.mkv false, left none: its status says why
+            b = {"s": row["duration_s"], "max_rss": "NA"}
+        else:
+            with open(tsv) as f:
+                b = next(csv.DictReader(f, delimiter="\t"))
         row["job_s"] = float(b["s"])
         row["max_rss_mb"] = float(b["max_rss"]) if b["max_rss"] not in ("NA", "-") else None
         stages[s] = row

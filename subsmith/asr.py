@@ -85,7 +85,7 @@ import numpy as np
 from . import coverage
 from .audio import SAMPLE_RATE, WavSlices
 from .errors import StageError
-from .models import EMBEDDED, ENGLISH_MODEL, MULTILINGUAL_MODEL
+from .models import EMBEDDED, ENGLISH_DEFAULT, MULTILINGUAL_MODEL
 from .settings import options
 
 ROUNDS = 2  # coverage checks after the first pass (subsmith.coverage)
@@ -150,9 +150,9 @@ def resolve_model(name: str) -> tuple[str, str]:
 def model_problem(name: str) -> str | None:
     """A one-line reason the model cannot be loaded, checked before anything runs.
 
-    "auto" needs both offline models: which one a movie gets is known only per movie."""
+    "auto" needs every offline model it may take: which one is known only per movie."""
     if name == "auto":
-        return model_problem(ENGLISH_MODEL) or model_problem(MULTILINGUAL_MODEL)
+        return model_problem(ENGLISH_DEFAULT) or model_problem(MULTILINGUAL_MODEL)
     try:
         target, _ = resolve_model(name)
     except StageError as exc:

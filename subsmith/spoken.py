@@ -2,11 +2,12 @@
 
 An English-only model (tiny.en, any *.en, distil-*) given German speech does not fail:
 it writes English-sounding nonsense, and faster-whisper only logs "using 'en' instead".
-So the model follows the language: `asr.model: auto` takes tiny.en for English and the
-multilingual Whisper base (subsmith.models) for anything else, an explicit English-only
-model with another language is refused (pre-flight, or per movie once detected), and
-`language: auto` is detected by a multilingual model over several speech windows spread
-through the movie, not the first 30 s, which are often music and credits.
+So the model follows the language: `asr.model: auto` takes models.ENGLISH_DEFAULT (base,
+bench/english_default.md) for English and the multilingual Whisper base for anything else,
+an explicit English-only model with another language is refused (pre-flight, or per movie
+once detected), and `language: auto` is detected by a multilingual model over several
+speech windows spread through the movie, not the first 30 s, which are often music and
+credits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from . import languages
 from .audio import SAMPLE_RATE
 from .errors import StageError
-from .models import ENGLISH_MODEL, MULTILINGUAL_MODEL
+from .models import ENGLISH_DEFAULT, ENGLISH_MODEL, MULTILINGUAL_MODEL
 
 AUTO = "auto"
 # Windows of speech the language is detected on, and how long each (Whisper's 30 s).
@@ -59,7 +60,7 @@ def model_for(model: str, language: str | None) -> str:
     """The model that transcribes `language` (None: not known yet)."""
     if model != AUTO:
         return model
-    return ENGLISH_MODEL if languages.same_language(language, "en") else MULTILINGUAL_MODEL
+    return ENGLISH_DEFAULT if languages.same_language(language, "en") else MULTILINGUAL_MODEL
 
 
 def detector_for(model: str) -> str:

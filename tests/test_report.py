@@ -18,6 +18,7 @@ import pytest
 
 from conftest import read_manifest, run_snakemake
 from subsmith import cli, demo, status
+from subsmith.models import ENGLISH_DEFAULT
 from subsmith.report import build_report
 from subsmith.report import quality as Q
 from subsmith.report.library import library_rows, render_index
@@ -236,7 +237,7 @@ def test_the_report_stage_writes_the_page_and_its_summary(reported):
     # every cue has a speaker, and both voices speak in the cues
     speakers = re.findall(r'<tr id="cue-\d+"[^>]*>.*?</span>(SPEAKER_\d\d)</td>', page)
     assert len(speakers) == cues and set(speakers) == {"SPEAKER_00", "SPEAKER_01"}
-    for fact in ("#1 eng mono", "tiny.en", "en (probability", "Reading speed"):
+    for fact in ("#1 eng mono", f"{ENGLISH_DEFAULT} (", "en (probability", "Reading speed"):
         assert fact in page, fact
 
 

@@ -30,8 +30,9 @@ def test_english_only_models_are_known():
 
 
 def test_auto_picks_the_model_by_language():
-    assert spoken.model_for("auto", "en") == "tiny.en"
-    assert spoken.model_for("auto", "eng") == "tiny.en"
+    # English gets base, chosen by measured word errors (bench/english_default.md)
+    assert spoken.model_for("auto", "en") == models.ENGLISH_DEFAULT == "base"
+    assert spoken.model_for("auto", "eng") == "base"
     assert spoken.model_for("auto", "de") == "base"
     assert spoken.model_for("auto", None) == "base"
     assert spoken.model_for("large-v3", "en") == "large-v3"
