@@ -190,3 +190,40 @@ def cross_validate(
         )[held]
     in_sample = min(range(len(candidates)), key=lambda i: der([table[i][u] for u in uris])["der"])
     return rows, chosen, (candidates[in_sample], der([table[in_sample][u] for u in uris]))
+
+
+def hyp_turns(hyp) -> list[dict]:
+    """[{start, end, speaker}] of a pyannote Annotation (what the stage writes)."""
+    return [
+        {"start": s.start, "end": s.end, "speaker": str(label)}
+        for s, _, label in hyp.itertracks(yield_label=True)
+    ]
+
+
+def word_errors(ref, hyp, uem, words: list[dict]) -> dict[str, int]:
+    """The word-level speaker figure, the one subtitles feel: of the words whose midpoint
+    lies in a reference turn, those whose speaker (subsmith.speakers' rule: the turn that
+    covers most of the word, else the nearest within its reach) is not a reference speaker
+    talking at that midpoint, after the optimal speaker mapping (pyannote.metrics').
+    "unassigned": words no turn reaches (no speaker: wrong too)."""
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from subsmith.speakers import speaker_finder
+
+    mapping = DiarizationErrorRate().optimal_mapping(ref, hyp, uem=uem) if hyp.labels() else {}
+    find = speaker_finder(hyp_turns(hyp))
+    tracks = list(ref.itertracks(yield_label=True))
+    n = wrong = unassigned = 0
+    for w in words:
+        mid = 0.5 * (w["start"] + w["end"])
+        talking = {label for s, _, label in tracks if s.start <= mid < s.end}
+        if not talking:
+            continue
+        n += 1
+        said = find(w["start"], w["end"])
+        if said is None:
+            unassigned += 1
+            wrong += 1
+        elif mapping.get(said) not in talking:
+            wrong += 1
+    return {"words": n, "wrong": wrong, "unassigned": unassigned}

@@ -1,33 +1,27 @@
 """Who is who: clustering and counting the speakers of pyannote's (chunk, local speaker) embeddings.
 
-pyannote's SpeakerDiarization cuts the audio into overlapping windows ("chunks"), finds up to
-three local speakers in each, and embeds each local speaker. Clustering then says which local
-speakers are the same person. Its offline choice here, agglomerative clustering with one
-distance threshold, both merges speakers and (on short scenes) gives up on them; its online
-choice (VBx) needs a PLDA that lives only on the Hugging Face hub.
-
-What this module does instead, chosen by cross-validation (bench/diarization.md):
+pyannote's SpeakerDiarization finds up to three local speakers in each overlapping window
+("chunk") and embeds each; clustering says which local speakers are the same person. Its
+offline agglomerative clustering both merges speakers and gives up on them on short scenes;
+its VBx needs a PLDA that lives only on the Hugging Face hub. Chosen by cross-validation
+instead (bench/diarization.md; across corpora, bench/diar_loco.md):
 
 - constrained agglomerative clustering (the default): centroid linkage on cosine distance,
-  where two speakers that segmentation-3.0 hears in one window (each talking at least
-  `cannot_link_seconds` there) never end up in one cluster. The model was trained to give
-  different people different local speakers within its 10 s window, so that is evidence
-  the embeddings alone do not use: similar voices of one scene stay apart, and the
-  distance threshold then only has to decide across scenes. On the bench's scene tracks
-  (the excerpts end to end, twice) confusion fell from 26.7 % (pyannote's clustering) to
-  8.3 %, at the same missed speech;
-- spectral clustering of the cosine affinity (each row keeps only its nearest neighbours, so
-  a few confusable embeddings do not bridge two speakers), with the number of speakers read
-  from the largest eigengap of the graph Laplacian, bounded by num/min/max_speakers;
-- clusters whose centroids are nearly the same voice merge afterwards, and a "speaker" with
-  less speech than `min_speaker_seconds` is folded into the nearest one (a cough, a laugh);
-- local speakers with too little speech to embed reliably are not clustered: they take the
-  speaker of the local speaker they continue in the neighbouring chunks (same voice, same
-  moment), else the nearest centroid;
-- long audio: at most `max_items` embeddings are clustered (those of one window drawn in every
-  s, spread over the audio), the rest are assigned to the nearest centroid, so time and memory
-  stay bounded on a 2-hour movie;
-- no usable embedding at all (audio that is music or noise only) gives no speaker, not a crash.
+  where two speakers segmentation-3.0 hears in one window (each talking at least
+  `cannot_link_seconds` there) never end up in one cluster: the model gives different
+  people of its 10 s window different local speakers, evidence the embeddings alone do not
+  use, so the threshold only has to decide across scenes (scene tracks: confusion 26.7 %
+  with pyannote's clustering, 8.3 % constrained);
+- or spectral clustering (nearest-neighbour affinity, count from the eigengap), or average
+  linkage at one threshold;
+- close clusters merge, a "speaker" with under `min_speaker_seconds` is folded into the
+  nearest; local speakers too short to embed take the speaker they continue in the
+  neighbouring chunks, else the nearest centroid;
+- a second pass (`refine_iterations`, subsmith/resegment.py): every embedded local speaker
+  to the nearest final centroid, those of one window to different ones;
+- long audio: at most `max_items` embeddings are clustered (whole windows, spread over the
+  audio), the rest go to the nearest centroid, so a 2-hour movie stays bounded;
+- no usable embedding at all (music or noise only) gives no speaker, not a crash.
 """
 
 from __future__ import annotations
@@ -37,9 +31,8 @@ from typing import Any
 
 import numpy as np
 
+from .resegment import INACTIVE, attach_to_neighbours, normalise, refine
 from .settings import options
-
-INACTIVE = -2  # pyannote's mark for a local speaker that is not in the output
 
 
 @dataclass(frozen=True)
@@ -57,6 +50,7 @@ class ClusteringOptions:
     min_embed_seconds: float  # local speakers with less speech are attached, not clustered
     spectral_min_items: int  # fewer embeddings than this: agglomerative (spectral is unstable)
     max_items: int  # at most this many embeddings are clustered; the rest are assigned
+    refine_iterations: int  # second passes: each embedding to the nearest final centroid
 
     @classmethod
     def from_config(cls, section: dict[str, Any]) -> ClusteringOptions:
@@ -74,17 +68,13 @@ def _bounds(n: int, num: int | None, lo: int | None, hi: int | float | None) -> 
     return min(lo, hi), hi
 
 
-def _normalise(x: np.ndarray) -> np.ndarray:
-    return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-
 def _centroids(x: np.ndarray, w: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     c = np.zeros((k, x.shape[1]))
     for i in range(k):
         sel = labels == i
         if sel.any():
             c[i] = (w[sel, None] * x[sel]).sum(0)
-    return _normalise(c)
+    return normalise(c)
 
 
 def _relabel(labels: np.ndarray) -> tuple[np.ndarray, int]:
@@ -191,7 +181,7 @@ def constrained_labels(
     if n <= 1:
         return np.zeros(n, dtype=int)
     sums = x.astype(np.float64).copy()
-    cent = _normalise(sums)
+    cent = normalise(sums)
     forbid = forbid.copy()
     alive = np.ones(n, dtype=bool)
     dist = cent @ cent.T
@@ -274,38 +264,6 @@ def _merge_close(
     return labels
 
 
-def _attach_to_neighbours(
-    hard: np.ndarray, active: np.ndarray, chunk_step_frames: float, segmentations: np.ndarray
-) -> None:
-    """Give each unclustered active local speaker the cluster of the local speaker it
-    continues in a neighbouring chunk (most frames active together on the shared time)."""
-    num_chunks, num_frames, num_local = segmentations.shape
-    reach = int(num_frames // max(chunk_step_frames, 1e-9))
-    for c, s in zip(*np.nonzero(active & (hard == INACTIVE)), strict=True):
-        mine = segmentations[c, :, s] > 0
-        best, best_score = INACTIVE, 0.5
-        for d in range(-reach, reach + 1):
-            o = c + d
-            if d == 0 or not 0 <= o < num_chunks:
-                continue
-            shift = int(round(d * chunk_step_frames))
-            if abs(shift) >= num_frames:
-                continue
-            # frame f of chunk c is frame f - shift of chunk o
-            a0, a1 = max(0, shift), min(num_frames, num_frames + shift)
-            here = mine[a0:a1]
-            if not here.any():
-                continue
-            for t in range(num_local):
-                if hard[o, t] < 0:
-                    continue
-                there = segmentations[o, a0 - shift : a1 - shift, t] > 0
-                score = float((here & there).sum()) / float(here.sum())
-                if score > best_score:
-                    best, best_score = int(hard[o, t]), score
-        hard[c, s] = best
-
-
 def cluster(
     embeddings: np.ndarray,
     segmentations: np.ndarray,
@@ -341,7 +299,7 @@ def cluster(
             return hard, np.zeros((0, dim))
 
     idx = np.argwhere(usable)
-    x = _normalise(embeddings[usable].astype(np.float64))
+    x = normalise(embeddings[usable].astype(np.float64))
     w = seconds[usable]
     n = x.shape[0]
     if n > opts.max_items:
@@ -369,12 +327,11 @@ def cluster(
     hard[idx[:, 0], idx[:, 1]] = all_labels
 
     chunk_step_frames = chunk_step / frame_seconds
-    _attach_to_neighbours(hard, active, chunk_step_frames, segmentations)
+    attach_to_neighbours(hard, active, chunk_step_frames, segmentations)
     left = active & (hard == INACTIVE) & finite
     if left.any():
-        hard[left] = np.argmax(
-            _normalise(embeddings[left].astype(np.float64)) @ centroids.T, axis=1
-        )
+        hard[left] = np.argmax(normalise(embeddings[left].astype(np.float64)) @ centroids.T, axis=1)
+    hard = refine(embeddings, seconds, hard, opts.refine_iterations, opts.min_embed_seconds)
     return hard, centroids
 
 
@@ -413,7 +370,7 @@ class PyannoteClustering:
             # pyannote's reconstruction needs one cluster: a silent one (no local speaker maps
             # to it, so no turn comes out of it).
             centroids = np.zeros((1, embeddings.shape[-1]))
-        x = _normalise(np.nan_to_num(embeddings.astype(np.float64)))
+        x = normalise(np.nan_to_num(embeddings.astype(np.float64)))
         soft = x @ centroids.T
         return hard, soft, centroids
 

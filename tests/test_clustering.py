@@ -252,3 +252,37 @@ def test_long_audio_keeps_whole_windows_spread_over_it():
     assert np.diff(windows).max() < 20  # no long stretch without a window
     assert list(clustering.spread_windows(chunk, 60)) == list(kept)  # the same every run
     assert len(clustering.spread_windows(chunk, 1000)) == len(chunk)
+
+
+def test_the_second_pass_moves_a_misplaced_speaker_to_its_own_voice():
+    from subsmith import resegment
+
+    seg, emb, truth = scene([0, 1, 2] * 6, seconds_each=3, seed=3)
+    seconds = seg.sum(axis=1) * CHUNK / FRAMES
+    wrong = truth.copy()
+    c = 4
+    s = int(np.flatnonzero(truth[c] == 1)[0])
+    wrong[c, s] = 2 if 2 not in truth[c] else 0  # a label no other speaker of c has
+    wrong[wrong < 0] = clustering.INACTIVE
+    fixed = resegment.refine(emb, seconds, wrong, 3, 0.5)
+    assert same_partition(fixed, truth) and fixed[c, s] == wrong[c + 1][truth[c + 1] == 1][0]
+    assert (resegment.refine(emb, seconds, wrong, 0, 0.5) == wrong).all()  # 0: off
+    # too short to embed: it keeps the label it was given
+    assert (
+        resegment.refine(emb, np.where(wrong == wrong[c, s], 0.1, seconds), wrong, 3, 0.5)[c, s]
+        == wrong[c, s]
+    )
+
+
+def test_the_second_pass_keeps_the_speakers_of_one_window_apart():
+    from subsmith import resegment
+
+    seg, emb, truth = scene([0, 1] * 6, seconds_each=3, seed=4)
+    seconds = seg.sum(axis=1) * CHUNK / FRAMES
+    hard = np.where(truth >= 0, truth, clustering.INACTIVE)
+    c = next(c for c in range(len(truth)) if {0, 1} <= set(truth[c].tolist()))
+    a, b = (int(np.flatnonzero(truth[c] == k)[0]) for k in (0, 1))
+    emb[c, b] = emb[c, a]  # both sound like speaker 0 here
+    out = resegment.refine(emb, seconds, hard, 3, 0.5)
+    assert out[c, a] != out[c, b]
+    assert same_partition(np.delete(out, c, axis=0), np.delete(truth, c, axis=0))
