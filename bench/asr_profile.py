@@ -34,9 +34,11 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))
 sys.path.insert(0, str(BENCH))
 
-import speech_dev  # noqa: E402
+import scoring  # noqa: E402
+import speech_dev_run  # noqa: E402
+import speech_movies  # noqa: E402
 
-RATE = speech_dev.RATE
+RATE = speech_movies.RATE
 
 
 class Timed:
@@ -66,8 +68,8 @@ class Timed:
 
 
 def movies(data: Path) -> list[dict]:
-    clips = speech_dev.load_clips(data)
-    return speech_dev.build_movies(clips, 4) + speech_dev.build_movies(
+    clips = speech_movies.load_clips(data)
+    return speech_movies.build_movies(clips, 4) + speech_movies.build_movies(
         clips, 2, reuse=3, prefix="film"
     )
 
@@ -127,11 +129,11 @@ def profile(data: Path) -> str:
                 else:
                     c0 = time.process_time()
                     segs, _ = model.transcribe(
-                        m["audio"], **asr_worker.bare_options(v, speech_dev.BARE_BEAM)
+                        m["audio"], **asr_worker.bare_options(v, speech_dev_run.BARE_BEAM)
                     )
                     text = " ".join(s.text.strip() for s in segs)
                     log["total decode s"] += time.process_time() - c0  # its VAD inside
-                sc = speech_dev.score(m["passages"], text)
+                sc = scoring.score(m["passages"], text)
                 log["errors"] += sc["errors"]
                 log["ref words"] += sc["ref_words"]
                 log["lost"] += len(sc["lost"])
@@ -169,7 +171,7 @@ def profile_report(rows: list, ours: str) -> str:
         )
         out.append(
             [
-                ours if path == "ours" else f"bare one stream (beam {speech_dev.BARE_BEAM})",
+                ours if path == "ours" else f"bare one stream (beam {speech_dev_run.BARE_BEAM})",
                 set_name,
                 f"{log['windows']} ({log['encode calls']} calls)",
                 fill,
@@ -185,7 +187,7 @@ def profile_report(rows: list, ours: str) -> str:
                 str(log["lost"]),
             ]
         )
-    return speech_dev.table(heads, out)
+    return scoring.table(heads, out)
 
 
 # ---------------------------------------------------------------- levers
@@ -240,7 +242,7 @@ def levers(data: Path, names: list[str]) -> str:
                 loaded[name] = model
                 c0 = time.process_time()
                 segs, _ = model.transcribe(
-                    m["audio"], **asr_worker.bare_options(v, speech_dev.BARE_BEAM)
+                    m["audio"], **asr_worker.bare_options(v, speech_dev_run.BARE_BEAM)
                 )
                 text = " ".join(s.text.strip() for s in segs)
                 redone = 0.0
@@ -271,7 +273,7 @@ def levers(data: Path, names: list[str]) -> str:
                 text = " ".join(s["text"] for s in res["segments"])
                 redone = res["coverage"]["redecoded_seconds"]
             cpu = time.process_time() - c0
-            sc = speech_dev.score(m["passages"], text)
+            sc = scoring.score(m["passages"], text)
             results[(m["name"], name)] = {"cpu": cpu, "sc": sc, "redone": redone}
             print(
                 f"{m['name']} {name:14s} {cpu:6.1f} CPU s WER {100 * sc['wer']:5.2f} "
@@ -297,7 +299,7 @@ def levers(data: Path, names: list[str]) -> str:
                     f"{sum(r['redone'] for r in rs):.1f}",
                 ]
             )
-    return speech_dev.table(
+    return scoring.table(
         [
             "movies",
             "variant",
@@ -335,7 +337,7 @@ def base_beams() -> str:
             said = words(" ".join(s["text"] for s in r["segments"]))
             cpu = time.process_time() - c0
             rows.append([name, beam, f"{100 * jiwer.wer(ref, said):.1f}", f"{cpu:.1f}"])
-    return speech_dev.table(["clip", "beam", "WER %", "CPU s"], rows)
+    return scoring.table(["clip", "beam", "WER %", "CPU s"], rows)
 
 
 def main() -> int:

@@ -4,8 +4,14 @@ Runs the demo end to end the way `make demo` does (subsmith.demo writes in/demo.
 Snakemake builds out/demo/final.mkv), in a fresh temporary work directory with this
 checkout's Snakefile and package, and prints one sha256 per product:
 
-- media.json, vad/silero_segments.json, asr/transcript.json and the SRT, byte for byte
-  (none of them holds a time of day or a path of the work directory: checked below),
+- each stage's JSON the demo writes (media.json, tmdb's, pre_ner's entities, silero's
+  and pyannote's segments, diarization's speakers, the transcript and post_ner's corrected
+  one, publish's record, sound events, the report's summary) and the SRT, byte for byte.
+  One that holds a time of day would differ between any two runs: it is named as left
+  out and not hashed (checked on every run, so a stage that starts writing a clock
+  reading shows up here); the work directory's path (publish's record names its files)
+  is hashed as "<work>"; one the demo does not write is recorded as absent (so a stage
+  that starts writing it differs too),
 - final.mkv per stream, from ffmpeg's streamhash muxer: the Matroska file carries a
   random segment UID and a muxing date, so its bytes differ on every run; its packets
   do not; and a hash of each stream's tags and disposition (language, title, default).
@@ -23,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -30,12 +37,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+# The ten stages' products, in pipeline order (rules/*.smk).
 BYTE_FILES = (
     "out/demo/media.json",
+    "out/demo/metadata/tmdb_data.json",
+    "out/demo/entities/pre_ner.json",
     "out/demo/vad/silero_segments.json",
+    "out/demo/vad/pyannote_segments.json",
+    "out/demo/diarization/speakers.json",
     "out/demo/asr/transcript.json",
+    "out/demo/asr/transcript.corrected.json",
+    "out/demo/events/sound_events.json",
     "out/demo/demo.en.srt",
+    "out/demo/published.json",
+    "out/demo/report.json",
 )
+# A time of day as the stages write one (ISO 8601: 2026-12-06T09:19:34)
+CLOCK = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
 
 
 def env() -> dict[str, str]:
@@ -124,18 +142,24 @@ def demo_hashes(work: Path) -> dict[str, str]:
             "--cores",
             "2",
             "out/demo/final.mkv",
+            "out/demo/report.html",
         ],
         work,
     )
     hashes = {}
     for rel in BYTE_FILES:
         path = work / rel
-        if rel.endswith(".json") or rel.endswith(".srt"):
-            text = path.read_text(encoding="utf-8")
-            # A product that named the work directory would differ between any two runs.
-            if str(work) in text:
-                sys.exit(f"{rel} holds the work directory's path; hash it without")
-        hashes[rel] = sha256(path)
+        if not path.exists():
+            hashes[rel] = "absent"
+            continue
+        text = path.read_text(encoding="utf-8")
+        # A product that names the work directory or a time of day differs between runs.
+        if CLOCK.search(text):
+            hashes[rel] = "left out: holds a time of day"
+        else:
+            # publish's record names the files it wrote: with the work directory's path
+            # in place of the path, what is left is the same on every run.
+            hashes[rel] = hashlib.sha256(text.replace(str(work), "<work>").encode()).hexdigest()
     for mkv in ("in/demo.mkv", "out/demo/final.mkv"):
         for stream, digest in stream_hashes(work / mkv, work).items():
             hashes[f"{mkv}#{stream}"] = digest

@@ -31,8 +31,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-# bench/speech_dev.py, beside this script: the movies and their scoring
-from speech_dev import RATE, build_movies, hook_into_results, load_clips, score, table
+# bench/, beside this script: speech_dev.py's movies and their scoring
+from scoring import score, table
+from speech_dev import hook_into_results
+from speech_movies import RATE, build_movies, load_clips
 
 BENCH = Path(__file__).resolve().parent
 MODES = ("silero", "intersection", "union", "pyannote")

@@ -10,11 +10,11 @@ from subsmith import (
     jsonio,
     library,
     manifest,
-    preflight,
     replace,
     scriptcheck,
     shutdown,
     stages,
+    startup,
 )
 from subsmith.report import library as report_library
 
@@ -224,7 +224,7 @@ def check_stage_table(rules):
 def on_start():
     # Snakemake's scheduler, built just before, made SIGTERM wait for the running jobs.
     interrupt.take_sigterm()
-    problems = preflight.check(config, LIBRARY)
+    problems = startup.check(config, LIBRARY)
     for p in problems:
         print(f"subsmith pre-flight: {p}", file=sys.stderr)
     if problems:

@@ -22,7 +22,9 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-ROOT = Path(__file__).resolve().parent.parent
+# The checkout: the folder that holds the subsmith package, however deep this module sits
+# in it (issue 30's wings move it one floor down).
+ROOT = next(p.parent for p in Path(__file__).resolve().parents if p.name == "subsmith")
 CONFIG = ROOT / "config.yaml"
 SCHEMA = ROOT / "config.schema.yaml"
 

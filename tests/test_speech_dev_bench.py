@@ -13,8 +13,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import speech_dev  # noqa: E402  (bench/, not a package)
+import speech_movies  # noqa: E402
 
-RATE = speech_dev.RATE
+RATE = speech_movies.RATE
 
 
 def clips(n: int = 9) -> list[dict]:
@@ -31,13 +32,13 @@ def used(movies: list[dict]) -> Counter:
 
 
 def test_each_recording_once_in_short_movies():
-    movies = speech_dev.build_movies(clips(), 3)
+    movies = speech_movies.build_movies(clips(), 3)
     assert [m["name"] for m in movies] == ["movie1", "movie2", "movie3"]
     assert used(movies) == Counter({f"Sentence {k}.": 1 for k in range(9)})
 
 
 def test_film_movies_reuse_each_recording_in_new_orders():
-    movies = speech_dev.build_movies(clips(), 2, reuse=3, prefix="film")
+    movies = speech_movies.build_movies(clips(), 2, reuse=3, prefix="film")
     assert [m["name"] for m in movies] == ["film1", "film2"]
     assert used(movies) == Counter({f"Sentence {k}.": 3 for k in range(9)})
     order = [s for m in movies for p in m["passages"] for s in p["sentences"]]
@@ -50,12 +51,12 @@ def test_reuse_one_is_the_short_movies_as_before():
     existed: one shuffle of the list with the seed's generator, first of all draws."""
     expected = [c["text"] for c in clips()]
     random.Random(22).shuffle(expected)
-    movies = speech_dev.build_movies(clips(), 3, reuse=1)
+    movies = speech_movies.build_movies(clips(), 3, reuse=1)
     assert [s for m in movies for p in m["passages"] for s in p["sentences"]] == expected
 
 
 def test_long_gap_lists_are_summarised():
-    passages = speech_dev.build_movies(clips(30), 1)[0]["passages"]
+    passages = speech_movies.build_movies(clips(30), 1)[0]["passages"]
     assert len(passages) > 9  # 30 recordings, passages of one to three
     text = speech_dev.gaps_text(passages)
     counts = [int(part.split()[0]) for part in text.split(" (")[0].split(", ")]

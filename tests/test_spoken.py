@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import CONFIG
-from subsmith import asr, demo, models, preflight, spoken
+from subsmith import asr, demo, models, spoken, startup
 from subsmith.errors import StageError
 from subsmith.vad import silero
 
@@ -49,9 +49,9 @@ def test_an_english_only_model_is_refused_for_another_language(tmp_path):
     config = copy.deepcopy(config) | {"language": "de", "input_dir": str(tmp_path)}
     config["output_dir"] = str(tmp_path / "out")
     config["asr"]["model"] = "tiny.en"
-    assert preflight.check(config, {}) == [line]
+    assert startup.check(config, {}) == [line]
     config["asr"]["model"] = "auto"
-    assert preflight.check(config, {}) == []
+    assert startup.check(config, {}) == []
 
 
 def test_windows_are_spread_through_the_movie():
