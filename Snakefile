@@ -7,7 +7,7 @@ import sys
 
 from snakemake.utils import min_version
 
-from subsmith.settings import (
+from subsmith.core.settings import (
     ConfigError,
     canonical as canonical_config,
     upgrade as upgrade_config,
@@ -100,7 +100,7 @@ rule publish:
         "scripts/publish.py"
 
 
-# existing: check (subsmith/existing_check.py): a movie that already has its subtitle gets
+# existing: check (subsmith/harness/existing_check.py): a movie that already has its subtitle gets
 # demux and silero_vad, no transcription, and this: how well that subtitle fits the
 # speech, in existing_check.json, the subtitle left as it is. No stage of the table: its
 # status file is .status/existing_check.json, which the manifest reads.

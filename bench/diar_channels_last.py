@@ -1,7 +1,7 @@
 """CAM++'s convolution head in channels-last order vs torch's default, side by side:
 `python bench/diar_channels_last.py DATA_DIR [--threads 2]`.
 
-The pooled CAM++ pass (subsmith/pooled_embedding.py) on DATA_DIR's WAVs end to end (real
+The pooled CAM++ pass (subsmith/speakers/pooled_embedding.py) on DATA_DIR's WAVs end to end (real
 speech, segmentation-3.0's own speaker masks), run alternately with the default memory
 order and channels-last, twice each; prints the CPU seconds of each and the largest
 difference between their embeddings (the accuracy side: the same embeddings up to float
@@ -19,7 +19,7 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent))
 
-import subsmith.diarization  # noqa: E402, F401  (sets torch's OpenMP wait policy first)
+import subsmith.speakers.diarization  # noqa: E402, F401  (sets torch's OpenMP wait policy first)
 
 # isort: split
 import numpy as np  # noqa: E402
@@ -34,8 +34,8 @@ def main() -> None:
     import diar_extract as de
     import torch
 
-    from subsmith import pooled_embedding as pe
-    from subsmith import speaker_embedding
+    from subsmith.speakers import pooled_embedding as pe
+    from subsmith.speakers import speaker_embedding
 
     torch.set_num_threads(args.threads)
     pipe = de.load_pipeline()

@@ -2,8 +2,8 @@
 
 Clustering experiments (and leave-one-out tuning) must cost no model time, so the model
 outputs of each file are computed once per setting and kept (bench/work/diar/, git-ignored).
-The models are the stage's own: segmentation-3.0 and subsmith.speaker_embedding's CAM++
-(the "masked" path, pyannote's per-window embedding) or subsmith.pooled_embedding.
+The models are the stage's own: segmentation-3.0 and subsmith.speakers.speaker_embedding's CAM++
+(the "masked" path, pyannote's per-window embedding) or subsmith.speakers.pooled_embedding.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def load_pipeline():
     from pyannote.audio.pipelines import speaker_diarization as sd
 
     sd.get_plda = lambda *a, **k: None  # no PLDA offline
-    from subsmith.speaker_embedding import CamPlusEmbedding, segmentation_path
+    from subsmith.speakers.speaker_embedding import CamPlusEmbedding, segmentation_path
 
     seg = Model.from_pretrained(str(segmentation_path()))
     pipe = SpeakerDiarization(segmentation=seg, clustering="OracleClustering", plda=None)
@@ -40,11 +40,11 @@ def load_pipeline():
 
 def set_step(pipe, step: float, batch: int = 32, runtime: str = "torch") -> str:
     """A fresh segmentation Inference at `step`, its windows run by `runtime` (the stage's
-    subsmith.fast_segmentation). Returns the runtime actually used."""
+    subsmith.speakers.fast_segmentation). Returns the runtime actually used."""
     from pyannote.audio import Inference
 
-    from subsmith import fast_segmentation as fs
-    from subsmith.speaker_embedding import segmentation_path
+    from subsmith.speakers import fast_segmentation as fs
+    from subsmith.speakers.speaker_embedding import segmentation_path
 
     model = pipe._segmentation.model
     dur = model.specifications.duration
@@ -64,8 +64,8 @@ def silero_regions(path: Path) -> list[tuple[float, float]]:
     diarization.speech_margin, as the diarization stage hands them to its windows."""
     import yaml
 
-    from subsmith.diarization import window_regions
-    from subsmith.vad import silero
+    from subsmith.speakers.diarization import window_regions
+    from subsmith.speech.vad import silero
 
     root = Path(__file__).resolve().parent.parent
     config = yaml.safe_load((root / "config.yaml").read_text())
@@ -108,7 +108,7 @@ def cached(
     Silero speech not run (the stage's skip_nonspeech_windows)."""
     import time
 
-    from subsmith.fast_segmentation import SPEECH_KEY
+    from subsmith.speakers.fast_segmentation import SPEECH_KEY
 
     cache.mkdir(parents=True, exist_ok=True)
     seg_key = "seg" + ("" if runtime == "torch" else f"-{runtime}") + ("-vad" if skip else "")
@@ -148,7 +148,7 @@ def cached(
     if mode.startswith("masked"):
         emb = pipe.get_embeddings(file, segs, exclude_overlap=ex)
     else:
-        from subsmith.pooled_embedding import pooled_embeddings as pe
+        from subsmith.speakers.pooled_embedding import pooled_embeddings as pe
 
         emb = pe(
             pipe._embedding.model_, file["waveform"], segs.data, sw.start, sw.duration, sw.step, ex

@@ -53,8 +53,8 @@ def settings() -> dict[str, dict]:
 
 def one(wav: Path, regions: Path, override: dict, threads: int, out: Path) -> None:
     """The stage's own code on one WAV (a fresh process), timed."""
-    from subsmith import diarization
-    from subsmith.audio import read_wav
+    from subsmith.media.audio import read_wav
+    from subsmith.speakers import diarization
 
     opts = diarization.DiarizationOptions.from_config({**SECTION["diarization"], **override})
     pipeline, about = diarization.load_pipeline(opts, threads)
@@ -124,7 +124,7 @@ def main() -> None:
         ap.error(f"{args.wav}: no such WAV (make it with `python bench/run.py --only pipeline`)")
     import soundfile as sf
 
-    from subsmith.vad import silero
+    from subsmith.speech.vad import silero
 
     wav = args.wav
     if args.minutes:
@@ -158,7 +158,7 @@ def main() -> None:
         "machine is shared: compare the rows only with each other, CPU time first).",
         "",
         f"Track: `{wav.name}`, {base['audio'] / 60:.1f} min, Silero speech "
-        f"{speech / 60:.1f} min. Each row is the stage's own code (`subsmith.diarization`, "
+        f"{speech / 60:.1f} min. Each row is the stage's own code (`subsmith.speakers.diarization`, "
         "config.yaml's settings with the row's changes) in a fresh process; DER is against "
         "the first row's output (collar 0, overlap scored).",
         "",

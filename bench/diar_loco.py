@@ -37,7 +37,7 @@ ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
-import subsmith.diarization  # noqa: E402, F401  (torch's wait policy, before torch loads)
+import subsmith.speakers.diarization  # noqa: E402, F401  (torch's wait policy, before torch loads)
 
 # isort: split
 import diar_corpora as dc  # noqa: E402
@@ -101,7 +101,7 @@ class PerFile:
     def __init__(self, opts, step: float, duration: float):
         from dataclasses import replace
 
-        from subsmith.clustering import PyannoteClustering
+        from subsmith.speakers.clustering import PyannoteClustering
 
         self.each = [
             PyannoteClustering(replace(opts, constrained_threshold=float(t)), step, duration)
@@ -121,7 +121,7 @@ class PerFile:
 
 
 def make_clusterer(cand: dict):
-    from subsmith.clustering import ClusteringOptions, PyannoteClustering
+    from subsmith.speakers.clustering import ClusteringOptions, PyannoteClustering
 
     if cand["method"] == "pyannote":
         from pyannote.audio.pipelines.clustering import AgglomerativeClustering
@@ -278,7 +278,7 @@ def write(args, recs, cands, table, picks, extra, by_corpus, singles, sweep_s):
         "",
         "Candidates: the constrained clustering's threshold, cannot-link seconds, the "
         "shortest speech embedded (min_embed_seconds) and the second pass "
-        "(refine_iterations, subsmith/resegment.py), crossed; pyannote's own clustering "
+        "(refine_iterations, subsmith/speakers/resegment.py), crossed; pyannote's own clustering "
         "(shown, never chosen: it lost across scenes in bench/diarization.md); count "
         "threshold 0.5; a per-file threshold (per_file: the middle of the longest run of "
         "thresholds, 0.2-0.5, that give one speaker count). Each direction chooses the "
@@ -287,7 +287,7 @@ def write(args, recs, cands, table, picks, extra, by_corpus, singles, sweep_s):
         "and scores it on the other. DER from pyannote.metrics, overlap scored; ami-train at "
         "collar 0, speakers-dev at 0.25 s (its README: coarse and loose boundaries). "
         "Words: the cached `base` decodes; a word counts when its midpoint is in a reference "
-        "turn, and is wrong when its speaker (subsmith.speakers' rule) maps, under the optimal "
+        "turn, and is wrong when its speaker (subsmith.subtitles.turns' rule) maps, under the optimal "
         "mapping, to no reference speaker talking there (no speaker at all is wrong too). "
         "Single voices: each speech-dev voice end to end, and film-dev's monologues "
         f"({', '.join(dc.MONOLOGUES)}: chosen from the silver transcripts, not heard); "

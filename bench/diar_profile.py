@@ -1,6 +1,6 @@
 """Where the diarization time goes: `python bench/diar_profile.py DATA_DIR [--minutes 3]`.
 
-Runs the stage's own offline pipeline (subsmith.diarization.load_pipeline, config.yaml's
+Runs the stage's own offline pipeline (subsmith.speakers.diarization.load_pipeline, config.yaml's
 diarization section with the overrides given) on a few minutes of real speech (DATA_DIR's
 WAVs end to end) and times each of pyannote's steps through its hook: segmentation windows,
 frame count, embeddings, then clustering + reconstruction, in wall seconds, and the CPU time
@@ -44,7 +44,7 @@ def track(data_dir: Path, minutes: float) -> np.ndarray:
 
 
 def profile(section: dict, samples: np.ndarray, threads: int) -> dict[str, float]:
-    from subsmith import diarization  # before torch: it sets torch's OpenMP wait policy
+    from subsmith.speakers import diarization  # before torch: it sets torch's OpenMP wait policy
 
     # isort: split
     import torch

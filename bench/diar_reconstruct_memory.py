@@ -2,7 +2,7 @@
 `python bench/diar_reconstruct_memory.py [pyannote|lean] [--speakers 30]`.
 
 7200 windows (10 s at a 1 s step) x 589 frames x 3 local speakers of random activity, 30
-speakers: the arrays pyannote's SpeakerDiarization.reconstruct and subsmith.lean_reconstruct
+speakers: the arrays pyannote's SpeakerDiarization.reconstruct and subsmith.speakers.lean_reconstruct
 get on a 2-hour track. Run each in its own process through bench/peak.py:
 
     python bench/peak.py /tmp/rss python bench/diar_reconstruct_memory.py pyannote
@@ -30,7 +30,7 @@ def main() -> None:
     from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
     from pyannote.core import SlidingWindow, SlidingWindowFeature
 
-    from subsmith import lean_reconstruct
+    from subsmith.speakers import lean_reconstruct
 
     rng = np.random.default_rng(0)
     chunks, frames = int(args.minutes * 60 - 9), 589

@@ -68,7 +68,7 @@ def diarize_cached(
     pipe.get_embeddings = lambda *a, **k: emb
     pipe.clustering = clusterer
     pipe._expects_num_speakers = False
-    from subsmith.clustering import frame_count
+    from subsmith.speakers.clustering import frame_count
 
     pipe.speaker_count = lambda b, f, warm_up=(0.0, 0.0): frame_count(
         b, f, count_threshold, warm_up
@@ -202,13 +202,13 @@ def hyp_turns(hyp) -> list[dict]:
 
 def word_errors(ref, hyp, uem, words: list[dict]) -> dict[str, int]:
     """The word-level speaker figure, the one subtitles feel: of the words whose midpoint
-    lies in a reference turn, those whose speaker (subsmith.speakers' rule: the turn that
+    lies in a reference turn, those whose speaker (subsmith.subtitles.turns' rule: the turn that
     covers most of the word, else the nearest within its reach) is not a reference speaker
     talking at that midpoint, after the optimal speaker mapping (pyannote.metrics').
     "unassigned": words no turn reaches (no speaker: wrong too)."""
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from subsmith.speakers import speaker_finder
+    from subsmith.subtitles.turns import speaker_finder
 
     mapping = DiarizationErrorRate().optimal_mapping(ref, hyp, uem=uem) if hyp.labels() else {}
     find = speaker_finder(hyp_turns(hyp))

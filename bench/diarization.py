@@ -8,8 +8,8 @@ Two settings run side by side in this one run (CPU speed moves 2-4x between runs
 - previous: segmentation step 0.1, CAM++ on each (chunk, speaker) under its mask, pyannote's
   agglomerative clustering (as measured in ../shared/notes/stack.md);
 - new: config.yaml's diarization settings: CAM++'s frame-level network once over the audio
-  with pooled embeddings (subsmith/pooled_embedding.py), the configured clustering and the
-  frame count threshold (subsmith/clustering.py);
+  with pooled embeddings (subsmith/speakers/pooled_embedding.py), the configured clustering and the
+  frame count threshold (subsmith/speakers/clustering.py);
 - pyannote clustering (when it is not the configured method): new's model outputs with
   pyannote's own agglomerative clustering, the default before `constrained`;
 - spectral (when it is not the configured method): the same embeddings, spectral
@@ -52,7 +52,7 @@ sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(ROOT))
 
 # first: it sets torch's OpenMP wait policy, read when torch loads
-import subsmith.diarization  # noqa: E402, F401
+import subsmith.speakers.diarization  # noqa: E402, F401
 
 # isort: split
 import diar_extract as de  # noqa: E402
@@ -139,7 +139,7 @@ def previous_clusterer(cand: dict):
 
 
 def new_clusterer(section: dict, cand: dict):
-    from subsmith.clustering import ClusteringOptions, PyannoteClustering
+    from subsmith.speakers.clustering import ClusteringOptions, PyannoteClustering
 
     if "min_cluster_size" in cand:  # the pyannote method
         return previous_clusterer(cand)
@@ -318,19 +318,19 @@ def run_long(path: Path, threads: int) -> dict:
 
 
 def one(path: Path, out: Path, threads: int) -> None:
-    """--one: the stage's own code (subsmith.diarization with config.yaml's section, the
+    """--one: the stage's own code (subsmith.speakers.diarization with config.yaml's section, the
     audio read as the stage reads it) on one WAV, each of pyannote's steps timed."""
     import torch
 
-    from subsmith import diarization
-    from subsmith.audio import read_wav
+    from subsmith.media.audio import read_wav
+    from subsmith.speakers import diarization
 
     opts = diarization.DiarizationOptions.from_config(new_section())
     pipe, _ = diarization.load_pipeline(opts, threads)
     samples = read_wav(path)
     file = {"waveform": torch.from_numpy(samples).reshape(1, -1), "sample_rate": de.SAMPLE_RATE}
     if opts.skip_nonspeech_windows:  # the silero_vad stage's regions, as the stage gets them
-        from subsmith.fast_segmentation import SPEECH_KEY
+        from subsmith.speakers.fast_segmentation import SPEECH_KEY
 
         file[SPEECH_KEY] = de.silero_regions(path)
     marks = {}
@@ -729,7 +729,7 @@ NOTES = """## Reading this
   count says two people talk and only one cluster is active, pyannote's reconstruction
   pads the frame with a label of no cluster (or an inactive one): it scores as the second
   speaker of the overlap but is not a voice the clustering told apart. The words of a
-  subtitle never go to it when a longer turn covers them as much (subsmith/speakers.py).
+  subtitle never go to it when a longer turn covers them as much (subsmith/subtitles/turns.py).
 """
 
 
@@ -740,7 +740,7 @@ def long_lines(info: dict) -> list[str]:
         f"## Long track: {info['minutes']:g} minutes (the excerpts and the sample end to end "
         "with 5 s pauses, repeated)",
         "",
-        f"The stage's own code (config.yaml's settings, `subsmith.diarization`, the WAV read as "
+        f"The stage's own code (config.yaml's settings, `subsmith.speakers.diarization`, the WAV read as "
         f"the stage reads it), a fresh process, torch threads {info.get('threads', '?')}, "
         f"measured {info.get('measured', 'in this run')} (load average "
         f"{info.get('load', '?')}): {info['seconds']:.0f} s wall for "

@@ -51,11 +51,11 @@ def main() -> None:
     from pyannote.metrics.detection import DetectionErrorRate
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from subsmith import diarization
-    from subsmith.audio import SAMPLE_RATE, read_wav
-    from subsmith.settings import load
-    from subsmith.vad import pyannote as pyannote_vad
-    from subsmith.vad import silero
+    from subsmith.core.settings import load
+    from subsmith.media.audio import SAMPLE_RATE, read_wav
+    from subsmith.speakers import diarization
+    from subsmith.speech.vad import pyannote as pyannote_vad
+    from subsmith.speech.vad import silero
 
     torch.set_num_threads(args.threads)
     lines: list[str] = []

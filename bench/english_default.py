@@ -9,9 +9,9 @@ dialogue, silver transcripts: compare columns, not absolute figures). ami-train 
 speakers-dev have speaker turns but no words, so they cannot be scored here.
 
 Each recording is one movie, as bench/real_decode.py decodes them. Ours: Silero's
-regions and subsmith.asr.transcribe with the shipped asr options (batched, the coverage
+regions and subsmith.speech.asr.transcribe with the shipped asr options (batched, the coverage
 check, beam auto), model loaded as the asr stage loads it; with names, the text pre_ner
-writes before every window and subsmith.name_check after, as scripts/asr.py runs them.
+writes before every window and subsmith.names.check after, as scripts/asr.py runs them.
 Bare: WhisperModel.transcribe on the whole recording, one stream, its own VAD set like
 ours, beam 5 (its default), the same names text as `hotwords` when biased.
 
@@ -40,9 +40,11 @@ from common import BENCH, CONFIG, machine
 from real_decode import load, references
 from speech_dev import BARE_BEAM, normaliser, table
 
-from subsmith import asr, name_check, names
-from subsmith.audio import SAMPLE_RATE
-from subsmith.vad import silero
+from subsmith.media.audio import SAMPLE_RATE
+from subsmith.names import check as name_check
+from subsmith.names import pre_ner as names
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 
 CORPORA = ("speech-dev", "film-dev")
 THREADS = 2  # threads.asr capped by the 2 cores the figures are for
@@ -329,8 +331,8 @@ def report(r: dict, argv: list[str]) -> str:
 
 
 def decision(r: dict) -> list[str]:
-    """The shipped English default (subsmith.models) against tiny.en, ours, from the rows."""
-    from subsmith.models import ENGLISH_DEFAULT, ENGLISH_MODEL
+    """The shipped English default (subsmith.core.models) against tiny.en, ours, from the rows."""
+    from subsmith.core.models import ENGLISH_DEFAULT, ENGLISH_MODEL
 
     def row(label: str, biased: bool) -> dict:
         return next(

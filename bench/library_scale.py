@@ -14,7 +14,7 @@ from pathlib import Path
 import media_gen
 from common import BENCH, ROOT, SNAKEMAKE, measured, med, standalone_work
 
-from subsmith.stages import STAGE_NAMES
+from subsmith.harness.stages import STAGE_NAMES
 
 
 def library(path: Path, n: int) -> Path:
@@ -31,7 +31,7 @@ def library(path: Path, n: int) -> Path:
 def measure(work: Path, sizes: dict[int, int], n_movies: int, n_seq: int) -> dict:
     """sizes: library size -> repetitions. A dry run of 10 movies takes about a second,
     where the machine's noise is ±0.06 s, so small libraries get more repetitions."""
-    # name: (Snakefile, extra environment). "every" is ours with subsmith/scriptcheck.py
+    # name: (Snakefile, extra environment). "every" is ours with subsmith/harness/scriptcheck.py
     # turned off: Snakemake checks the script of every job, as it does by itself.
     variants = {
         "ours": (ROOT / "Snakefile", {}),

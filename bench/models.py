@@ -23,8 +23,10 @@ from pathlib import Path
 
 import jiwer
 
-from subsmith import asr, demo, settings, spoken
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.core import settings
+from subsmith.speech import asr, spoken
+from subsmith.speech.vad import silero
 
 CONFIG = settings.load()
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])

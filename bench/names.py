@@ -13,7 +13,7 @@ also holds names nobody says (distractors):
   with a documentary's metadata.
 
 Each set's clips are laid end to end with a second of silence between them and decoded
-by subsmith.asr.transcribe over the clips' own regions, as the asr stage does (batched
+by subsmith.speech.asr.transcribe over the clips' own regions, as the asr stage does (batched
 by default), once per setting: plain, hotwords, prompt, and each with post_ner. Scores:
 name accuracy (spoken name occurrences spelled exactly, case included / spoken), false
 insertions (cast names in the output that were not spoken), and WER after Whisper's
@@ -44,23 +44,20 @@ from names_sets import (  # noqa: E402  (bench/, beside this script)
     real_clips,
 )
 
-from subsmith import (  # noqa: E402
-    asr,
-    coverage,
-    demo,
-    name_check,
-    name_correction,
-    names,
-    settings,
-)
-from subsmith import audio as audio_code  # noqa: E402
+from subsmith import demo  # noqa: E402
+from subsmith.core import settings  # noqa: E402
+from subsmith.media import audio as audio_code  # noqa: E402
+from subsmith.names import check as name_check  # noqa: E402
+from subsmith.names import post_ner as name_correction  # noqa: E402
+from subsmith.names import pre_ner as names  # noqa: E402
+from subsmith.speech import asr, coverage  # noqa: E402
 
 RATE = demo.RATE
 # The shipped defaults: the bench measures what a user gets.
 CONFIG = settings.load()
 
 # (label, pre_ner.bias, post_ner on, other pre_ner settings than the shipped ones, the
-# second look of subsmith.name_check on)
+# second look of subsmith.names.check on)
 SETTINGS = (
     ("plain", "off", False, {}, False),
     ("hotwords, with actors", "hotwords", False, {"actors": True}, False),
@@ -198,7 +195,7 @@ def run_set(
                 raw[key]["seconds"] = time.monotonic() - t0
                 cached.write_text(json.dumps(raw[key]))
             raw[key]["ident"] = ident
-        if checked:  # the second look on the same biased transcript (subsmith.name_check)
+        if checked:  # the second look on the same biased transcript (subsmith.names.check)
             ident = raw[key]["ident"] + Path(name_check.__file__).read_text()
             cached = work / f"check_{hashlib.sha1(ident.encode()).hexdigest()[:16]}.json"
             if cached.exists():
@@ -290,7 +287,7 @@ def report(rows: list[dict], args: argparse.Namespace, prompts: dict[str, str]) 
         )
     lines += ["", "Text before every window:", ""]
     lines += [f"- {k}: `{v}`" for k, v in prompts.items()]
-    lines += ["", "Names the second look found not heard (subsmith.name_check), replaced:", ""]
+    lines += ["", "Names the second look found not heard (subsmith.names.check), replaced:", ""]
     for r in rows:
         for m in r["not_heard"]:
             lines.append(f"- {r['set']}, {r['setting']}: {m}")

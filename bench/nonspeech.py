@@ -31,10 +31,11 @@ import numpy as np
 from common import BENCH, CONFIG
 from subtitles_quiet import gates_off
 
-from subsmith import asr, srt_generation, subtitles
-from subsmith.audio import SAMPLE_RATE
-from subsmith.subtitles import hallucination
-from subsmith.vad import silero
+from subsmith import subtitles
+from subsmith.media.audio import SAMPLE_RATE
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
+from subsmith.subtitles import hallucination, srt_generation
 
 WORK = BENCH / "work" / "nonspeech"
 OUT = BENCH / "nonspeech.md"

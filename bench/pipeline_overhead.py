@@ -28,7 +28,7 @@ from common import (  # noqa: F401
     word_recall,
 )
 
-from subsmith.stages import BY_NAME, STAGE_NAMES
+from subsmith.harness.stages import BY_NAME, STAGE_NAMES
 
 # The stages whose time is a model's work (the rest is ffmpeg, JSON, text and Snakemake).
 MODEL_STAGES = ("silero_vad", "pyannote_vad", "diarization", "asr")

@@ -8,7 +8,7 @@ DATA_DIR holds the corpora as shared/ lays them out (ami-train, speech-dev, film
 speakers-dev, sound-events); a corpus that is missing is left out. Each recording is
 decoded as the asr stage decodes a movie (Silero's regions, asr.transcribe with the
 shipped options and the model's own beam), and diarized as the diarization stage does
-(subsmith.diarization with the shipped options), in this process: the workflow's own
+(subsmith.speakers.diarization with the shipped options), in this process: the workflow's own
 per-job overhead (about ten Python starts a movie) would cost more than the decoding.
 """
 
@@ -28,9 +28,10 @@ import soundfile
 from common import BENCH, CONFIG
 from scipy.signal import resample_poly
 
-from subsmith import asr, diarization
-from subsmith.audio import SAMPLE_RATE
-from subsmith.vad import silero
+from subsmith.media.audio import SAMPLE_RATE
+from subsmith.speakers import diarization
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 
 WORK = BENCH / "work" / "real"
 # The real recordings, by corpus: (folder, what the corpus is for here).

@@ -10,7 +10,7 @@ import vad_combine
 from common import BENCH
 from pipeline_overhead import MODEL_STAGES
 
-from subsmith.stages import STAGE_NAMES
+from subsmith.harness.stages import STAGE_NAMES
 
 SPEECH_DEV = BENCH / "speech_dev.md"
 VAD_COMBINE = BENCH / "vad_combine.md"
@@ -45,7 +45,7 @@ def asr_section(a: dict) -> list[str]:
         f"interleaved ({order}; {order}; ...), after one untimed warm-up run of each "
         "mode on a minute of the same dialogue; medians. Time includes model load, VAD and "
         "decoding (not reading the WAV). Our paths run what the silero_vad and asr stages "
-        "run (`subsmith.vad.silero.detect_speech`, then `subsmith.asr.transcribe`); the bare "
+        "run (`subsmith.speech.vad.silero.detect_speech`, then `subsmith.speech.asr.transcribe`); the bare "
         "paths are faster-whisper alone, with its own VAD (`vad_filter=True`).",
         "",
         "- batch4: ours as shipped (`asr.batch_size: 4`: BatchedInferencePipeline over "
@@ -207,7 +207,7 @@ def scale_section(c: dict) -> list[str]:
         "empty placeholder `.mkv` files: **ours** (`Snakefile`, with its config "
         "validation, discovery, input functions, hooks, default profile and logger "
         "plugin), as shipped; **every script checked**, the same with "
-        "`SUBSMITH_CHECK_EVERY_SCRIPT=1`, which turns off subsmith/scriptcheck.py so "
+        "`SUBSMITH_CHECK_EVERY_SCRIPT=1`, which turns off subsmith/harness/scriptcheck.py so "
         "that Snakemake reads the script of every job before it plans (what it does on "
         "its own); **minimal**, `bench/minimal/Snakefile` (the same DAG: 5 chained "
         "per-movie rules + `all`, same files, `shell:` rules, nothing else); and "

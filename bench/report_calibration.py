@@ -10,7 +10,7 @@ bench/real_decode.py cached (tiny.en, base; run it first):
    hold at least half of the word errors while being at most a fifth of the cues.
 
 Each recording: its cached transcript (the asr stage's decoding) through
-srt_generation's own function (subsmith.srt_generation.make_cues, shipped rules and
+srt_generation's own function (subsmith.subtitles.srt_generation.make_cues, shipped rules and
 hallucination filter), then subsmith.report.quality.assess. Word errors per cue: each
 cue's text goes through Whisper's English normaliser on its own (so every word keeps
 its cue), the reference through the same normaliser, and jiwer aligns the two; a
@@ -37,9 +37,10 @@ from pathlib import Path
 
 from common import BENCH, CONFIG
 
-from subsmith import srt_generation, subtitles
+from subsmith import subtitles
 from subsmith.report import quality
 from subsmith.report.movie import Movie
+from subsmith.subtitles import srt_generation
 
 WORK = BENCH / "work" / "real"
 CORPORA = ("speech-dev", "film-dev")

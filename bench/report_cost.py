@@ -39,7 +39,7 @@ import numpy as np
 from common import BENCH, CONFIG, ROOT, SNAKEMAKE, env
 
 from subsmith import demo
-from subsmith.audio import SAMPLE_RATE
+from subsmith.media.audio import SAMPLE_RATE
 
 
 def long_movie(path: Path, minutes: float) -> None:
@@ -67,8 +67,9 @@ def feature_outputs(cache: Path, movie_dir: Path, minutes: float) -> dict:
     """A `minutes`-long movie's stage outputs under movie_dir, tiled from the cache."""
     import soundfile
 
-    from subsmith import srt_generation, subtitles
-    from subsmith.audio import SAMPLE_RATE
+    from subsmith import subtitles
+    from subsmith.media.audio import SAMPLE_RATE
+    from subsmith.subtitles import srt_generation
 
     keys = sorted(
         p.relative_to(cache / "tiny.en").with_suffix("").as_posix()
@@ -235,7 +236,7 @@ def loudness_of(work: Path, minutes: float) -> float:
     """Seconds subsmith.report.movie.loudness takes over a `minutes`-long noise WAV."""
     import soundfile
 
-    from subsmith.audio import SAMPLE_RATE
+    from subsmith.media.audio import SAMPLE_RATE
     from subsmith.report.movie import loudness
 
     wav = work / "long.wav"

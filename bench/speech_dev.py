@@ -249,7 +249,8 @@ def hook_into_results(section: str, results: Path, begin: str = BEGIN, end: str 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from subsmith import asr, settings
+    from subsmith.core import settings
+    from subsmith.speech import asr
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("data", type=Path, help="folder of WAVs with transcripts.tsv")

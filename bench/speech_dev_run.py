@@ -43,8 +43,9 @@ def worker(mode: str, wav: str, threads: int) -> dict:
 
     import asr_worker  # bench/, beside this script
 
-    from subsmith import asr, coverage, settings
-    from subsmith.vad import silero
+    from subsmith.core import settings
+    from subsmith.speech import asr, coverage
+    from subsmith.speech.vad import silero
 
     cfg = settings.load()
     v = silero.VadOptions.from_config(cfg["silero_vad"])

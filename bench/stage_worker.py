@@ -19,7 +19,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from subsmith import settings
+from subsmith.core import settings
 
 
 def main() -> None:
@@ -28,14 +28,14 @@ def main() -> None:
     t0 = time.perf_counter()
     out: dict = {"stage": stage}
     if stage == "demux":
-        from subsmith import media
+        from subsmith.media import probe as media
 
         facts = media.demux(sys.argv[2], sys.argv[3], None, logging.getLogger("bench"))
         out["audio_s"] = facts["wav"]["duration"]
     elif stage in ("silero_vad", "silero_vad_path"):
-        from subsmith import audio as wav
-        from subsmith.vad import regions as vad_regions
-        from subsmith.vad import silero
+        from subsmith.media import audio as wav
+        from subsmith.speech.vad import regions as vad_regions
+        from subsmith.speech.vad import silero
 
         if stage == "silero_vad":
             audio = wav.read_wav(sys.argv[2])
@@ -51,8 +51,8 @@ def main() -> None:
         out["regions"] = len(regions)
         out["speech_s"] = result["speech_seconds"]
     elif stage in ("asr", "asr_path"):
-        from subsmith import asr
-        from subsmith.audio import read_wav
+        from subsmith.media.audio import read_wav
+        from subsmith.speech import asr
 
         regions = json.loads(Path(sys.argv[3]).read_text())["speech"]
         if stage == "asr":

@@ -12,8 +12,8 @@ import math
 import re
 from math import sqrt
 
-from subsmith import speakers
 from subsmith.subtitles import hallucination
+from subsmith.subtitles import turns as speakers
 
 NON_SPEECH = ("sound-events", "sound-events-track")
 SPEECH = ("speech-dev", "film-dev", "ami-train", "speakers-dev")
@@ -199,7 +199,7 @@ def alone_peak(data, stem: str) -> float:
     """Silero's highest speech probability over one sound-events clip decoded alone."""
     from real_decode import load
 
-    from subsmith.vad import silero
+    from subsmith.speech.vad import silero
 
     audio = load(data / "sound-events" / f"{stem}.wav")
     return float(silero.speech_probs(silero.silero_session(1), [audio], len(audio)).max())

@@ -2,7 +2,7 @@
 [DATA_DIR]` writes bench/subtitles_real.md from bench/real_decode.py's cache (run that first).
 
 For each model (tiny.en, base) and diarization on and off, every recording's transcript
-goes through srt_generation's own function (subsmith.srt_generation.make_cues, the
+goes through srt_generation's own function (subsmith.subtitles.srt_generation.make_cues, the
 shipped rules and hallucination filter; speakers joined to words as the workflow does
 when diarization is on), and the cues are scored:
 - movies failed (make_cues raised) and hard breaks (the checker of `subsmith check-srt`,
@@ -39,7 +39,8 @@ from subtitles_quiet import (
     short_replies,
 )
 
-from subsmith import srt_generation, subtitles
+from subsmith import subtitles
+from subsmith.subtitles import srt_generation
 from subsmith.subtitles.srt import parse_srt
 
 WORK = BENCH / "work" / "real"
@@ -158,7 +159,7 @@ def report(m: dict, data: Path) -> str:
         "`python bench/real_decode.py ../shared/data` then `python bench/subtitles_real.py`:",
         "each recording decoded once per model as the asr stage decodes (Silero's regions,",
         "the shipped asr options, English), diarized once as the diarization stage does, then",
-        "through `subsmith.srt_generation.make_cues` (what the stage runs) with diarization's",
+        "through `subsmith.subtitles.srt_generation.make_cues` (what the stage runs) with diarization's",
         "speakers on the words or none. Recordings: "
         + ", ".join(
             f"{c} {sum(corpus_of(k) == c for k in meta['seconds'])} ({minutes[c]:.1f} min)"

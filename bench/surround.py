@@ -26,9 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from subsmith import asr, demo, media, settings
-from subsmith.audio import read_wav
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.core import settings
+from subsmith.media import probe as media
+from subsmith.media.audio import read_wav
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 
 LOG = logging.getLogger("bench")
 CONFIG = settings.load()

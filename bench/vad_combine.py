@@ -60,7 +60,7 @@ def gaps(movie: dict) -> dict[str, list[tuple[float, float]]]:
 
 
 def regions_for(mode: str, silero_regions: list[dict], pyannote_regions: list[dict]) -> list:
-    from subsmith.vad import pyannote as pyannote_vad
+    from subsmith.speech.vad import pyannote as pyannote_vad
 
     if mode == "pyannote":  # not a config choice: pyannote's regions alone, for reference
         return pyannote_vad.combine(pyannote_regions, [], "silero")
@@ -70,10 +70,11 @@ def regions_for(mode: str, silero_regions: list[dict], pyannote_regions: list[di
 def measure(data: Path, n_movies: int, threads: int, seeds: list[int]) -> dict:
     import torch
 
-    from subsmith import asr, settings
+    from subsmith.core import settings
+    from subsmith.speech import asr
+    from subsmith.speech.vad import pyannote as pyannote_vad
+    from subsmith.speech.vad import silero
     from subsmith.subtitles import hallucination
-    from subsmith.vad import pyannote as pyannote_vad
-    from subsmith.vad import silero
 
     torch.set_num_threads(threads)
     cfg = settings.load()

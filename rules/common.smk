@@ -3,11 +3,10 @@ import math
 import os
 import sys
 
-from subsmith import (
+from subsmith.harness import (
     existing,
     existing_check,
     interrupt,
-    jsonio,
     library,
     manifest,
     replace,
@@ -16,10 +15,11 @@ from subsmith import (
     stages,
     startup,
 )
+from subsmith.core import jsonio
 from subsmith.report import library as report_library
 
 # Snakemake checks a script: job's script once per job; once per rule is enough
-# (subsmith/scriptcheck.py says why, and when it stays out of the way).
+# (subsmith/harness/scriptcheck.py says why, and when it stays out of the way).
 scriptcheck.install()
 
 try:
@@ -42,7 +42,7 @@ LANG = None if config["language"] == "auto" else config["language"]
 # simply out/<movie>/, and `{movie}` names its sidecar.
 MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
 # existing: skip: movies that already have a full subtitle in the language are no target;
-# each one's manifest says `skipped` and why (subsmith/existing.py). Decided in the main
+# each one's manifest says `skipped` and why (subsmith/harness/existing.py). Decided in the main
 # process only (a cluster job's own parse of this file has no use for it), and recorded
 # by a real run, not a dry run (here, at parse time: a run with nothing to do calls no
 # onstart, and a library whose movies are all skipped or done has nothing to do).
@@ -78,7 +78,7 @@ def movie_key(wildcards):
 
 def subtitle_files(movie_dir, name):
     """The sidecars srt_generation writes: {format: path}, srt first; `name` is the
-    movie's file name (cut to fit, subsmith/library.py).
+    movie's file name (cut to fit, subsmith/harness/library.py).
 
     With a set language they are the published <name>.<language>.<fmt>. With
     language: auto the language is known only after asr, so srt_generation writes
@@ -215,7 +215,7 @@ def runtime_min(stage):
 
 
 def check_stage_table(rules):
-    """Every stage of subsmith/stages.py is a rule in its area's file, and every rule a stage."""
+    """Every stage of subsmith/harness/stages.py is a rule in its area's file, and every rule a stage."""
     problems = stages.rule_problems((r.name, r.snakefile) for r in rules)
     if problems:
         raise WorkflowError("; ".join(problems))
@@ -231,8 +231,12 @@ def on_start():
         raise WorkflowError("pre-flight checks failed (see the lines above)")
     record_identities()
     for d in manifest.movie_dirs(OUT):
-        jsonio.sweep_stale_temps(d)  # what a killed writer left (subsmith/jsonio.py)
-        replace.sweep(d)  # and a killed replacement of the movie (subsmith/replace.py)
+        jsonio.sweep_stale_temps(
+            d
+        )  # what a killed writer left (subsmith/core/jsonio.py)
+        replace.sweep(
+            d
+        )  # and a killed replacement of the movie (subsmith/harness/replace.py)
         manifest.close_interrupted(d)
         manifest.write(d, manifest.LIVE)
 

@@ -1,5 +1,5 @@
 # What the movie is and who is in it: TMDB, or the .nfo/.json a media server left beside it.
-from subsmith import sidecars
+from subsmith.metadata import sidecars
 
 
 rule tmdb:

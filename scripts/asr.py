@@ -1,10 +1,12 @@
 """asr: faster-whisper on the speech regions, with word timestamps, in the words' language."""
 
-from subsmith import asr, name_check, names, spoken
-from subsmith.audio import WavSlices
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
-from subsmith.vad import pyannote as pyannote_vad
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.media.audio import WavSlices
+from subsmith.names import check as name_check
+from subsmith.names import pre_ner as names
+from subsmith.speech import asr, spoken
+from subsmith.speech.vad import pyannote as pyannote_vad
 
 
 def body(ctx):
@@ -50,7 +52,7 @@ def body(ctx):
         hotwords=bias,
     )
     ctx.log.info("coverage check: %s", result["coverage"])
-    if bias:  # the names the prompt wrote but nobody said go (subsmith.name_check)
+    if bias:  # the names the prompt wrote but nobody said go (subsmith.names.check)
         result, checked = name_check.check(
             model,
             ctx.input.wav,

@@ -1,8 +1,8 @@
 """demux: the movie's speech audio (16 kHz mono WAV on the movie's clock) + ffprobe facts."""
 
-from subsmith import media
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.media import probe as media
 
 
 def body(ctx):

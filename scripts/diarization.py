@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from subsmith import diarization
-from subsmith.audio import read_wav
-from subsmith.errors import SkipStage
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.core.errors import SkipStage
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.media.audio import read_wav
+from subsmith.speakers import diarization
 
 
 def body(ctx):

@@ -1,9 +1,9 @@
 """existing_check: does the subtitle the movie already has fit its speech (existing: check)?
 Nothing of the movie's is changed; existing_check.json says what was found."""
 
-from subsmith import existing_check
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness import existing_check
+from subsmith.harness.job import run_stage
 
 
 def body(ctx):

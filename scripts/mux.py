@@ -4,9 +4,11 @@ there was no speech), + the SDH track when sound tags are on."""
 import os
 from pathlib import Path
 
-from subsmith import languages, manifest, mux, notify
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.core import languages
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness import manifest, notify
+from subsmith.harness.job import run_stage
+from subsmith.media import mux
 from subsmith.subtitles import publish
 
 

@@ -1,8 +1,8 @@
 """post_ner: respell the cast's names ASR got wrong, each change with its evidence."""
 
-from subsmith import name_correction
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.names import post_ner as name_correction
 
 
 def body(ctx):

@@ -1,8 +1,8 @@
 """pre_ner: the names the metadata says will be spoken, in the forms people say them."""
 
-from subsmith import names
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.names import pre_ner as names
 
 
 def body(ctx):

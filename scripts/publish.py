@@ -4,9 +4,10 @@ media servers read it, and published.json; no final.mkv (no copy of the movie)."
 import os
 from pathlib import Path
 
-from subsmith import mux, notify, replace
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json, write_json_atomic
+from subsmith.core.jsonio import read_json, write_json_atomic
+from subsmith.harness import notify, replace
+from subsmith.harness.job import run_stage
+from subsmith.media import mux
 from subsmith.subtitles import publish
 
 

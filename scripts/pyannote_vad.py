@@ -1,12 +1,12 @@
 """pyannote_vad: speech regions from pyannote's segmentation model, a second opinion for ASR."""
 
-from subsmith.audio import SAMPLE_RATE, read_wav
-from subsmith.errors import SkipStage
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
-from subsmith.models import senko_label
-from subsmith.vad import pyannote as pyannote_vad
-from subsmith.vad import regions
+from subsmith.core.errors import SkipStage
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.core.models import senko_label
+from subsmith.harness.job import run_stage
+from subsmith.media.audio import SAMPLE_RATE, read_wav
+from subsmith.speech.vad import pyannote as pyannote_vad
+from subsmith.speech.vad import regions
 
 
 def body(ctx):

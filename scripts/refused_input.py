@@ -1,7 +1,7 @@
 """refused_input: a library entry that cannot be a movie fails alone, with its reason."""
 
-from subsmith.errors import StageError
-from subsmith.job import run_stage
+from subsmith.core.errors import StageError
+from subsmith.harness.job import run_stage
 
 
 def body(ctx):

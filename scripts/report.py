@@ -3,8 +3,8 @@ report.json (its summary). Optional: a failure is recorded skipped with a placeh
 
 from pathlib import Path
 
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness.job import run_stage
 from subsmith.report import build_report
 from subsmith.report.movie import MovieFiles
 

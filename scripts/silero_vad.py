@@ -1,9 +1,9 @@
 """silero_vad: where people speak, so ASR decodes speech only."""
 
-from subsmith.audio import SAMPLE_RATE, wav_frames
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
-from subsmith.vad import regions, silero
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.media.audio import SAMPLE_RATE, wav_frames
+from subsmith.speech.vad import regions, silero
 
 
 def body(ctx):

@@ -1,8 +1,8 @@
 """sound_events: tagged sound events ([crying], ...) for the SDH track (subsmith/sound/)."""
 
-from subsmith.errors import SkipStage
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.errors import SkipStage
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness.job import run_stage
 from subsmith.sound import tags
 
 

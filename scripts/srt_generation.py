@@ -3,10 +3,12 @@ with sound tags on, the SDH subtitle too (subsmith/subtitles/sdh.py)."""
 
 from pathlib import Path
 
-from subsmith import manifest, name_correction, srt_generation, subtitles
-from subsmith.job import run_stage
-from subsmith.jsonio import read_json
-from subsmith.subtitles import sdh
+from subsmith import subtitles
+from subsmith.core.jsonio import read_json
+from subsmith.harness import manifest
+from subsmith.harness.job import run_stage
+from subsmith.names import post_ner as name_correction
+from subsmith.subtitles import sdh, srt_generation
 
 
 def body(ctx):

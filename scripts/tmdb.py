@@ -1,9 +1,9 @@
 """tmdb: title, year and cast from TMDB (key from the environment) or the sidecars."""
 
-from subsmith import tmdb
-from subsmith.errors import SkipStage
-from subsmith.job import run_stage
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.errors import SkipStage
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness.job import run_stage
+from subsmith.metadata import tmdb
 
 
 def body(ctx):

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import manifest, status
-from .jsonio import read_json
-from .processes import alive
-from .stages import STAGE_NAMES
+from .core.jsonio import read_json
+from .core.processes import alive
+from .harness import manifest, status
+from .harness.stages import STAGE_NAMES
 from .subtitles import publish
 
 
@@ -219,7 +219,7 @@ def cmd_show_demo(args: argparse.Namespace) -> int:
 
 def cmd_check_srt(args: argparse.Namespace) -> int:
     """Report every cue that breaks a rule; exit 1 when any file has errors."""
-    from . import settings
+    from .core import settings
     from .subtitles import SubtitleRules, check_file
 
     try:

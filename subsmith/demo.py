@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
+from .media.audio import SAMPLE_RATE as RATE  # the demo's media are what demux writes
 
 # Two speakers, as the diarization models hear them: espeak-ng's en-us voice in its male
 # "+m3" and female "+Annie" variants (CAM++ cosine similarity 0.50 between them, 0.85-0.89
@@ -159,8 +159,8 @@ def heard_wer(
 
     import jiwer
 
-    from . import asr
-    from .vad import silero
+    from .speech import asr
+    from .speech.vad import silero
 
     def words(text: str) -> str:
         return " ".join(re.findall(r"[a-z']+", text.lower()))

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 # config.yaml as the workflow reads it: the one place the tests take a default from.
-from subsmith import settings  # noqa: E402
+from subsmith.core import settings  # noqa: E402
 
 CONFIG = settings.load()
 
@@ -91,7 +91,7 @@ def read_manifest(workdir: Path, movie: str) -> dict:
 
 def subtitle_text(mkv: Path, index: int | None = None) -> str:
     """The text of one subtitle stream (the last one by default), as SRT, via ffmpeg."""
-    from subsmith import media
+    from subsmith.media import probe as media
 
     if index is None:
         subs = [s for s in media.probe(mkv)["streams"] if s["codec_type"] == "subtitle"]
@@ -135,7 +135,7 @@ def short_dialogue():
 def regions(dialogue):
     """Silero's speech regions of the demo dialogue, with config.yaml's settings (the VAD
     and ASR tests share them)."""
-    from subsmith.vad import silero
+    from subsmith.speech.vad import silero
 
     audio, _ = dialogue
     return silero.detect_speech(
@@ -146,7 +146,7 @@ def regions(dialogue):
 @pytest.fixture(scope="session")
 def tiny_en():
     """The embedded English model, loaded once for every test that transcribes."""
-    from subsmith import asr
+    from subsmith.speech import asr
 
     model, _ = asr.load_model("tiny.en", "cpu", "int8", threads=2)
     return model

@@ -1,4 +1,4 @@
-"""subsmith.asr: faster-whisper (embedded tiny.en) on generated dialogue with exact references."""
+"""subsmith.speech.asr: faster-whisper (embedded tiny.en) on generated dialogue with exact references."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from conftest import CONFIG
-from subsmith import asr, demo
-from subsmith.audio import read_wav
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.media.audio import read_wav
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
 # These tests decode the packed speech as one stream (batch_size 0); the batched decoder

@@ -1,11 +1,11 @@
-"""subsmith.audio: the WAV readers give back what was written, a block or a slice at a time."""
+"""subsmith.media.audio: the WAV readers give back what was written, a block or a slice at a time."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from subsmith import demo
-from subsmith.audio import WavSlices, read_wav, wav_blocks
+from subsmith.media.audio import WavSlices, read_wav, wav_blocks
 
 
 def test_blocks_and_slices_read_what_was_written(short_dialogue, tmp_path):

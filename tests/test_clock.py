@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import CONFIG
-from subsmith import asr, demo, media
-from subsmith.audio import read_wav
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.media import probe as media
+from subsmith.media.audio import read_wav
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 
 LOG = logging.getLogger("test")
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])

@@ -24,8 +24,10 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, FINAL_MKV, REPO, SPEAKERS_OFF, env, read_manifest, run_snakemake
-from subsmith import demo, media, status
-from subsmith.stages import STAGE_NAMES
+from subsmith import demo
+from subsmith.harness import status
+from subsmith.harness.stages import STAGE_NAMES
+from subsmith.media import probe as media
 
 pytestmark = pytest.mark.cluster
 

@@ -1,4 +1,4 @@
-"""subsmith.clustering on synthetic embeddings laid out like pyannote's (chunk, local speaker)
+"""subsmith.speakers.clustering on synthetic embeddings laid out like pyannote's (chunk, local speaker)
 grid: the count, the bounds, the short turns, long audio and audio with no voice. No model
 is loaded (the real-audio tests are in test_diarization.py)."""
 
@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from subsmith import clustering, settings
+from subsmith.core import settings
+from subsmith.speakers import clustering
 
 CHUNK, STEP, FRAMES = 10.0, 1.0, 100
 
@@ -131,13 +132,13 @@ def test_pyannote_clustering_on_long_audio_links_at_most_max_items(opts):
 
 
 def test_lean_reconstruction_is_pyannotes_one_speaker_at_a_time():
-    """subsmith.lean_reconstruct gives pyannote's reconstruction exactly (random windows,
+    """subsmith.speakers.lean_reconstruct gives pyannote's reconstruction exactly (random windows,
     clusters and counts, inactive speakers and overlap included) without its
     (windows, frames, speakers) array."""
     from pyannote.audio.pipelines.speaker_diarization import SpeakerDiarization
     from pyannote.core import SlidingWindow, SlidingWindowFeature
 
-    from subsmith import lean_reconstruct
+    from subsmith.speakers import lean_reconstruct
 
     rng = np.random.default_rng(3)
     seg = (rng.random((40, FRAMES, 3)) > 0.6).astype(np.float32)
@@ -255,7 +256,7 @@ def test_long_audio_keeps_whole_windows_spread_over_it():
 
 
 def test_the_second_pass_moves_a_misplaced_speaker_to_its_own_voice():
-    from subsmith import resegment
+    from subsmith.speakers import resegment
 
     seg, emb, truth = scene([0, 1, 2] * 6, seconds_each=3, seed=3)
     seconds = seg.sum(axis=1) * CHUNK / FRAMES
@@ -275,7 +276,7 @@ def test_the_second_pass_moves_a_misplaced_speaker_to_its_own_voice():
 
 
 def test_the_second_pass_keeps_the_speakers_of_one_window_apart():
-    from subsmith import resegment
+    from subsmith.speakers import resegment
 
     seg, emb, truth = scene([0, 1] * 6, seconds_each=3, seed=4)
     seconds = seg.sum(axis=1) * CHUNK / FRAMES

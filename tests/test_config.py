@@ -10,15 +10,15 @@ import pytest
 import yaml
 
 from conftest import run_snakemake
-from subsmith import settings
-from subsmith.asr import AsrOptions
-from subsmith.library import LibraryOptions
-from subsmith.media import DemuxOptions
-from subsmith.mux import MuxOptions
-from subsmith.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
+from subsmith.core import settings
+from subsmith.harness.library import LibraryOptions
+from subsmith.harness.stages import AREAS, BY_NAME, STAGE_NAMES, STAGES, rule_problems
+from subsmith.media.mux import MuxOptions
+from subsmith.media.probe import DemuxOptions
+from subsmith.metadata.tmdb import TmdbOptions
+from subsmith.speech.asr import AsrOptions
+from subsmith.speech.vad.silero import VadOptions
 from subsmith.subtitles import SubtitleRules
-from subsmith.tmdb import TmdbOptions
-from subsmith.vad.silero import VadOptions
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA = str(REPO / "config.schema.yaml")
@@ -210,6 +210,6 @@ def test_rule_problems_names_each_mismatch_with_the_stage_table():
     moved = [(n, "/x/rules/media.smk" if n == "asr" else f) for n, f in good]
     assert rule_problems(moved) == ["rule asr is in media.smk, its area's file is rules/speech.smk"]
     assert rule_problems([*good[1:], ("subtitler", "/x/rules/speech.smk")]) == [
-        "stage demux (subsmith/stages.py) has no rule",
-        "rule subtitler is no stage of subsmith/stages.py: add it there",
+        "stage demux (subsmith/harness/stages.py) has no rule",
+        "rule subtitler is no stage of subsmith/harness/stages.py: add it there",
     ]

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import run_snakemake
-from subsmith import settings
+from subsmith.core import settings
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))

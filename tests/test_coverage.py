@@ -15,8 +15,9 @@ import soundfile
 from test_hallucination import music
 
 from conftest import CONFIG
-from subsmith import asr, coverage, demo
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.speech import asr, coverage
+from subsmith.speech.vad import silero
 
 RATE = demo.RATE
 SHIPPED = asr.AsrOptions.from_config(CONFIG["asr"])
@@ -190,7 +191,7 @@ def test_cpu_workers_only_for_batched_decoding_on_cpu():
 
 
 def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_model):
-    """Windows shared between two workers decoding side by side (subsmith.asr): the same
+    """Windows shared between two workers decoding side by side (subsmith.speech.asr): the same
     words as one worker, in time order, every passage in, over several rounds."""
     assert workers_model.model.num_workers == 2
     audio, refs = movie

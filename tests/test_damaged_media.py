@@ -25,8 +25,10 @@ import psutil
 import pytest
 
 from conftest import env, read_manifest, snakemake_cmd
-from subsmith import demo, ffrun, media
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core.errors import StageError
+from subsmith.media import ffrun
+from subsmith.media import probe as media
 
 LOG = logging.getLogger("test")
 CONTAINERS = ("ts", "mkv", "mp4", "avi")

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from conftest import REPO, read_manifest, run_snakemake
-from subsmith import demo, diarization, settings, speaker_embedding
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core import settings
+from subsmith.core.errors import StageError
+from subsmith.speakers import diarization, speaker_embedding
 
 
 @pytest.fixture(scope="module")

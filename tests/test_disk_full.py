@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 
 from conftest import run_snakemake
-from subsmith import demo, manifest, preflight, status
-from subsmith import mux as mux_module
-from subsmith.errors import StageError
-from subsmith.jsonio import write_json_atomic
+from subsmith import demo
+from subsmith.core import diskspace as preflight
+from subsmith.core.errors import StageError
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness import manifest, status
+from subsmith.media import mux as mux_module
 
 LOG = logging.getLogger("test")
 

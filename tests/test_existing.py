@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from subsmith import demo, existing, manifest
+from subsmith import demo
+from subsmith.harness import existing, manifest
 from subsmith.subtitles import publish
 
 SRT = "1\n00:00:00,500 --> 00:00:02,000\nHello.\n"
@@ -143,7 +144,7 @@ def test_check_library_records_skips_and_reuses_them(clip, tmp_path, monkeypatch
     assert (out / existing.CACHE).is_file()  # A's decision, not to skip, is kept there
     # Both are reused while the file and the sidecars are the same: no probe.
     monkeypatch.setattr(existing, "decide", lambda *a, **k: pytest.fail("decided again"))
-    monkeypatch.setattr("subsmith.media.probe", lambda *a: pytest.fail("probed again"))
+    monkeypatch.setattr("subsmith.media.probe.probe", lambda *a: pytest.fail("probed again"))
     assert set(existing.check_library(movies, out, "en", "skip", on_skip=manifest.record_skip)) == {
         "B"
     }

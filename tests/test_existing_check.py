@@ -19,7 +19,8 @@ import pytest
 from test_media_library import checksums
 
 from conftest import env, run_snakemake
-from subsmith import demo, existing_check
+from subsmith import demo
+from subsmith.harness import existing_check
 
 # Silence between the lines of the generated films: uneven, as in a film (a shift by a
 # multiple of one even gap would lay every line on the next).

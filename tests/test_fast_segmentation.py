@@ -1,4 +1,4 @@
-"""segmentation-3.0 through onnxruntime (subsmith/fast_segmentation.py) on real speech:
+"""segmentation-3.0 through onnxruntime (subsmith/speakers/fast_segmentation.py) on real speech:
 pyannote's shipped sample (two real speakers, 30 s). The ONNX export lands in a
 temporary model cache, never the user's."""
 
@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from subsmith import diarization, fast_segmentation, settings, speaker_embedding
-from subsmith.audio import read_wav
+from subsmith.core import settings
+from subsmith.media.audio import read_wav
+from subsmith.speakers import diarization, fast_segmentation, speaker_embedding
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +78,7 @@ def test_torch_runs_with_a_log_line_when_onnxruntime_cannot(tmp_path, monkeypatc
     blocked.write_text("a file where the model cache should be")
     monkeypatch.setenv("SUBSMITH_CACHE", str(blocked))
     checkpoint = speaker_embedding.segmentation_path()
-    with caplog.at_level(logging.WARNING, logger="subsmith.diarization"):
+    with caplog.at_level(logging.WARNING, logger="subsmith.speakers.diarization"):
         forward, used = fast_segmentation.pick_forward("onnxruntime", model, checkpoint, 1, "cpu")
     assert used == "torch"
     assert any("onnxruntime cannot run" in r.message for r in caplog.records)
@@ -129,7 +130,7 @@ def test_diarization_of_the_sample_is_the_same_on_onnxruntime(cache, opts, sampl
     # speech only in the first 4 s, no margin: every window from 4 s on is skipped, so
     # nothing after 10 s (the one window run ends there) has a speaker
     tight = replace(opts, speech_margin=0.0)
-    with caplog.at_level(logging.INFO, logger="subsmith.diarization"):
+    with caplog.at_level(logging.INFO, logger="subsmith.speakers.diarization"):
         turns = diarization.diarize(onnx, sample, tight, speech=[{"start": 0.0, "end": 4.0}])
     assert turns and max(t["end"] for t in turns) <= 10.0 < max(t["end"] for t in want)
     assert onnx.window_runner.windows_run() == (1, 5)  # only the window at 0 s holds 0-4 s

@@ -27,9 +27,11 @@ import srt
 from fake_tmdb import FakeTmdb
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd
-from subsmith import demo, manifest, media, status
-from subsmith.audio import wav_duration
-from subsmith.stages import BY_NAME, STAGE_NAMES
+from subsmith import demo
+from subsmith.harness import manifest, status
+from subsmith.harness.stages import BY_NAME, STAGE_NAMES
+from subsmith.media import probe as media
+from subsmith.media.audio import wav_duration
 
 pytestmark = pytest.mark.e2e
 
@@ -289,8 +291,8 @@ OPTIONAL_JOB = textwrap.dedent(
     """
     import sys, time
     from types import SimpleNamespace
-    from subsmith import status
-    from subsmith.job import run_stage
+    from subsmith.harness import status
+    from subsmith.harness.job import run_stage
     from sitecustomize import spawn_tree
 
     d = sys.argv[1]
@@ -310,7 +312,7 @@ OPTIONAL_JOB = textwrap.dedent(
 
 
 def test_an_optional_stage_past_its_timeout_is_skipped_and_its_tree_stopped(tmp_path):
-    """The optional path driven at the job level (subsmith.job.run_stage, as the stage
+    """The optional path driven at the job level (subsmith.harness.job.run_stage, as the stage
     scripts call it), with a stage that hangs on purpose: no optional workflow stage
     (tmdb) can be made to hang without a fault hook of its own."""
     (tmp_path / "out").mkdir()

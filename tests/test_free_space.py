@@ -9,9 +9,11 @@ import logging
 import pytest
 from test_disk_full import small_disk  # noqa: F401 (a fixture)
 
-from subsmith import demo, media, preflight
-from subsmith import mux as mux_module
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core import diskspace as preflight
+from subsmith.core.errors import StageError
+from subsmith.media import mux as mux_module
+from subsmith.media import probe as media
 
 LOG = logging.getLogger("test")
 

@@ -7,9 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import CONFIG
-from subsmith import asr, demo, subtitles
+from subsmith import demo, subtitles
+from subsmith.speech import asr
+from subsmith.speech.vad import silero
 from subsmith.subtitles import hallucination
-from subsmith.vad import silero
 
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
 RULES = subtitles.SubtitleRules.from_config(CONFIG["srt_generation"])

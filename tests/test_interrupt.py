@@ -19,7 +19,7 @@ import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd
 from subsmith import demo
-from subsmith.stages import STAGE_NAMES
+from subsmith.harness.stages import STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
 

@@ -11,8 +11,8 @@ JOB = textwrap.dedent(
     """
     import sys, time
     from types import SimpleNamespace
-    from subsmith.job import run_stage
-    from subsmith.errors import StageError
+    from subsmith.harness.job import run_stage
+    from subsmith.core.errors import StageError
 
     d = sys.argv[1]
     mode = sys.argv[2]

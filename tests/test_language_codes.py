@@ -8,7 +8,9 @@ import pytest
 from babelfish import Language
 
 from conftest import run_snakemake
-from subsmith import languages, settings, spoken, tracks
+from subsmith.core import languages, settings
+from subsmith.media import tracks
+from subsmith.speech import spoken
 from subsmith.subtitles.publish import published_name
 
 # Languages babelfish has no 639-1 code for, or Whisper a code of its own: the overrides.

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from conftest import read_manifest, run_snakemake, subtitle_text
-from subsmith import cli, demo, media
+from subsmith import cli, demo
+from subsmith.media import probe as media
 
 pytestmark = pytest.mark.e2e
 

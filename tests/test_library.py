@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from subsmith import library
+from subsmith.harness import library
 
 HOSTILE = [
     "Plain",

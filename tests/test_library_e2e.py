@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from conftest import env, read_manifest, run_snakemake
-from subsmith import demo, media
-from subsmith.stages import STAGE_NAMES
+from subsmith import demo
+from subsmith.harness.stages import STAGE_NAMES
+from subsmith.media import probe as media
 
 pytestmark = pytest.mark.e2e
 

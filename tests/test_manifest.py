@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_snakemake
-from subsmith import manifest, status
-from subsmith.stages import STAGE_NAMES
+from subsmith.harness import manifest, status
+from subsmith.harness.stages import STAGE_NAMES
 
 
 def _movie(tmp_path: Path) -> Path:
@@ -275,7 +275,7 @@ def test_the_next_run_sweeps_only_the_temp_files_of_dead_writers(tmp_path):
     import sys
     import time
 
-    from subsmith import jsonio
+    from subsmith.core import jsonio
 
     d = _movie(tmp_path)
     (d / ".status").mkdir()

@@ -9,10 +9,12 @@ import numpy as np
 import pytest
 
 from conftest import subtitle_text
-from subsmith import demo, media, tracks
-from subsmith import mux as mux_module
-from subsmith.audio import read_wav
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core.errors import StageError
+from subsmith.media import mux as mux_module
+from subsmith.media import probe as media
+from subsmith.media import tracks
+from subsmith.media.audio import read_wav
 
 LOG = logging.getLogger("test")
 SRT = "1\n00:00:01,000 --> 00:00:02,500\nHello there.\n\n"

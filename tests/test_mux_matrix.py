@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import subtitle_text
-from subsmith import media
-from subsmith import mux as mux_module
+from subsmith.media import mux as mux_module
+from subsmith.media import probe as media
 
 LOG = logging.getLogger("test")
 NEW_SRT = "1\n00:00:00,200 --> 00:00:00,900\nGood morning, Captain.\n\n"

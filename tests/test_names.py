@@ -10,8 +10,11 @@ import numpy as np
 import pytest
 
 from conftest import CONFIG
-from subsmith import demo, name_check, name_correction, names
-from subsmith.errors import SkipStage
+from subsmith import demo
+from subsmith.core.errors import SkipStage
+from subsmith.names import check as name_check
+from subsmith.names import post_ner as name_correction
+from subsmith.names import pre_ner as names
 
 POST = name_correction.PostNerOptions.from_config(CONFIG["post_ner"])
 HEARD = CONFIG["pre_ner"]["heard"]
@@ -194,7 +197,7 @@ def test_correct_transcript_rebuilds_text(doc):
 
 @pytest.fixture(scope="module")
 def tiny():
-    from subsmith import asr
+    from subsmith.speech import asr
 
     return asr.load_model("tiny.en", "cpu", "int8", threads=2)[0]
 
@@ -203,9 +206,9 @@ def tiny():
 def test_names_reach_every_window(tiny, doc, batch_size):
     """The name is spoken in the SECOND decoding window: the prompt text must reach it with
     batch_size 0 too (faster-whisper's initial_prompt would reach only the first window;
-    biased, batch_size 0 is decoded window by window, subsmith.names.asr_bias), and no
+    biased, batch_size 0 is decoded window by window, subsmith.names.pre_ner.asr_bias), and no
     speech may be lost to the names."""
-    from subsmith import asr
+    from subsmith.speech import asr
 
     first = demo.trim(demo.speak("The ship is ready to leave the harbour this morning.", "en-us"))
     second = demo.trim(demo.speak("Hester Prynne stood alone on the scaffold.", "en-gb"))
@@ -262,7 +265,7 @@ def test_biased_capital_on_a_common_word_undone(doc):
 
 
 def test_subtitles_read_the_corrected_transcript_when_post_ner_ran(tmp_path):
-    from subsmith.jsonio import write_json_atomic
+    from subsmith.core.jsonio import write_json_atomic
 
     plain, corrected = tmp_path / "transcript.json", tmp_path / "transcript.corrected.json"
     write_json_atomic(plain, {"segments": [{"text": "Leeton"}]})
@@ -286,7 +289,7 @@ def test_second_look_takes_back_a_name_nobody_said(tiny, doc):
     plain words with "read" turned into "Prynne", on the same times. The second look, on
     the real audio without the names, hears "read" there and puts it back; "Hester", said,
     stays, and so does the rest."""
-    from subsmith import asr
+    from subsmith.speech import asr
 
     line = demo.trim(demo.speak("Ada Whittemore and Hester read the letter twice.", "en-us"))
     gap = np.zeros(demo.RATE, np.float32)

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import read_manifest, run_snakemake, subtitle_text
 from subsmith import demo
-from subsmith.jsonio import read_json
+from subsmith.core.jsonio import read_json
 
 pytestmark = pytest.mark.e2e
 

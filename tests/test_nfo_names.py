@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from fake_tmdb import KEY, FakeTmdb
 
-from subsmith import release_name, tmdb
-from subsmith.tmdb import Credentials, TmdbOptions
+from subsmith.metadata import release_name, tmdb
+from subsmith.metadata.tmdb import Credentials, TmdbOptions
 
 OPTIONS = TmdbOptions(
     api_url="http://127.0.0.1:9/3",

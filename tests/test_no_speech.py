@@ -11,7 +11,9 @@ import pytest
 from test_hallucination import music
 
 from conftest import env, read_manifest, run_snakemake
-from subsmith import demo, manifest, media
+from subsmith import demo
+from subsmith.harness import manifest
+from subsmith.media import probe as media
 
 MOVIE = "Overture (1961)"
 OLD_SUBS = "1\n00:00:01,000 --> 00:00:03,000\n[orchestra tuning]\n"

@@ -7,7 +7,7 @@ import socket
 
 from fake_media_server import JELLYFIN_TOKEN, PLEX_TOKEN, FakeJellyfin, FakePlex
 
-from subsmith import notify
+from subsmith.harness import notify
 
 ENV = {"JELLYFIN_TOKEN": JELLYFIN_TOKEN, "PLEX_TOKEN": PLEX_TOKEN}
 

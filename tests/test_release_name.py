@@ -2,7 +2,7 @@
 
 import pytest
 
-from subsmith.release_name import parse, relative_name
+from subsmith.metadata.release_name import parse, relative_name
 
 
 @pytest.mark.parametrize(

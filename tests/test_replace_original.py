@@ -17,8 +17,10 @@ import pytest
 from test_faults import fault_env
 
 from conftest import read_manifest, run_snakemake, snakemake_cmd
-from subsmith import demo, library, media, replace
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core.errors import StageError
+from subsmith.harness import library, replace
+from subsmith.media import probe as media
 
 SRT = "1\n00:00:00,500 --> 00:00:02,000\nHello there.\n"
 POINTS = ("mux", "verify", "before_rename", "after_rename")

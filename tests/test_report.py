@@ -17,8 +17,9 @@ from urllib.parse import quote
 import pytest
 
 from conftest import read_manifest, run_snakemake
-from subsmith import cli, demo, status
-from subsmith.models import ENGLISH_DEFAULT
+from subsmith import cli, demo
+from subsmith.core.models import ENGLISH_DEFAULT
+from subsmith.harness import status
 from subsmith.report import build_report
 from subsmith.report import quality as Q
 from subsmith.report.library import library_rows, render_index

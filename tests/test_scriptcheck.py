@@ -1,4 +1,4 @@
-"""Snakemake checks each rule's script once per DAG (subsmith/scriptcheck.py), and a
+"""Snakemake checks each rule's script once per DAG (subsmith/harness/scriptcheck.py), and a
 missing script still stops the run before anything starts."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import snakemake
 
 from conftest import REPO, env, run_snakemake
-from subsmith import scriptcheck
+from subsmith.harness import scriptcheck
 
 # Runs the real Snakemake CLI in-process with get_source counted, the memo on or off.
 HARNESS = textwrap.dedent(
@@ -21,7 +21,7 @@ HARNESS = textwrap.dedent(
     import json, sys
     import snakemake.cli
     from snakemake import script
-    from subsmith import scriptcheck
+    from subsmith.harness import scriptcheck
 
     calls = []
     original = script.get_source

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from conftest import read_manifest, run_snakemake, subtitle_text
-from subsmith import demo, media
+from subsmith import demo
+from subsmith.media import probe as media
 from subsmith.subtitles import read_srt
 from subsmith.subtitles.sdh import sound_line
 

@@ -1,4 +1,4 @@
-"""subsmith.shutdown against Snakemake's real scheduler code: if a Snakemake upgrade
+"""subsmith.harness.shutdown against Snakemake's real scheduler code: if a Snakemake upgrade
 renames the wake-up timer, these fail and say so, instead of the idle second silently
 coming back."""
 
@@ -7,7 +7,7 @@ import types
 
 from snakemake.scheduling.job_scheduler import JobScheduler
 
-from subsmith import shutdown
+from subsmith.harness import shutdown
 
 
 def test_cancels_the_schedulers_wakeup_timer_and_nothing_else():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from subsmith import sidecars
+from subsmith.metadata import sidecars
 
 # As Kodi 20 exports a movie (trimmed of artwork), with a scraper URL after the XML,
 # which Kodi accepts and a plain XML parser does not.

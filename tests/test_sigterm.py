@@ -30,8 +30,8 @@ import test_faults
 from test_faults import fault_env, gone, kill_group, wait_for
 
 from conftest import read_manifest, run_snakemake, snakemake_cmd
-from subsmith import status, watchdog
-from subsmith.stages import BY_NAME, STAGE_NAMES
+from subsmith.harness import status, watchdog
+from subsmith.harness.stages import BY_NAME, STAGE_NAMES
 
 pytestmark = pytest.mark.e2e
 # The kill -9 cases' movie (~2.5 s, one spoken line), made once per session.
@@ -174,7 +174,7 @@ def test_sigterm_to_the_stage_job_as_a_scheduler_sends_it(tmp_path, clip_movie, 
 NATIVE_JOB = """
 import sys
 from types import SimpleNamespace
-from subsmith.job import run_stage
+from subsmith.harness.job import run_stage
 
 d = sys.argv[1]
 log = SimpleNamespace(log=d + "/logs/x.log", status=d + "/.status/x.json")

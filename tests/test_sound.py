@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from subsmith.settings import ROOT
+from subsmith.core.settings import ROOT
 from subsmith.sound import tags, yamnet
 
 pytestmark = pytest.mark.skipif(

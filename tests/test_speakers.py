@@ -1,5 +1,5 @@
-"""Speakers in the transcript and the cues (subsmith/speakers.py, subtitles/dialogue.py and
-the cue builder's hook), and how the two VADs combine (subsmith/vad/pyannote.py). No model
+"""Speakers in the transcript and the cues (subsmith/subtitles/turns.py, subtitles/dialogue.py and
+the cue builder's hook), and how the two VADs combine (subsmith/speech/vad/pyannote.py). No model
 is loaded here."""
 
 from __future__ import annotations
@@ -7,9 +7,11 @@ from __future__ import annotations
 import random
 
 from conftest import CONFIG
-from subsmith import diarization, speakers, subtitles
+from subsmith import subtitles
+from subsmith.speakers import diarization
+from subsmith.speech.vad import pyannote as pyannote_vad
 from subsmith.subtitles import check_cue_list, dialogue
-from subsmith.vad import pyannote as pyannote_vad
+from subsmith.subtitles import turns as speakers
 
 RULES = subtitles.SubtitleRules.from_config(CONFIG["srt_generation"])
 

@@ -11,9 +11,12 @@ import pytest
 import yaml
 
 from conftest import CONFIG
-from subsmith import asr, demo, models, spoken, startup
-from subsmith.errors import StageError
-from subsmith.vad import silero
+from subsmith import demo
+from subsmith.core import models
+from subsmith.core.errors import StageError
+from subsmith.harness import startup
+from subsmith.speech import asr, spoken
+from subsmith.speech.vad import silero
 
 REPO = Path(__file__).resolve().parent.parent
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])

@@ -11,8 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from conftest import CONFIG
-from subsmith import job
-from subsmith.jsonio import write_json_atomic
+from subsmith.core.jsonio import write_json_atomic
+from subsmith.harness import job
 from subsmith.subtitles import Cue, SubtitleRules, check_cues, check_file, read_srt, repair
 
 RULES = SubtitleRules.from_config(CONFIG["srt_generation"])
@@ -164,7 +164,7 @@ def test_the_stage_joins_the_speakers_itself(tmp_path, monkeypatch):
     """srt_generation reads speakers.json beside the transcript (asr's transcript has no
     speakers): a quick exchange shares a cue with a dash per speaker's line, and the
     cues know each line's speaker."""
-    from subsmith import srt_generation
+    from subsmith.subtitles import srt_generation
 
     words = [(" Are", 1.0, 1.2), (" you", 1.2, 1.4), (" ready?", 1.4, 1.8)]
     words += [(" Yes,", 2.0, 2.2), (" I", 2.2, 2.3), (" am.", 2.3, 2.6)]

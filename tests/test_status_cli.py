@@ -7,7 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from subsmith import cli, manifest, status
+from subsmith import cli
+from subsmith.harness import manifest, status
 from subsmith.subtitles import publish
 
 

@@ -14,8 +14,8 @@ import yaml
 from fake_tmdb import KEY, TOKEN, FakeTmdb
 from test_sidecars import JELLYFIN_EPISODE, JELLYFIN_SHOW, KODI_MOVIE
 
-from subsmith import tmdb
-from subsmith.tmdb import Credentials, TmdbOptions, best_match
+from subsmith.metadata import tmdb
+from subsmith.metadata.tmdb import Credentials, TmdbOptions, best_match
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = yaml.safe_load((REPO / "config.yaml").read_text())["tmdb"]
@@ -374,7 +374,7 @@ def test_the_rate_is_shared_across_processes(tmp_path):
     """Two processes, five requests each, at 10 per second between them: >= 0.9 s. Were
     the limit per process, they would be done in about 0.4 s."""
     code = (
-        "import sys; from subsmith import ratelimit\n"
+        "import sys; from subsmith.metadata import ratelimit\n"
         "for _ in range(5): ratelimit.wait_for_slot(sys.argv[1], 10)\n"
     )
     t0 = time.monotonic()

@@ -11,7 +11,7 @@ from fake_tmdb import KEY, TOKEN, FakeTmdb
 
 from conftest import env, ps_watched, read_manifest, snakemake_cmd
 from subsmith import demo
-from subsmith.jsonio import read_json
+from subsmith.core.jsonio import read_json
 
 pytestmark = pytest.mark.e2e
 

@@ -5,9 +5,11 @@ import logging
 import numpy as np
 import pytest
 
-from subsmith import demo, media, tracks
-from subsmith.audio import read_wav
-from subsmith.errors import StageError
+from subsmith import demo
+from subsmith.core.errors import StageError
+from subsmith.media import probe as media
+from subsmith.media import tracks
+from subsmith.media.audio import read_wav
 
 LOG = logging.getLogger("test")
 SECONDS = 1.0

@@ -1,4 +1,4 @@
-"""subsmith.vad.silero: the package's own model and regions, faster, from arrays and WAVs."""
+"""subsmith.speech.vad.silero: the package's own model and regions, faster, from arrays and WAVs."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 
 from conftest import CONFIG
 from subsmith import demo
-from subsmith.audio import SAMPLE_RATE, read_wav
-from subsmith.errors import StageError
-from subsmith.vad import silero
+from subsmith.core.errors import StageError
+from subsmith.media.audio import SAMPLE_RATE, read_wav
+from subsmith.speech.vad import silero
 
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
 

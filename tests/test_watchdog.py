@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from subsmith import status, watchdog
+from subsmith.harness import status, watchdog
 
 HANG = """
 import os, subprocess, sys, time

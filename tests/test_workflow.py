@@ -14,8 +14,11 @@ from pathlib import Path
 import pytest
 
 from conftest import env, read_manifest, run_snakemake, snakemake_cmd, subtitle_text
-from subsmith import demo, manifest, media, speakers, status
-from subsmith.stages import STAGE_NAMES
+from subsmith import demo
+from subsmith.harness import manifest, status
+from subsmith.harness.stages import STAGE_NAMES
+from subsmith.media import probe as media
+from subsmith.subtitles import turns as speakers
 
 pytestmark = pytest.mark.e2e
 

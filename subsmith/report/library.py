@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from .. import manifest
-from ..jsonio import read_json
+from ..core.jsonio import read_json
+from ..harness import manifest
 from .timeline import clock
 
 INDEX = "index.html"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import StageError
+from ..core.errors import StageError
 from ..subtitles.cues import Cue
 from ..subtitles.srt import read_srt
 
@@ -101,7 +101,7 @@ def loudness(path: Path, step: float = LOUDNESS_STEP) -> list[float]:
     audio is never held whole: the block is a whole number of steps)."""
     import numpy as np
 
-    from ..audio import SAMPLE_RATE, wav_blocks
+    from ..media.audio import SAMPLE_RATE, wav_blocks
 
     hop = int(step * SAMPLE_RATE)
     _, blocks = wav_blocks(path, seconds=step * max(1, int(60 / step)))
@@ -131,7 +131,7 @@ def load(files: MovieFiles, steps: dict[str, Any] | None = None) -> Movie:
     level = loudness(files.wav) if files.wav and files.wav.exists() else []
     duration = _duration(media, silero, level, cues)
     if steps is None:
-        from ..manifest import render
+        from ..harness.manifest import render
 
         steps = render(files.movie_dir)["pipeline"]["steps"]
     return Movie(

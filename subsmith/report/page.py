@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from ..status import now_iso
+from ..harness.status import now_iso
 from . import quality as Q
 from .movie import Movie, MovieFiles, load
 from .timeline import ROW_SECONDS, clock, speaker_colours, strips

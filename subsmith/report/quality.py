@@ -49,8 +49,8 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ..speakers import assign_speakers
 from ..subtitles.checker import reading_speed
+from ..subtitles.turns import assign_speakers
 from .movie import LOUDNESS_STEP, Movie
 
 UNSURE_WORD = 0.5  # a word the decoder gave less than this is marked on the timeline

@@ -172,7 +172,7 @@ def detect(
 ) -> dict[str, Any]:
     """events/sound_events.json of a 16 kHz mono WAV (read a chunk at a time): the
     enabled tags' events, the tags and thresholds used, the model."""
-    from ..audio import SAMPLE_RATE, wav_frames
+    from ..media.audio import SAMPLE_RATE, wav_frames
     from .yamnet import frame_scores, model_label
 
     duration = wav_frames(wav) / SAMPLE_RATE

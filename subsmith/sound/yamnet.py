@@ -38,8 +38,8 @@ from typing import Any
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, WavSlices
-from ..errors import StageError
+from ..core.errors import StageError
+from ..media.audio import SAMPLE_RATE, WavSlices
 
 WINDOW = 400  # samples: 25 ms
 HOP = 160  # samples: 10 ms
@@ -87,7 +87,7 @@ def model_path() -> Path:
     """The unpacked model.onnx (its weights in model.data beside it), unpacked on first use."""
     data = _package_data()
     zipped = data / MODEL_ZIP
-    from ..models import build_once, cache_dir
+    from ..core.models import build_once, cache_dir
 
     stamp = f"{zipped.stat().st_size}-{int(zipped.stat().st_mtime)}"
     target = cache_dir() / f"yamnet-{PACKAGE}-{stamp}"

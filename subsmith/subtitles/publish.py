@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import languages
-from ..jsonio import read_json, write_json_atomic
-from ..settings import options
+from ..core import languages
+from ..core.jsonio import read_json, write_json_atomic
+from ..core.settings import options
 from .formats import WRITERS
 
 # The SDH subtitle's "format": the media servers' hearing-impaired suffix before .srt
@@ -104,7 +104,9 @@ class PublishOptions:
 
     beside_movie: bool  # <movie stem>.<lang>.<fmt> beside the input file
     mkv: bool  # a library run also makes out/<movie>/final.mkv (a full copy of the movie)
-    replace_original: bool  # the movie itself replaced by the muxed file (subsmith/replace.py)
+    replace_original: (
+        bool  # the movie itself replaced by the muxed file (subsmith/harness/replace.py)
+    )
 
     @classmethod
     def from_config(cls, cfg: Mapping[str, Any]) -> PublishOptions:
@@ -145,7 +147,9 @@ def beside_name(movie: str | os.PathLike[str], language: str, fmt: str) -> Path:
 
 
 def _save_ledger(movie_dir: Path, ours: dict[str, Any]) -> None:
-    data = read_json(movie_dir / LEDGER)  # it also records a replaced movie (subsmith/replace.py)
+    data = read_json(
+        movie_dir / LEDGER
+    )  # it also records a replaced movie (subsmith/harness/replace.py)
     write_json_atomic(
         movie_dir / LEDGER, {**(data if isinstance(data, dict) else {}), "sidecars": ours}
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ..settings import options
+from ..core.settings import options
 
 __all__ = ["KINDS", "MUSIC", "SOUND", "SPEECH", "Cue", "SubtitleRules", "to_ms"]
 

@@ -3,7 +3,7 @@
 tests/test_faults.py puts this folder on PYTHONPATH and sets SUBSMITH_FAULT to
 "<stage>:<mode>" for one Snakemake run. Every Python process of that run imports
 this file at start-up (sitecustomize); in the stage jobs it wraps the body given to
-`subsmith.job.run_stage` for that one stage:
+`subsmith.harness.job.run_stage` for that one stage:
 
 - hold: run the real body, then cut its first output file to half its size (what a
   writer killed mid-file leaves), mark the status file `fault_held` and sleep: the
@@ -15,7 +15,7 @@ this file at start-up (sitecustomize); in the stage jobs it wraps the body given
   signal sent at a random moment after it starts lands in the work or in the tree).
 
 "replace:<point>" kills the job with SIGKILL at one point of publish.replace_original
-(subsmith/replace.py): `mux` (the temp file half written), `verify` (while its packets
+(subsmith/harness/replace.py): `mux` (the temp file half written), `verify` (while its packets
 are compared), `before_rename` and `after_rename` (around the os.replace over the movie).
 """
 
@@ -61,7 +61,7 @@ def spawn_tree() -> list[int]:
 
 
 def _wrap(body, mode: str):
-    from subsmith import status
+    from subsmith.harness import status
 
     def hold(ctx):
         body(ctx)
@@ -90,35 +90,35 @@ def _die() -> None:
 
 
 def _install_replace(point: str) -> None:
-    import subsmith.mux
-    import subsmith.replace
+    import subsmith.harness.replace
+    import subsmith.media.mux
 
     if point == "mux":
-        real_ffmpeg = subsmith.mux.run_ffmpeg
+        real_ffmpeg = subsmith.media.mux.run_ffmpeg
 
         def run_ffmpeg(args, *a, **k):
             done = real_ffmpeg(args, *a, **k)
             out = args[-1].removeprefix("file:")
-            if os.path.basename(out).startswith(subsmith.replace.TMP_PREFIX):
+            if os.path.basename(out).startswith(subsmith.harness.replace.TMP_PREFIX):
                 with open(out, "r+b") as fh:
                     fh.truncate(os.path.getsize(out) // 2)
                 _die()
             return done
 
-        subsmith.mux.run_ffmpeg = run_ffmpeg
+        subsmith.media.mux.run_ffmpeg = run_ffmpeg
     elif point == "verify":
-        real_hashes = subsmith.replace.track_hashes
+        real_hashes = subsmith.harness.replace.track_hashes
 
         def track_hashes(path, indexes):
             real_hashes(path, indexes)
             _die()
 
-        subsmith.replace.track_hashes = track_hashes
+        subsmith.harness.replace.track_hashes = track_hashes
     elif point in ("before_rename", "after_rename"):
         real_replace = os.replace
 
         def replace(src, dst, *a, **k):
-            ours = os.path.basename(src).startswith(subsmith.replace.TMP_PREFIX)
+            ours = os.path.basename(src).startswith(subsmith.harness.replace.TMP_PREFIX)
             if ours and point == "before_rename":
                 _die()
             real_replace(src, dst, *a, **k)
@@ -135,16 +135,16 @@ def _install(spec: str) -> None:
     if stage == "replace":
         _install_replace(mode)
         return
-    import subsmith.job
+    import subsmith.harness.job
 
-    real = subsmith.job.run_stage
+    real = subsmith.harness.job.run_stage
 
     def run_stage(smk, name, body, critical=None):
         if name == stage:
             body = _wrap(body, mode)
         return real(smk, name, body, critical)
 
-    subsmith.job.run_stage = run_stage
+    subsmith.harness.job.run_stage = run_stage
 
 
 if os.environ.get("SUBSMITH_FAULT"):

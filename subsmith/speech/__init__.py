@@ -1,0 +1,2 @@
+"""What is said: voice activity (vad/), the Whisper decode (asr), which model
+for which language (spoken), and the coverage check of the transcript."""
