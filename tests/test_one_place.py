@@ -138,3 +138,35 @@ def test_no_private_name_is_imported_from_another_wing():
             if private and unit(target) != unit(name):
                 found.append(f"{name} imports {private} from {target}")
     assert found == []
+
+
+# The wings, low to high: a module imports from its own wing and the wings before it
+# here, never from one after it (no arrow back up, so no circle between wings). cli and
+# demo sit above them all, and no wing imports them.
+WINGS = [
+    "core",
+    "media",
+    "metadata",
+    "subtitles",
+    "speakers",
+    "sound",
+    "speech",
+    "names",
+    "harness",
+    "report",
+]
+TOP = {"subsmith", "subsmith.cli", "subsmith.demo"}
+
+
+def test_every_module_is_in_a_wing_and_the_wings_import_down_only():
+    graph = import_graph()
+    outside = sorted(m for m in graph if m not in TOP and unit(m) not in WINGS)
+    assert outside == [], f"put these in a wing (tests/test_one_place.py WINGS): {outside}"
+    up = [
+        f"{m} -> {d}"
+        for m, deps in graph.items()
+        if m not in TOP
+        for d in deps
+        if d in TOP or WINGS.index(unit(d)) > WINGS.index(unit(m))
+    ]
+    assert up == []
