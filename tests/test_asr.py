@@ -13,6 +13,7 @@ from conftest import CONFIG
 from subsmith import demo
 from subsmith.media.audio import read_wav
 from subsmith.speech import asr
+from subsmith.speech import windows as speech_windows
 from subsmith.speech.vad import silero
 
 VAD = silero.VadOptions.from_config(CONFIG["silero_vad"])
@@ -77,10 +78,10 @@ def test_no_speech_regions_give_an_empty_transcript():
 
 def test_speech_before_counts_speech_seconds():
     chunks = [{"start": 0, "end": 16000}, {"start": 32000, "end": 48000}]
-    assert asr.speech_before(chunks, 0.5) == 0.5
-    assert asr.speech_before(chunks, 1.5) == 1.0
-    assert asr.speech_before(chunks, 2.5) == 1.5
-    assert asr.speech_before(chunks, 9) == 2.0
+    assert speech_windows.speech_before(chunks, 0.5) == 0.5
+    assert speech_windows.speech_before(chunks, 1.5) == 1.0
+    assert speech_windows.speech_before(chunks, 2.5) == 1.5
+    assert speech_windows.speech_before(chunks, 9) == 2.0
 
 
 def test_a_region_longer_than_a_window_is_cut_in_a_pause():
@@ -92,7 +93,7 @@ def test_a_region_longer_than_a_window_is_cut_in_a_pause():
     loud[int(13.3 * rate) : int(13.4 * rate)] = 0  # a pause between two words
     loud[int(20.5 * rate) : int(20.6 * rate)] = 0
     chunks = [{"start": 0, "end": 5 * rate}, {"start": 6 * rate, "end": 30 * rate}]
-    windows = asr.pack(chunks, 8 * rate, loud)
+    windows = speech_windows.pack(chunks, 8 * rate, loud)
     assert windows[0] == [chunks[0]]  # the long region does not fill the first window
     assert int(13.3 * rate) <= windows[1][0]["end"] <= int(13.4 * rate)
     assert int(20.5 * rate) <= windows[2][0]["end"] <= int(20.6 * rate)
@@ -100,8 +101,14 @@ def test_a_region_longer_than_a_window_is_cut_in_a_pause():
     assert pieces[0]["start"] == 6 * rate and pieces[-1]["end"] == 30 * rate
     assert all(a["end"] == b["start"] for a, b in itertools.pairwise(pieces))  # no gap
     assert max(sum(c["end"] - c["start"] for c in w) for w in windows) <= 8 * rate
-    assert asr.pack(chunks, 8 * rate) == [[chunks[0]], [chunks[1]]]  # without audio: whole
-    assert asr.pack(chunks, 0, loud) == [[chunks[0]], [chunks[1]]]  # 0: a window a region
+    assert speech_windows.pack(chunks, 8 * rate) == [
+        [chunks[0]],
+        [chunks[1]],
+    ]  # without audio: whole
+    assert speech_windows.pack(chunks, 0, loud) == [
+        [chunks[0]],
+        [chunks[1]],
+    ]  # 0: a window a region
 
 
 def test_batched_decoding_gives_the_words_on_the_movie_clock(dialogue, regions):

@@ -17,6 +17,7 @@ from test_hallucination import music
 from conftest import CONFIG
 from subsmith import demo
 from subsmith.speech import asr, coverage
+from subsmith.speech import windows as speech_windows
 from subsmith.speech.vad import silero
 
 RATE = demo.RATE
@@ -196,7 +197,7 @@ def test_workers_decode_what_one_worker_decodes(movie, regions, model, workers_m
     assert workers_model.model.num_workers == 2
     audio, refs = movie
     opts = replace(BATCHED, chunk_seconds=8, batch_size=2)  # 2 windows per worker a round
-    windows = asr.pack(
+    windows = speech_windows.pack(
         [{"start": int(r["start"] * RATE), "end": int(r["end"] * RATE)} for r in regions],
         opts.chunk_seconds * RATE,
         audio,

@@ -1,74 +1,27 @@
 """Speech to text with faster-whisper, on the speech regions found by the VAD stage.
 
-The regions are packed into windows, decoded as one stream and mapped back to the
-movie's clock with faster-whisper's own helpers: the same path its `vad_filter`
-takes, with our Silero stage as the source of the regions.
-
-With `batch_size` > 1 the same windows go through faster-whisper's
-BatchedInferencePipeline instead (each window decoded on its own, several at a time,
-as `clip_timestamps` on the packed speech); the result has the same shape, with one
-segment or more per window.
-
-After decoding, speech no word covers is decoded again (subsmith.speech.coverage): the batched
-decoder can stop after the first passage of a window and drop the rest.
+The regions are packed into windows (subsmith.speech.windows), decoded as one stream
+and mapped back to the movie's clock with faster-whisper's own helpers: the same path
+its `vad_filter` takes, with our Silero stage as the source of the regions. With
+`batch_size` > 1 the same windows go through faster-whisper's BatchedInferencePipeline
+instead (each window on its own, several at a time, as `clip_timestamps` on the packed
+speech); the result has the same shape. After decoding, speech no word covers is
+decoded again (subsmith.speech.coverage): the batched decoder can stop after the first
+passage of a window and drop the rest.
 
 Batched on CPU, the model is loaded as two workers sharing the threads (ctranslate2
-inter_threads; on 2 threads, two workers of one thread; the weights shared), and each
-round of windows is shared evenly between the workers, which decode their part side by
-side as batches of their own; one stream keeps one worker on all the threads (it
-decodes one window at a time). Why: tiny.en's matrices are small, so one decode split
-over two threads spends much of its time waiting on the other; two whole batches side
-by side do not. Measured on the four short movies of bench/speech_dev.py (CPU s of
-transcribe in one process, 2 cores, shared): the same words in every segment (word
-times differ by 10 ms at most where a worker's part starts), 37.6 CPU s against 41.0
-for one worker on two threads; on its 7.5 min film1, paired twice, 22.9 and 21.8 CPU s
-against 24.6 and 23.5 (wall 37 and 45 s against 50 and 50, the machine loaded), the
-same WER; batch 8 on the two workers, 23.0 and 22.4, no better. The cost is memory: each worker keeps its own
-activation buffers, peak RSS 847 MB against 616 MB for bare batched faster-whisper on
-the 7.5 min movies (bench/speech_dev.md); hence two workers at most, whatever the
-thread count (more were not measured).
+inter_threads; the weights shared), each decoding its share of a round of windows as
+batches of its own; one stream keeps one worker on all the threads. Why: the small
+models' matrices spend much of a split decode waiting on the other thread; two whole
+batches side by side do not. The cost is each worker's activation buffers, hence two
+workers at most (MAX_CPU_WORKERS).
 
-Where the time goes (bench/asr_profile.py profile, bench/asr_profile.md: one worker of
-one thread, so each model call's CPU is the process's; the film-length movies of
-bench/speech_dev.py, 877 s of audio, 614 s of speech; beam 5, as shipped before):
-ours batched 44.2 CPU s, bare faster-whisper one stream 53.1. Both encode about the same
-number of 30 s windows (25 against 24; ours held 25.6 s of speech each on average), and
-the encoder costs ~0.7 CPU s a window whatever it holds: 17.6 s of ours, 15.6 of bare.
-Beam-5 decoding 18.5 s (bare 29.2: batching saves only the decoder's share), the word
-alignment 4.7 (3.8), the VAD 2.1, the model load 0.4, features and Python 0.9; no
-temperature fallback ran in either (the batched pipeline has none). So ~40 % of ours is
-the encoder, which no decoding setting changes, and 0.6x bare leaves the rest ~20 %.
-
-The levers, measured side by side (bench/asr_profile.md; WER, lost sentences and CPU of
-VAD + decode in one process, 2 threads as shipped, on the short and film-length movies):
-- beam size: beam 2 took 14 % less CPU than beam 5 on the film-length movies and 13 %
-  on the short ones (run 1), with WER 3.21 against 3.21 % and 3.02 against 3.21 %, no
-  sentence lost; on the short movies' WAVs of bench/speech_dev.py, 2.83 against 2.83 %
-  for 12 % less. Beam 1 (greedy) reached 0.57x bare one stream on the film-length
-  movies but lost a sentence on the short ones (WER 5.85 %) even after the coverage
-  check: not kept. Why beam 2 saves so little: each decoding step reads the decoder's
-  weights (the 51,864-word output projection most of all) once for all hypotheses.
-- dense packing (every window filled to 30 s by cutting the region that does not fit
-  at its quietest 20 ms): 2 of 24 windows fewer on the film-length movies (none on the
-  short ones), WER lower there (2.70 against 3.21 % at beam 2), but the coverage check
-  re-decoded 38 s instead of 6 on one film (two more windows dropped a passage), so no
-  CPU saved (43.4 against 42.1 s), and on the short movies' WAVs 2 more word errors on
-  one movie (3.21 against 2.83 %): not kept. Only a region longer than a window is cut
-  that way (whole, the batched decoder heard only its first 30 s).
-- compute_type: float32 took 1.25-1.45x int8's CPU (this CPU has AVX2 and no VNNI);
-  int8 is int8_float32 here (CTranslate2 says so), the GEMM backend oneDNN (AMD).
-- batch size, at beam 2: 2 and 8 no faster than 4 (45.4 and 45.5 against 43.4 s).
-- the coverage re-decode: a span costs one window whatever its length (the encoder
-  always sees 30 s), so cutting spans shorter saves nothing; timestamps in the batched
-  pass (`without_timestamps=False`) still lost 2 sentences without the check and cost
-  more (22.8 against 20.1 CPU s).
-Shipped: beam auto (2 for tiny.en without names, BEAM_ENGLISH_ONLY; 5 for the
-multilingual base, which made more word errors in German at 2, and with names), batch 4,
-the coverage check (bench/speech_dev.md, two idle cores: 0.51x bare one stream's time on
-the short movies and 0.34x on the film-length ones, CPU time 0.64x and 0.53x; WER 2.83 and
-3.21 % as with beam 5, no sentence lost). In CPU time the short movies stay above 0.6x
-(2-3 windows each, a batch never full, one re-decoded window in two of them), and no
-lever measured brings them under it without losing accuracy.
+Where the time goes and the levers (beam size, dense packing, compute type, batch size,
+the coverage re-decode), each measured side by side with its WER and lost sentences:
+bench/asr_profile.md; the shipped settings against bare faster-whisper:
+bench/speech_dev.md. Shipped: beam auto (BEAM_ENGLISH_ONLY for an English-only model
+without names, BEAM_OTHER for the multilingual one and with names), batch 4, the
+coverage check.
 """
 
 from __future__ import annotations
@@ -87,6 +40,7 @@ from ..core.models import EMBEDDED, ENGLISH_DEFAULT, MULTILINGUAL_MODEL
 from ..core.settings import options
 from ..media.audio import SAMPLE_RATE, WavSlices
 from . import coverage
+from .windows import pack, speech_before
 
 ROUNDS = 2  # coverage checks after the first pass (subsmith.speech.coverage)
 
@@ -224,61 +178,6 @@ def load_model(name: str, device: str, compute_type: str, threads: int, *, batch
             "(unset HF_HUB_OFFLINE) for hub names"
         ) from None
     return model, {"model": desc, "device": device, "compute_type": compute_type}
-
-
-def speech_before(chunks: list[dict[str, int]], t: float) -> float:
-    """Seconds of speech (of `chunks`, in samples) before movie time t: ASR progress."""
-    at = t * SAMPLE_RATE
-    return sum(max(0, min(at, c["end"]) - c["start"]) for c in chunks) / SAMPLE_RATE
-
-
-# A region longer than a window (pack) is cut at its quietest 20 ms within the last
-# CUT_SEARCH_SECONDS before the window's end; the rest starts the next window.
-CUT_SEARCH_SECONDS = 1.5
-FRAME = SAMPLE_RATE // 50  # 20 ms, Whisper's time step
-
-
-def pack(
-    chunks: list[dict[str, int]],
-    max_samples: float,
-    audio: np.ndarray | WavSlices | None = None,
-) -> list[list[dict[str, int]]]:
-    """Chunks in windows of at most max_samples of speech, in order: faster-whisper's
-    collect_chunks rule (a chunk that does not fit starts a new window).
-
-    A chunk longer than a window is, with audio, cut at its quietest 20 ms near the
-    window's end (a pause between words, most often), its rest in the next windows;
-    whole, the batched decoder heard only its first 30 s. Filling every window this
-    way (cutting the chunk that does not fit) was measured and not kept: module
-    docstring."""
-    windows: list[list[dict[str, int]]] = []
-    size = max_samples + 1
-    todo = list(reversed(chunks))
-    while todo:
-        c = todo.pop()
-        n = c["end"] - c["start"]
-        if size + n > max_samples:
-            windows.append([])
-            size = 0
-            if audio is not None and n > max_samples >= SAMPLE_RATE:  # 0: a window a chunk
-                edge = c["start"] + int(max_samples)
-                lo = max(c["start"] + FRAME, edge - int(CUT_SEARCH_SECONDS * SAMPLE_RATE))
-                cut = _quietest(audio, lo, edge)
-                windows[-1].append({"start": c["start"], "end": cut})
-                todo.append({"start": cut, "end": c["end"]})
-                size = max_samples + 1
-                continue
-        windows[-1].append(c)
-        size += n
-    return windows
-
-
-def _quietest(audio: np.ndarray | WavSlices, lo: int, edge: int) -> int:
-    """The middle of the quietest 20 ms frame between samples lo and edge."""
-    frames = max(1, (edge - lo) // FRAME)
-    x = np.asarray(audio[edge - frames * FRAME : edge], np.float32).reshape(frames, FRAME)
-    k = int(np.argmin(np.mean(x * x, axis=1)))
-    return edge - frames * FRAME + k * FRAME + FRAME // 2
 
 
 def _decode(
