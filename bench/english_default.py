@@ -38,7 +38,8 @@ from pathlib import Path
 
 from common import BENCH, CONFIG, machine
 from real_decode import load, references
-from speech_dev import BARE_BEAM, normaliser, table
+from scoring import normaliser, table
+from speech_dev_run import BARE_BEAM
 
 from subsmith.media.audio import SAMPLE_RATE
 from subsmith.names import check as name_check
