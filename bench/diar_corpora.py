@@ -1,5 +1,7 @@
-"""The recordings of the cross-corpus diarization bench (bench/diar_loco.py), their
-reference turns and their model outputs, computed once and cached.
+"""The recordings of the diarization benches (bench/diar_loco.py, bench/diarization.py), their
+reference turns and their model outputs, computed once and cached; and the long tracks made
+of them (excerpts end to end with their pauses, their reference turns moved onto the
+track's clock): bench/diarization.py's long track and the scene tracks of both benches.
 
 Corpora (under DATA_DIR, as ../shared/data lays them out):
 - ami-train: ten 30 s AMI meeting excerpts, reference turns (train.rttm), collar 0;
@@ -39,6 +41,8 @@ MONOLOGUES = (
 )
 VOICES = {"lj": "LJ001-", "librivox": "sense_and_sensibility_", "librispeech": "1089-"}
 COLLAR = {"ami-train": 0.0, "speakers-dev": 0.25, "sample": 0.0}
+WORK = BENCH / "work" / "diar"  # generated tracks (git-ignored)
+GAP_SECONDS = 5.0  # silence after each excerpt on the long and scene tracks (a movie's pauses)
 
 
 def _rttm(folder: Path) -> tuple[dict, dict]:
@@ -137,17 +141,15 @@ class Scenes:
 
     def __init__(self, pipe, data: Path, cache: Path, recs: dict, make_clusterer):
         import diar_extract as de
-        import diarization as bd
         from pyannote.core import Annotation, Segment, Timeline
 
-        bd.WORK = cache
         self.pipe, self.memo, self.make_clusterer = pipe, {}, make_clusterer
-        self.tracks = {"ami-train": bd.scene_tracks(ds.references(data / "ami-train"))}
+        self.tracks = {"ami-train": scene_tracks(ds.references(data / "ami-train"), cache)}
         sd = {k.split("/")[1]: r for k, r in recs.items() if r["corpus"] == "speakers-dev"}
-        placed = bd.placements(sd, list(sd), rounds=2)
-        seconds = bd.track_seconds(sd, placed)
+        placed = placements(sd, list(sd), rounds=2)
+        seconds = track_seconds(sd, placed)
         wav = cache / "scene-speakers-dev.wav"
-        bd.write_track(wav, sd, placed, seconds)
+        write_track(wav, sd, placed, seconds)
         ref = Annotation(uri="scene-C")
         for name, t in placed:
             for seg, _, lab in sd[name]["ref"].itertracks(yield_label=True):
@@ -182,6 +184,101 @@ def words(key: str, model: str = "base") -> list[dict]:
         return []
     doc = json.loads(f.read_text(encoding="utf-8"))
     return [w for s in doc.get("segments", []) for w in s.get("words", [])]
+
+
+def placements(
+    data: dict, uris: list[str], rounds: int | None = None, minutes: float | None = None
+) -> list[tuple[str, float]]:
+    """(excerpt, its start on the track): `uris` end to end, each followed by GAP_SECONDS of
+    silence, `rounds` times over or repeated until `minutes`."""
+    durations = [sf.info(str(data[u]["wav"])).duration for u in uris]
+    end = minutes * 60 if minutes is not None else float("inf")
+    count = rounds * len(uris) if rounds is not None else None
+    out, t, i = [], 0.0, 0
+    while t < end and (count is None or i < count):
+        out.append((uris[i % len(uris)], t))
+        t += durations[i % len(uris)] + GAP_SECONDS
+        i += 1
+    return out
+
+
+def track_seconds(data: dict, placed: list[tuple[str, float]]) -> float:
+    """Where the last excerpt's pause ends."""
+    uri, t = placed[-1]
+    return t + sf.info(str(data[uri]["wav"])).duration + GAP_SECONDS
+
+
+def write_track(path: Path, data: dict, placed: list[tuple[str, float]], seconds: float) -> None:
+    """The track of `placed` as 16-bit WAV, cut at `seconds`, written as it goes."""
+    import diar_extract as de
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gap = np.zeros(int(GAP_SECONDS * de.SAMPLE_RATE), dtype=np.float32)
+    need = int(seconds * de.SAMPLE_RATE)
+    with sf.SoundFile(str(path), "w", de.SAMPLE_RATE, 1, "PCM_16") as f:
+        done = 0
+        for uri, _ in placed:
+            x = sf.read(str(data[uri]["wav"]), dtype="float32")[0]
+            x = np.concatenate([x, gap])[: need - done]
+            f.write(x)
+            done += len(x)
+
+
+def track_reference(data: dict, placed: list[tuple[str, float]], seconds: float, uri: str):
+    """Each excerpt's reference turns moved to where it plays, cut at `seconds`. AMI names
+    each participant the same in every meeting, so one is one speaker all along;
+    pyannote's sample's two are named apart."""
+    from pyannote.core import Annotation, Segment
+
+    ref = Annotation(uri=uri)
+    for name, t in placed:
+        for seg, _, label in data[name]["ref"].itertracks(yield_label=True):
+            if seg.start + t < seconds:
+                speaker = label if name != "sample" else f"sample-{label}"
+                ref[Segment(seg.start + t, min(seg.end + t, seconds)), len(ref)] = speaker
+    return ref
+
+
+def scene_tracks(data: dict, work: Path = WORK) -> dict[str, dict]:
+    """Two long tracks for the clustering across scenes: the files of one half (alternate
+    files in order, so each half has sample or not, three- and four-speaker meetings)
+    end to end with their pauses, twice over, with their reference turns moved onto the
+    track's clock (track_reference: a speaker heard in two excerpts, or twice, is one
+    speaker of the track, as a film's characters are across its scenes). Generated into
+    `work` (bench/work/diar), never committed."""
+    from pyannote.core import Segment, Timeline
+
+    uris = list(data)
+    out = {}
+    for fold, members in {"A": uris[0::2], "B": uris[1::2]}.items():
+        path = work / f"scene-{fold}.wav"
+        placed = placements(data, members, rounds=2)
+        seconds = track_seconds(data, placed)
+        write_track(path, data, placed, seconds)
+        out[fold] = {
+            "wav": path,
+            "ref": track_reference(data, placed, seconds, f"scene-{fold}"),
+            "uem": Timeline([Segment(0, seconds)]),
+            "files": members,
+        }
+    return out
+
+
+def long_track(data_dir: Path, minutes: float, work: Path = WORK) -> Path:
+    """A long real-speech track: DATA_DIR's excerpts and pyannote's sample end to end with
+    their pauses, repeated to `minutes`. Generated, never committed."""
+    path = work / f"long-{minutes:g}min.wav"
+    if not path.exists():
+        data = ds.references(data_dir)
+        write_track(path, data, placements(data, list(data), minutes=minutes), minutes * 60)
+    return path
+
+
+def long_reference(data_dir: Path, minutes: float):
+    """The long track's reference turns."""
+    data = ds.references(data_dir)
+    placed = placements(data, list(data), minutes=minutes)
+    return track_reference(data, placed, minutes * 60, "long")
 
 
 if __name__ == "__main__":

@@ -192,6 +192,13 @@ def cross_validate(
     return rows, chosen, (candidates[in_sample], der([table[in_sample][u] for u in uris]))
 
 
+def overall(rows: dict, uris: list[str]) -> dict:
+    """DER at collar 0 and 0.25 s over `uris` of cross_validate's rows."""
+    d0 = der([rows[u][0.0] for u in uris])
+    d25 = der([rows[u][0.25] for u in uris])
+    return {"der0": d0, "der25": d25}
+
+
 def hyp_turns(hyp) -> list[dict]:
     """[{start, end, speaker}] of a pyannote Annotation (what the stage writes)."""
     return [
