@@ -12,8 +12,8 @@ import math
 import re
 from math import sqrt
 
-from subsmith.subtitles import hallucination
-from subsmith.subtitles import turns as speakers
+from subsmith.subtitles import dialogue, hallucination
+from subsmith.subtitles import turns as speaker_turns
 
 NON_SPEECH = ("sound-events", "sound-events-track")
 SPEECH = ("speech-dev", "film-dev", "ami-train", "speakers-dev")
@@ -124,18 +124,18 @@ def dash_rows(pers: dict, ref_turns: dict, variant: str) -> list[str]:
     return out
 
 
-SETTLE = speakers.settle_turns  # the shipped rule, whatever is patched in later
+SETTLE = dialogue.settle_turns  # the shipped rule, whatever is patched in later
 
 
 def _settle_variant(pause: float | None, min_turn: float | None, sentences: bool):
-    """speakers.settle_turns with other settings; sentences=False: every word may change."""
+    """dialogue.settle_turns with other settings; sentences=False: every word may change."""
     settle = SETTLE
 
-    def variant(texts, starts, ends, labels, min_turn_=speakers.MIN_TURN_S, pause_=None):
+    def variant(texts, starts, ends, labels, min_turn_=dialogue.MIN_TURN_S, pause_=None):
         turn = min_turn if min_turn is not None else min_turn_
         if not sentences:
             return settle(["x."] * len(texts), starts, ends, labels, turn, math.inf)
-        return settle(texts, starts, ends, labels, turn, pause or speakers.SENTENCE_PAUSE_S)
+        return settle(texts, starts, ends, labels, turn, pause or dialogue.SENTENCE_PAUSE_S)
 
     return variant
 
@@ -151,15 +151,15 @@ VARIANTS = {
 
 def dash_variants(rows: dict, ref_turns: dict, models, rerun) -> list[str]:
     """dash_rows of the shipped rule, then of each VARIANTS entry (rerun(model, key) makes
-    one recording's cues again, diarization on, with the patched speakers.settle_turns)."""
+    one recording's cues again, diarization on, with the patched dialogue.settle_turns)."""
     out = dash_rows({m: rows[(m, True)] for m in models}, ref_turns, "shipped")
     try:
         for name, args in VARIANTS.items():
-            speakers.settle_turns = _settle_variant(*args)
+            dialogue.settle_turns = _settle_variant(*args)
             pers = {m: {k: rerun(m, k) for k in ref_turns} for m in models}
             out += dash_rows(pers, ref_turns, name)
     finally:
-        speakers.settle_turns = SETTLE
+        dialogue.settle_turns = SETTLE
     return out
 
 
@@ -219,7 +219,7 @@ def _changes(hyp: list, ref: list) -> tuple[int, int, int, int]:
 
 def change_rows(work, ref_turns: dict, models) -> list[str]:
     """Speaker changes as the cue builder sees them (a new cue or a dash), scored at the
-    word against the reference speaker of each word (speakers.speaker_finder over the
+    word against the reference speaker of each word (speaker_turns.speaker_finder over the
     reference turns): the shipped rule, the labels as they are, and each VARIANTS rule."""
     rules = {"shipped": SETTLE, "labels as they are": None}
     rules.update({name: _settle_variant(*args) for name, args in VARIANTS.items()})
@@ -231,10 +231,10 @@ def change_rows(work, ref_turns: dict, models) -> list[str]:
             diar = json.loads((work / "speakers" / f"{k}.json").read_text())["turns"]
             ws = [
                 w
-                for s in speakers.assign_speakers(transcript, diar)["segments"]
+                for s in speaker_turns.assign_speakers(transcript, diar)["segments"]
                 for w in s["words"]
             ]
-            find = speakers.speaker_finder(
+            find = speaker_turns.speaker_finder(
                 [{"start": a, "end": b, "speaker": who} for a, b, who in turns]
             )
             words[k] = (ws, [find(w["start"], w["end"]) for w in ws])
