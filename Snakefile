@@ -42,17 +42,11 @@ include: "rules/subtitles.smk"
 include: "rules/report.smk"
 
 
-rule all:
-    default_target: True
-    input:
-        all_outputs(),
-
-
 # A library entry that cannot be a movie (REFUSED in rules/common.smk) fails alone, as
 # its demux, with its one-line reason; the rest of the library goes on. No stage.
 rule refused_input:
     output:
-        f"{MOVIE_DIR}/refused",
+        refused=f"{MOVIE_DIR}/refused",
     log:
         **stage_log("demux"),
     localrule: True
@@ -80,7 +74,7 @@ rule publish:
         },
         **sdh_files(MOVIE_DIR, "{movie}"),
         video=movie_file,
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        transcript=rules.asr.output.transcript,
     output:
         record=f"{MOVIE_DIR}/published.json",
     log:
@@ -109,7 +103,7 @@ rule existing_check:
         # The sidecar itself, when it is one: an edited sidecar is checked again.
         sidecar=existing_sidecar,
         video=movie_file,
-        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        segments=rules.silero_vad.output.segments,
     output:
         result=f"{MOVIE_DIR}/{existing_check.RESULT}",
     log:
@@ -128,6 +122,13 @@ rule existing_check:
         speech_pad_ms=config["silero_vad"]["speech_pad_ms"],
     script:
         "scripts/existing_check.py"
+
+
+# Last: its targets are the outputs of the rules above (all_outputs in rules/common.smk).
+rule all:
+    default_target: True
+    input:
+        all_outputs(),
 
 
 check_stage_table(workflow.rules)

@@ -41,6 +41,11 @@ LANG = None if config["language"] == "auto" else config["language"]
 # else "Show/Season 1/"), `movie` its file name; so a movie at the top of in/ is
 # simply out/<movie>/, and `{movie}` names its sidecar.
 MOVIE_DIR = f"{OUT}/{{folder}}{{movie}}"
+# Each per-movie file is named once: in the output: of the rule that writes it, and read
+# as rules.<writer>.output.<name>. These two are read by a rule included before their
+# writer (the include order in the Snakefile), so they are named here, for both.
+TMDB_DATA = f"{MOVIE_DIR}/metadata/tmdb_data.json"  # tmdb writes; demux reads
+TRANSCRIPT = f"{MOVIE_DIR}/asr/transcript.json"  # asr writes; post_ner and mux read
 # existing: skip: movies that already have a full subtitle in the language are no target;
 # each one's manifest says `skipped` and why (subsmith/harness/existing.py). Decided in the main
 # process only (a cluster job's own parse of this file has no use for it), and recorded
@@ -104,37 +109,52 @@ def sdh_files(movie_dir, name):
     return {"sdh": srt[: -len(".srt")] + ".sdh.srt"}
 
 
+def movie_path(pattern, movie):
+    """A rule's per-movie output (MOVIE_DIR's {folder}{movie}) for one library movie."""
+    folder, _, name = movie.rpartition("/")
+    return pattern.format(folder=f"{folder}/" if folder else "", movie=name)
+
+
 def movie_products(movie):
     """What a finished movie keeps. All are targets, so deleting any one of them (say
-    asr/transcript.json) re-runs its stage and the stages after it, nothing before."""
-    d = f"{OUT}/{movie}"
+    asr/transcript.json) re-runs its stage and the stages after it, nothing before.
+    Read from the rules that write them: called by rule all, defined after them all."""
     return [
-        f"{d}/media.json",
-        f"{d}/metadata/tmdb_data.json",
-        f"{d}/entities/pre_ner.json",
-        f"{d}/vad/silero_segments.json",
-        f"{d}/vad/pyannote_segments.json",
-        f"{d}/diarization/speakers.json",
-        f"{d}/diarization/speakers.rttm",
-        f"{d}/asr/transcript.json",
-        f"{d}/asr/transcript.corrected.json",
-        *subtitle_files(d, movie.rsplit("/", 1)[-1]).values(),
-        *sdh_files(d, movie.rsplit("/", 1)[-1]).values(),
-        # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv asks
-        # for it; else the sidecar beside the movie and its record (rule publish).
-        f"{d}/final.mkv" if config["publish"]["mkv"] else f"{d}/published.json",
-        # Beside the movie: the mux stage does not wait for it (rules/report.smk).
-        f"{d}/report.html",
+        movie_path(p, movie)
+        for p in [
+            rules.demux.output.media,
+            rules.tmdb.output.data,
+            rules.pre_ner.output.entities,
+            rules.silero_vad.output.segments,
+            rules.pyannote_vad.output.segments,
+            rules.diarization.output.speakers,
+            rules.diarization.output.rttm,
+            rules.asr.output.transcript,
+            rules.post_ner.output.transcript,
+            # The sidecars, srt first, and the SDH one when sound tags are on.
+            *rules.srt_generation.output,
+            # The mux stage: final.mkv (a full copy of the movie) only when publish.mkv
+            # asks for it; else the sidecar beside the movie and its record (rule publish).
+            (
+                rules.mux.output.mkv
+                if config["publish"]["mkv"]
+                else rules.publish.output.record
+            ),
+            # Beside the movie: the mux stage does not wait for it (rules/report.smk).
+            rules.report.output.html,
+        ]
     ]
 
 
 def all_outputs():
-    refused = [f"{OUT}/{m}/refused" for m in sorted(REFUSED)]
+    refused = [
+        movie_path(rules.refused_input.output.refused, m) for m in sorted(REFUSED)
+    ]
     movies = [m for m in sorted(LIBRARY) if m not in SKIPPED]
     checked = [m for m in sorted(SKIPPED) if EXISTING == "check"]
     return (
         [f for m in movies for f in movie_products(m)]
-        + [f"{OUT}/{m}/{existing_check.RESULT}" for m in checked]
+        + [movie_path(rules.existing_check.output.result, m) for m in checked]
         + refused
     )
 

@@ -4,7 +4,7 @@ rule demux:
         # The original language breaks ties between audio tracks, so tmdb runs first and
         # a tie never depends on scheduling. ancient(): a later tmdb rerun (an edited
         # .nfo) does not redo the audio and everything after it.
-        metadata=ancient(f"{MOVIE_DIR}/metadata/tmdb_data.json"),
+        metadata=ancient(TMDB_DATA),
     output:
         # keep_work_files: false (the default): Snakemake deletes it once every stage that
         # reads it has run, and a later run does not redo the movie because it is gone.
@@ -35,7 +35,7 @@ rule mux:
         },
         **sdh_files(MOVIE_DIR, "{movie}"),
         video=movie_file,
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        transcript=TRANSCRIPT,
     output:
         mkv=f"{MOVIE_DIR}/final.mkv",
     log:

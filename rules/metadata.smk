@@ -8,7 +8,7 @@ rule tmdb:
         # The .nfo/.json beside the movie: inputs, so adding or editing one reruns tmdb.
         sidecars=lambda wc: sidecars.find(movie_file(wc), config["extensions"]),
     output:
-        data=f"{MOVIE_DIR}/metadata/tmdb_data.json",
+        data=TMDB_DATA,
     log:
         **stage_log("tmdb"),
     conda:

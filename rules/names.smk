@@ -4,7 +4,7 @@
 
 rule pre_ner:
     input:
-        tmdb=f"{MOVIE_DIR}/metadata/tmdb_data.json",
+        tmdb=rules.tmdb.output.data,
     output:
         entities=f"{MOVIE_DIR}/entities/pre_ner.json",
     log:
@@ -24,8 +24,8 @@ rule pre_ner:
 
 rule post_ner:
     input:
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
-        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
+        transcript=TRANSCRIPT,
+        entities=rules.pre_ner.output.entities,
     output:
         transcript=f"{MOVIE_DIR}/asr/transcript.corrected.json",
     log:

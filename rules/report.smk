@@ -8,16 +8,16 @@ rule report:
     input:
         # Read for the loudness lane: an input, so a temporary audio.wav is kept until
         # the report has read it.
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
-        media=f"{MOVIE_DIR}/media.json",
-        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        wav=rules.demux.output.wav,
+        media=rules.demux.output.media,
+        segments=rules.silero_vad.output.segments,
         # Not read by the report yet: it makes the optional sound_events stage run (and
         # be recorded skipped) when it is off; srt_generation reads it only when it is on.
-        sound_events=f"{MOVIE_DIR}/events/sound_events.json",
-        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
-        corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
-        srt=subtitle_files(MOVIE_DIR, "{movie}")["srt"],
+        sound_events=rules.sound_events.output.events,
+        speakers=rules.diarization.output.speakers,
+        transcript=rules.asr.output.transcript,
+        corrected=rules.post_ner.output.transcript,
+        srt=rules.srt_generation.output.srt,
     output:
         html=f"{MOVIE_DIR}/report.html",
         summary=f"{MOVIE_DIR}/report.json",

@@ -4,9 +4,9 @@
 
 rule sound_events:
     input:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        wav=rules.demux.output.wav,
         # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
-        silero=f"{MOVIE_DIR}/vad/silero_segments.json",
+        silero=rules.silero_vad.output.segments,
     output:
         events=f"{MOVIE_DIR}/events/sound_events.json",
     log:

@@ -1,6 +1,6 @@
 rule silero_vad:
     input:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        wav=rules.demux.output.wav,
     output:
         segments=f"{MOVIE_DIR}/vad/silero_segments.json",
     log:
@@ -20,9 +20,9 @@ rule silero_vad:
 
 rule pyannote_vad:
     input:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
+        wav=rules.demux.output.wav,
         # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
-        silero=f"{MOVIE_DIR}/vad/silero_segments.json",
+        silero=rules.silero_vad.output.segments,
     output:
         segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
     log:
@@ -42,8 +42,8 @@ rule pyannote_vad:
 
 rule diarization:
     input:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
-        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        wav=rules.demux.output.wav,
+        segments=rules.silero_vad.output.segments,
     output:
         speakers=f"{MOVIE_DIR}/diarization/speakers.json",
         rttm=f"{MOVIE_DIR}/diarization/speakers.rttm",
@@ -68,12 +68,12 @@ rule diarization:
 
 rule asr:
     input:
-        wav=f"{MOVIE_DIR}/audio/audio.wav",
-        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
-        pyannote_segments=f"{MOVIE_DIR}/vad/pyannote_segments.json",
-        entities=f"{MOVIE_DIR}/entities/pre_ner.json",
+        wav=rules.demux.output.wav,
+        segments=rules.silero_vad.output.segments,
+        pyannote_segments=rules.pyannote_vad.output.segments,
+        entities=rules.pre_ner.output.entities,
     output:
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
+        transcript=TRANSCRIPT,
     log:
         **stage_log("asr"),
     conda:

@@ -2,15 +2,15 @@ rule srt_generation:
     input:
         # The sound tags of the SDH subtitle, only when sound_events is on.
         **(
-            {"events": f"{MOVIE_DIR}/events/sound_events.json"}
+            {"events": rules.sound_events.output.events}
             if config["sound_events"]["enabled"]
             else {}
         ),
-        transcript=f"{MOVIE_DIR}/asr/transcript.json",
-        corrected=f"{MOVIE_DIR}/asr/transcript.corrected.json",
-        segments=f"{MOVIE_DIR}/vad/silero_segments.json",
+        transcript=rules.asr.output.transcript,
+        corrected=rules.post_ner.output.transcript,
+        segments=rules.silero_vad.output.segments,
         # Who speaks when: joined to the words here, where the speakers are shown.
-        speakers=f"{MOVIE_DIR}/diarization/speakers.json",
+        speakers=rules.diarization.output.speakers,
     output:
         **subtitle_files(MOVIE_DIR, "{movie}"),
         **sdh_files(MOVIE_DIR, "{movie}"),

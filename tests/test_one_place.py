@@ -170,3 +170,42 @@ def test_every_module_is_in_a_wing_and_the_wings_import_down_only():
         if d in TOP or WINGS.index(unit(d)) > WINGS.index(unit(m))
     ]
     assert up == []
+
+
+# --- per-movie paths (issue 30): each named once, by the rule that writes it -----------
+
+WORKFLOW = [REPO / "Snakefile", *sorted((REPO / "rules").glob("*.smk"))]
+# A path literal under a placeholder: f"{MOVIE_DIR}/audio/audio.wav", f"{d}/media.json".
+PATH_LITERAL = re.compile(r"""f["']\{[^}"']+\}/([^"'\s]+)["']""")
+
+
+def per_movie_paths(texts: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """{path under the movie's folder: [file:line, ...]} for every path literal; the
+    leading placeholders (`{m}/` of f"{OUT}/{m}/refused") are not part of the name,
+    and one placeholder alone (f"{OUT}/{movie}", the movie's folder itself) is none."""
+    found: dict[str, list[str]] = {}
+    for name, text in texts:
+        for n, line in enumerate(text.splitlines(), 1):
+            for m in PATH_LITERAL.finditer(line):
+                tail = re.sub(r"^(\{[^}]*\}/)+", "", m.group(1))
+                if not re.fullmatch(r"(\{+[^}]*\}+)+", tail):
+                    found.setdefault(tail, []).append(f"{name}:{n}")
+    return found
+
+
+def test_each_per_movie_path_is_defined_once():
+    # A second f"{MOVIE_DIR}/asr/transcript.json" is a second definition: read the
+    # writer's output (rules.asr.output.transcript), or a name in rules/common.smk where
+    # the reader comes before its writer in the Snakefile's include order.
+    found = per_movie_paths(
+        [(str(p.relative_to(REPO)), p.read_text(encoding="utf-8")) for p in WORKFLOW]
+    )
+    assert "audio/audio.wav" in found and "asr/transcript.json" in found  # it sees them
+    twice = {path: where for path, where in found.items() if len(where) > 1}
+    assert twice == {}
+
+
+def test_a_second_definition_is_caught():
+    text = 'a = f"{MOVIE_DIR}/vad/silero_segments.json"\nb = f"{d}/vad/silero_segments.json"\n'
+    assert per_movie_paths([("x", text)]) == {"vad/silero_segments.json": ["x:1", "x:2"]}
+    assert per_movie_paths([("x", 'f"{OUT}/{m}/refused" f"{OUT}/{movie}"')]) == {"refused": ["x:1"]}
