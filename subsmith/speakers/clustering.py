@@ -10,8 +10,8 @@ instead (bench/diarization.md; across corpora, bench/diar_loco.md):
   where two speakers segmentation-3.0 hears in one window (each talking at least
   `cannot_link_seconds` there) never end up in one cluster: the model gives different
   people of its 10 s window different local speakers, evidence the embeddings alone do not
-  use, so the threshold only has to decide across scenes (scene tracks: confusion 26.7 %
-  with pyannote's clustering, 8.3 % constrained);
+  use, so the threshold only has to decide across scenes (bench/diarization.md, "Scene
+  tracks": the confusion of "pyannote clustering" against "new");
 - or spectral clustering (nearest-neighbour affinity, count from the eigengap), or average
   linkage at one threshold;
 - close clusters merge, a "speaker" with under `min_speaker_seconds` is folded into the
@@ -129,9 +129,9 @@ def spread_windows(chunk: np.ndarray, max_items: int) -> np.ndarray:
     speaker of one window drawn in each run of s windows, s as small as fits. Spread over
     the audio, so every scene and every voice heard in it is represented (the longest turns
     alone left the speakers of short turns without a cluster: 7 speakers found of 23 on a
-    2-hour track), and whole windows, so the speakers heard together in one still cannot
-    link. Drawn, not every s-th: a fixed stride can fall in step with a scene's rhythm
-    and never see one of its voices. Seeded, so a movie clusters the same every run."""
+    2-hour track, bench/diar_long.py), and whole windows, so the speakers heard together
+    in one still cannot link. Drawn, not every s-th: a fixed stride can fall in step with a
+    scene's rhythm and never see one of its voices. Seeded, so a movie clusters the same every run."""
     windows, first = np.unique(chunk, return_index=True)
     per_window = np.diff(np.append(first, len(chunk)))
     if per_window.sum() <= max_items:
@@ -402,8 +402,9 @@ def cap_training(clustering: Any, max_items: int) -> Any:
     others too) to the nearest centroid, as it always does.
 
     Why: its centroid linkage holds all pairwise distances, n^2 / 2 doubles. A 2-hour movie
-    has ~15 000 usable (window, speaker) embeddings at a 1 s step: 0.9 GB and minutes of
-    linkage; 2000 of them are 16 MB. Windows overlap (each moment is in 5-10 of them), so
+    has thousands of usable (window, speaker) embeddings at a 1 s step: most of a GB and
+    minutes of linkage (bench/diarization.md, "Reading this", Memory); 2000 of them
+    are 16 MB. Windows overlap (each moment is in 5-10 of them), so
     an even spread keeps every part of the film, and every voice heard in it, represented."""
     full = clustering.filter_embeddings
 

@@ -36,9 +36,9 @@ OFFLINE = "offline"  # diarization.pipeline value for the embedded models
 log = logging.getLogger("subsmith.speakers.diarization")
 
 # torch's OpenMP threads spin while they wait for work. When the job's cores are shared
-# (other stages, other jobs), two spinning threads burn CPU the models need: measured with
-# bench/diar_profile.py on a loaded 2-core machine, 2 threads took 24 CPU-minutes per audio
-# hour spinning vs 5.2 passive, and 2.8x the wall time. Read by libgomp when torch loads, so
+# (other stages, other jobs), two spinning threads burn CPU the models need, several times
+# the passive CPU and wall time on a loaded 2-core machine (bench/diar_profile.py side by
+# side; bench/diarization.md, "Reading this", Threads). Read by libgomp when torch loads, so
 # it is set here, before any import of torch; a value already in the environment is kept.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 

@@ -1,11 +1,12 @@
 """segmentation-3.0's windows through onnxruntime, and only where Silero heard speech.
 
 Segmentation (SincNet + a 4-layer bidirectional LSTM over every 10 s window, at a 1 s
-step) was two thirds of the diarization time. The same network exported to ONNX and run
-by onnxruntime takes about 0.6x the CPU of torch's eager execution on 2 threads
-(bench/diarization.md), for outputs equal to torch's within float rounding (log-powerset
-scores within 1e-3, tests/test_fast_segmentation.py): the powerset class of a frame, the
-only thing diarization reads from them, differs in about one frame in 10 000.
+step) was most of the diarization time. The same network exported to ONNX and run by
+onnxruntime takes less CPU than torch's eager execution on 2 threads (bench/diarization.md,
+rows "new" and "new, torch segmentation": CPU min per audio hour), for outputs equal to
+torch's within float rounding (log-powerset scores within 1e-3,
+tests/test_fast_segmentation.py): the powerset class of a frame, the only thing
+diarization reads from them, differs in about one frame in 10 000.
 
 The export is done once per checkpoint: the .onnx lives in subsmith's model cache
 (models.cache_dir()), named after the checkpoint's SHA-256, so a new checkpoint

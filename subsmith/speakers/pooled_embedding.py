@@ -3,7 +3,8 @@
 pyannote's pipeline embeds each local speaker of each 10 s chunk by running the embedding
 network on that chunk under the speaker's mask. Chunks overlap (a 1 s step means every
 second of audio is in 10 chunks) and each chunk has up to 3 speakers, so the network sees
-the audio about ten times over: on 2 CPU cores that pass was ~19 minutes per audio hour.
+the audio about ten times over (its CPU time per audio hour: bench/diarization.md, the
+"previous" row).
 
 CAM++ ends in statistics pooling (mean and standard deviation over time) and one dense
 layer. Everything before the pooling is a frame-level network with a short receptive field,
@@ -43,7 +44,8 @@ def fbank(samples: Any) -> Any:
 def channels_last(model: Any) -> Any:
     """CAM++ with its 2-D convolution head (the FCM: a small ResNet over the 80-bin
     filterbank image, about half the frame-level time) in channels-last memory order,
-    which oneDNN's convolutions run about 1.4x faster on CPU (bench/diarization.md).
+    which oneDNN's convolutions run faster on CPU (about 1.4x, measured by
+    bench/diar_channels_last.py).
     Same weights, same results up to float rounding (~1e-6 relative). Done in place,
     once: converting a module already in that order changes nothing."""
     import torch
@@ -66,8 +68,9 @@ def release_freed_memory() -> None:
 
     Each block's network pass allocates tens of MB of tensors whose sizes change with the
     block's speech span; glibc keeps what they free in its heap instead of returning it, so
-    on a 2-hour movie the process grew by ~2 GB over the embedding pass (bench/diarization.md,
-    long track). Elsewhere than glibc this does nothing."""
+    on a 2-hour movie the process grew by ~2 GB over the embedding pass (bench/diar_long.py;
+    the stage's peak now: bench/diarization.md, "Long track"). Elsewhere than glibc this
+    does nothing."""
     import ctypes
 
     try:  # the process's own symbols: libc is loaded, no library lookup needed
