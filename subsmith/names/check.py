@@ -30,7 +30,9 @@ only movies with a cast list, and only where names were written (bench/names.py 
 Each stretch is a window of its own, which Whisper pads to 30 s. Packed into windows as asr
 packs speech, the check took a quarter of the time on the bench, but the unbiased decoder
 then looped across the packed sentences ("He's waiting in the garden" again) and that text
-replaced a name (espeak WER on the clips with names 7.4 % -> 9.6 %): speed does not buy that.
+replaced a name (espeak WER on the clips with names 9.6 %, measured once by bench/names.py,
+against the shipped check's in bench/names_results.md, row "espeak, prompt + check"):
+speed does not buy that.
 """
 
 from __future__ import annotations

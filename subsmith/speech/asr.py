@@ -65,7 +65,8 @@ class AsrOptions:
 # asr.beam_size auto: 2 where it was measured to keep the words (an English-only model,
 # tiny.en, on real English speech, without names before the windows: module docstring);
 # faster-whisper's default 5 elsewhere (the multilingual base made more errors in German
-# at 2, and the name bias and its second look were measured at 5).
+# at 2: bench/asr_profile.md, "Beam 2 with the multilingual base"; and the name bias and
+# its second look were measured at 5).
 BEAM_ENGLISH_ONLY = 2
 BEAM_OTHER = 5
 

@@ -19,16 +19,18 @@ are really music or noise come back without words and cost one short decode each
 
 Why not instead pack windows so that no window spans a long gap: films have several
 passages per 30 s window, so smaller windows cost the batched path its speed on every
-movie, while the check costs decoding time only where speech was lost. Measured on the
-four movies of bench/speech_dev.py (CPU seconds of transcribe, one process, side by
-side): packed as shipped 17.1 s, WER 9.8 %, 2 sentences lost; + this check 20.0 s,
-WER 3.2 %, none lost; a new window at every gap over 2 s 30.0 s, WER 4.2 %, none lost
-(the same with the check); one stream 20.9 s, WER 2.6 %.
+movie, while the check costs decoding time only where speech was lost. The check's
+gain and cost: bench/speech_dev.md, "Short movies", the rows "ours batched, as shipped"
+and "diagnostic: ours batched without the coverage check" (WER, lost sentences, CPU s).
+A new window at every gap over 2 s lost nothing either but took half again the CPU of
+packing with this check (30.0 s against 20.0 s, WER 4.2 % against 3.2 %, measured once
+by bench/speech_dev.py; no bench md row holds it).
 
 The threshold: in the one-stream decoding of real read speech (bench/speech_dev.py,
 four movies), the longest stretch of a region without words was 0.9 s (VAD padding,
 breaths, word-timing error); the stretches the batched pass lost were 2.4 s and more.
-1.5 s sits between. Figures: bench/speech_dev.md.
+1.5 s sits between (stretches measured by bench/speech_dev.py; bench/speech_dev.md holds
+its WER and lost sentences, not these).
 """
 
 from __future__ import annotations

@@ -19,12 +19,12 @@ Before the cues are built, `settle_turns` keeps only changes the evidence suppor
   (text.py).
 - Only for turns the diarization can resolve. A run of one speaker's words lasting less
   than MIN_TURN_S (first word's start to last word's end) goes to the nearer neighbouring
-  run. Why 0.2 s, measured by bench/dashes.py (bench/dashes.md): on a film-like scene the
-  diarization labels every one-word reply right, and Whisper times those replies at
-  0.30-0.46 s ("Good." 0.30, "Now." 0.32, "Yes." 0.34, "Understood." 0.46), so a 0.5 s
-  threshold erased 4 of its 6 true dashes (0.3 s sat on the edge), with no gain in
-  precision there or on the AMI meetings (where no threshold up to 1 s changed a thing;
-  the diarization misses short AMI turns altogether, bench/diarization.md). Below 0.2 s
+  run. Why 0.2 s, measured by bench/dashes.py (bench/dashes.md, the "min turn" rows and
+  its Reading): on a film-like scene the diarization labels every one-word reply right,
+  and Whisper times those replies just above 0.3 s, so a 0.5 s threshold erased most of
+  its true dashes (0.3 s sat on the edge), with no gain in precision there or on the AMI
+  meetings (where no threshold up to 1 s changed a thing; the diarization misses short
+  AMI turns altogether, bench/diarization.md). Below 0.2 s
   the diarization has shown nothing it resolves, and what lies there is a sliver: a
   turn edge a word off, or words the aligner squeezed to (nearly) no time in fast
   overlapping talk, which the issue's broken cues were made of.

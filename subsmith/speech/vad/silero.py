@@ -4,10 +4,10 @@ The package ships its model twice: the streaming export its `get_speech_timestam
 runs one 512-sample window per call, and a "sequence" export (silero-vad >= 6.2.1,
 SileroVADSequence) that runs hundreds of windows per call with the same weights and
 gives bit-identical probabilities. We run the sequence one: one call per window was
-half of the VAD stage's time (2.4 s against 1.2 s on 10.8 min of dialogue). The session
-is made straight with onnxruntime (no torch: importing the package costs ~1.5 s and
-~200 MB for torch) and, given a WAV path, the audio is read from disk in blocks, so
-memory stays flat however long the movie is. `regions_from_probs` is the package's
+half of the VAD stage's time (bench/analysis.md, the paragraph on the sequence export).
+The session is made straight with onnxruntime (no torch: importing the package costs
+~1.5 s and ~200 MB for torch) and, given a WAV path, the audio is read from disk in
+blocks, so memory stays flat however long the movie is. `regions_from_probs` is the package's
 `get_speech_timestamps_from_probs` for our settings (no maximum speech length); tests
 check that the regions are the package's streaming `get_speech_timestamps` regions
 exactly.
