@@ -28,7 +28,7 @@ wrote "that we see more" where "Ada Whittemore" was said ("Ada"/"that" 0.45), an
 The cost is decoding, once more, a few seconds around each name the biased decoder wrote:
 only movies with a cast list, and only where names were written (bench/names.py measures it).
 Each stretch is a window of its own, which Whisper pads to 30 s. Packed into windows as asr
-packs speech, the check took a quarter of the time on the bench, but the unbiased decoder
+packs speech, the check took a quarter of the time (bench/names.py), but the unbiased decoder
 then looped across the packed sentences ("He's waiting in the garden" again) and that text
 replaced a name (espeak WER on the clips with names 9.6 %, measured once by bench/names.py,
 against the shipped check's in bench/names_results.md, row "espeak, prompt + check"):

@@ -5,8 +5,8 @@ pyannote's `reconstruct` builds a (windows, frames, speakers) float64 array of e
 speaker's activity in every window (NaN where the speaker is absent), then aggregates it
 over the overlapping windows. On a 2-hour track at a 1 s step with ~30 speakers that array
 is 7200 x 589 x 30 x 8 bytes = 1 GB, made twice over (`nan * zeros`), and reconstruction runs
-twice: the stage's peak RSS passed 3 GB there (bench/diar_reconstruct_memory.py; the
-stage's peak now: bench/diarization.md, "Long track").
+twice: the stage's peak RSS passed 3 GB there (bench/diar_long.py; the step alone:
+bench/diar_reconstruct_memory.py; the stage's peak now: bench/diarization.md, "Long track").
 
 Aggregation treats each speaker independently, so here the speakers' (windows, frames)
 activity is built and aggregated a few at a time (float32, at most BLOCK_BYTES: 7 of the

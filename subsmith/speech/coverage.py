@@ -14,7 +14,7 @@ starts at a passage's start, which the decoder does not skip) and, if that finds
 words there than the first pass, replaces the first pass there, on the movie's clock.
 From the gap to the window's end, not just the gap: the first pass's aligner spreads
 the text it has over the whole window, so a dropped passage shows as a shorter gap than
-it is (on the bench, 2.4 s found of a 5.4 s passage). Two rounds at most. Regions that
+it is (bench/speech_dev.py: 2.4 s found of a 5.4 s passage). Two rounds at most. Regions that
 are really music or noise come back without words and cost one short decode each.
 
 Why not instead pack windows so that no window spans a long gap: films have several
