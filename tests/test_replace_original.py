@@ -11,12 +11,13 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from test_faults import fault_env
 
-from conftest import read_manifest, run_snakemake, snakemake_cmd
+from conftest import REPO, read_manifest, run_snakemake, snakemake_cmd
 from subsmith import demo
 from subsmith.core.errors import StageError
 from subsmith.harness import library, replace
@@ -85,6 +86,31 @@ def test_verify_refuses_a_copy_whose_packets_differ(clip, tmp_path):
     demo.make_movie(other, [{"audio": audio, "language": "eng"}])
     with pytest.raises(StageError, match="its streams differ"):
         replace.verify(clip, other)
+
+
+def test_hashing_a_damaged_movie_never_stalls_on_ffmpegs_complaints(tmp_path):
+    # A 15-minute Matroska file with a byte changed every 256: ffmpeg's copy to
+    # framemd5 writes more than a pipe holds (64 KiB) to stderr; read only after
+    # stdout, that deadlocked the verification (seen: it never returned).
+    good, bad = tmp_path / "long.mkv", tmp_path / "damaged.mkv"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error",
+                    "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", "-f", "lavfi", "-i", "sine",
+                    "-t", "900", "-c:v", "mpeg2video", "-c:a", "mp2", f"file:{good}"],
+                   check=True)  # fmt: skip
+    data = bytearray(good.read_bytes())
+    for i in range(4096, len(data), 256):
+        data[i] ^= 0x5A
+    bad.write_bytes(bytes(data))
+    said = subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-i", f"file:{bad}",
+                           "-map", "0:0", "-map", "0:1", "-c", "copy", "-f", "framemd5", "-"],
+                          capture_output=True, timeout=120)  # fmt: skip
+    assert len(said.stderr) > 64 * 1024  # the premise: more than a pipe holds
+    # In a child with a deadline: a stall must fail the test, not hang the suite.
+    code = "import sys; from subsmith.harness import replace; print(replace.track_hashes(sys.argv[1], [0, 1]))"
+    done = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO)})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.strip()) == 64  # a sha256
 
 
 def test_only_a_matroska_movie_is_replaced(clip, tmp_path):

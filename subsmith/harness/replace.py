@@ -25,6 +25,7 @@ does not add a second track.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import secrets
@@ -36,7 +37,8 @@ from typing import Any
 from ..core.errors import StageError
 from ..core.jsonio import read_json, write_json_atomic
 from ..core.processes import alive
-from ..media.probe import ffmpeg_path, last_line, probe
+from ..media.ffrun import StderrDrain
+from ..media.probe import ffmpeg_path, probe
 from . import library
 
 LEDGER = ".published.json"  # the publish ledger (subsmith/subtitles/publish.py) holds it too
@@ -119,12 +121,18 @@ def track_hashes(path: str | os.PathLike[str], indexes: list[int]) -> str:
         cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
+        # stderr drained beside stdout: a damaged original's decode errors would fill
+        # its pipe while we wait for packets (subsmith/media/ffrun.py says why)
+        drain = StderrDrain(io.TextIOWrapper(proc.stderr, errors="replace"))
+        drain.start()
         for line in proc.stdout:
             if not line.startswith(b"#software"):  # the version that wrote it
                 h.update(line)
-        err = proc.stderr.read()
+        proc.wait()
+        drain.join()
     if proc.returncode != 0:
-        raise StageError(f"{path}: cannot read its packets to verify them ({last_line(err)})")
+        reason = drain.last_line or f"exit code {proc.returncode}"
+        raise StageError(f"{path}: cannot read its packets to verify them ({reason})")
     return h.hexdigest()
 
 
