@@ -51,8 +51,8 @@ TRANSCRIPT = f"{MOVIE_DIR}/asr/transcript.json"  # asr writes; post_ner and mux 
 # process only (a cluster job's own parse of this file has no use for it), and recorded
 # by a real run, not a dry run (here, at parse time: a run with nothing to do calls no
 # onstart, and a library whose movies are all skipped or done has nothing to do).
-# existing: check: the same movies are checked instead (rules/existing.smk), each one's
-# subtitle in CHECK_SUBTITLES.
+# existing: check: the same movies are checked instead (rule existing_check in the
+# Snakefile), each one's subtitle in CHECK_SUBTITLES.
 EXISTING = library.LibraryOptions.from_config(config).existing
 CHECK_SUBTITLES = {}
 SKIPPED = (

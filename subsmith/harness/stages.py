@@ -76,7 +76,8 @@ AREAS: tuple[str, ...] = tuple(dict.fromkeys(s.area for s in STAGES))
 # Rules that are no stage: the default target, the refusal of a library entry that
 # cannot be a movie (in the Snakefile; recorded as that entry's demux), and the mux stage
 # of a library run without final.mkv (in the Snakefile; recorded as the movie's mux), and
-# existing: check's comparison of a movie's own subtitle with its speech (rules/existing.smk).
+# existing: check's comparison of a movie's own subtitle with its speech (rule
+# existing_check in the Snakefile).
 NOT_STAGES = frozenset({"all", "refused_input", "publish", "existing_check"})
 
 
