@@ -76,6 +76,7 @@ def run_one(transcript: dict, turns: list[dict] | None, speech: list[dict], rule
         "artefacts": [x for x in lines if ARTEFACT.search(x)],
         "text": " ".join(lines).replace("- ", " "),
         "dashed": sum(any(ln.startswith("- ") for ln in c.lines) for c in made.cues),
+        "moved": sum(" moved to " in line for line in made.log),  # subtitles/stranded.py
         "spans": [
             ((c.start, c.end), any(ln.startswith("- ") for ln in c.lines)) for c in made.cues
         ],
@@ -170,8 +171,8 @@ def report(m: dict, data: Path) -> str:
         " in a 30 s window).",
         "",
         "| model | diarization | movies | failed | hard breaks | joining artefacts "
-        "| cues on non-speech | dashed cues |",
-        "|---|---|---|---|---|---|---|---|",
+        "| cues on non-speech | dashed cues | words moved to their voice |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     shipped = {key: per for key, per in rows.items() if key[1] != "before"}
     for (model, diar), per in shipped.items():
@@ -180,7 +181,7 @@ def report(m: dict, data: Path) -> str:
             f"| {model} | {'on' if diar else 'off'} | {len(per)} "
             f"| {len(per) - len(ok)} | {sum(r['hard'] for r in ok)} "
             f"| {sum(len(r['artefacts']) for r in ok)} | {non_speech_cues(per)} "
-            f"| {sum(r['dashed'] for r in ok)} |"
+            f"| {sum(r['dashed'] for r in ok)} | {sum(r['moved'] for r in ok)} |"
         )
     replies = short_replies(refs)
     clips = sum(corpus_of(k) == "sound-events" for k in meta["seconds"])

@@ -5,7 +5,7 @@
 rule sound_events:
     input:
         wav=rules.demux.output.wav,
-        # Not read: it keeps the stage order (a movie stopped by silero_vad goes no further).
+        # Silero's regions: no tag's start moves across dialogue (subsmith/sound/onsets.py).
         silero=rules.silero_vad.output.segments,
     output:
         events=f"{MOVIE_DIR}/events/sound_events.json",

@@ -1,7 +1,7 @@
 """sound_events: tagged sound events ([crying], ...) for the SDH track (subsmith/sound/)."""
 
 from subsmith.core.errors import SkipStage
-from subsmith.core.jsonio import write_json_atomic
+from subsmith.core.jsonio import read_json, write_json_atomic
 from subsmith.harness.job import run_stage
 from subsmith.sound import tags
 
@@ -12,7 +12,10 @@ def body(ctx):
         raise SkipStage("sound_events.enabled is false: no sound tags")
     if not opts.active():
         raise SkipStage("sound_events: no tag is enabled in sound_events.tags")
-    result = tags.detect(ctx.input.wav, opts, threads=ctx.threads, progress=ctx.progress)
+    speech = read_json(ctx.input.silero)["speech"]
+    result = tags.detect(
+        ctx.input.wav, opts, threads=ctx.threads, speech=speech, progress=ctx.progress
+    )
     write_json_atomic(ctx.output.events, result)
     counts = {}
     for event in result["events"]:

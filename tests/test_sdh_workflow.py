@@ -5,7 +5,8 @@ The sounds are made here, not recorded: a telephone ring (the US cadence, 440 + 
 a crying voice (harmonic wails rising and falling) and a music bed (piano-like chords).
 YAMNet tags these three from generated audio; a door slam (a thump and noise burst),
 knocking, an espeak-ng "ha ha ha" (laughter) and a siren sweep did not reach their tags
-(Silence, Music or Speech on top), so they are not in this movie."""
+(Silence, Music or Speech on top), so they are not in this movie: real recordings of those
+are, in tests/test_sdh_real_sounds.py."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ An event's times are those of its patches' centres, each patch owning the hop ar
 centre: from half a hop before the first firing patch's centre to half a hop after the
 last one's. A loud sound fires a patch it fills only the last third of, so the patch's
 own start would put the tag up to 0.66 s before the sound is heard; the centre lies
-within half a hop of it (the SDH shows the tag when the sound starts, ±0.5 s). bench/sound_events.md measures
-which tags earn being on.
+within half a hop of it (the SDH shows the tag when the sound starts, ±0.5 s). The stage
+then moves each start to its sound's onset where a clear one is heard (onsets.py;
+bench/sound_onsets.md). bench/sound_events.md measures which tags earn being on.
 """
 
 from __future__ import annotations
@@ -168,11 +169,15 @@ def detect(
     opts: SoundOptions,
     *,
     threads: int = 1,
+    speech: Sequence[dict[str, float]] = (),
     progress: Callable[[float, str], None] | None = None,
 ) -> dict[str, Any]:
     """events/sound_events.json of a 16 kHz mono WAV (read a chunk at a time): the
-    enabled tags' events, the tags and thresholds used, the model."""
-    from ..media.audio import SAMPLE_RATE, wav_frames
+    enabled tags' events, each start moved to its sound's onset where one is clear
+    (onsets.py; `speech`: Silero's regions, which no start moves across), the tags and
+    thresholds used, the model."""
+    from ..media.audio import SAMPLE_RATE, WavSlices, wav_frames
+    from .onsets import dialogue_spans, refine_starts
     from .yamnet import frame_scores, model_label
 
     duration = wav_frames(wav) / SAMPLE_RATE
@@ -183,6 +188,7 @@ def detect(
 
     scores = frame_scores(wav, threads=threads, progress=step)
     found = events(scores, opts, duration=duration)
+    found = refine_starts(found, WavSlices(wav), SAMPLE_RATE, dialogue_spans(speech))
     return {
         "status": "success",
         "model": model_label(),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import subtitles
-from . import dialogue, hallucination, repair
+from . import dialogue, hallucination, repair, stranded
 from . import turns as speakers
 
 
@@ -47,6 +47,10 @@ def make_cues(
                 f"{len(dropped)} segments dropped as non-speech"
                 + (f" ({laughs} laughter only, for the SDH track)" if laughs else "")
             )
+        segs, moved = stranded.move_stranded_words(segs, list(speech))
+        made.log += moved
+        if moved:
+            made.notes.append(f"{len(moved)} words moved from a sound to their voice")
     words = [{**w, "segment": s["id"]} for s in segs for w in s.get("words", [])]
     if speaker_labels:
         # Settled first, so that a label opens only a change a dash would open.
