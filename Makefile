@@ -77,7 +77,8 @@ test: install
 # test that holds on one CPU's arithmetic only fails here, not on the next machine.
 SPEECH_TESTS := tests/test_asr.py tests/test_coverage.py tests/test_hallucination.py \
 	tests/test_names.py tests/test_names_workflow.py tests/test_no_speech.py \
-	tests/test_spoken.py tests/test_surround.py tests/test_languages.py tests/test_workflow.py
+	tests/test_spoken.py tests/test_surround.py tests/test_languages.py tests/test_workflow.py \
+	tests/test_sdh_workflow.py tests/test_sdh_real_sounds.py
 
 test-isa: install
 	isa=$$($(BIN)/python tests/second_isa.py); echo "speech tests with CT2_FORCE_CPU_ISA=$$isa"; \

@@ -102,4 +102,4 @@ def refine_starts(
                 e["patch_start"], e["start"] = e["start"], found
         last_end[e["tag"]] = e["end"]
         out.append(e)
-    return out
+    return sorted(out, key=lambda e: (e["start"], e["tag"]))  # time order, as tags.events
