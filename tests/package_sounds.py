@@ -71,10 +71,19 @@ def _deb(name: str, folder: Path) -> Path:
     found = sorted(folder.glob(f"{name}_*.deb"))
     if found:
         return found[-1]
-    try:
-        proc = subprocess.run(
+
+    def download() -> subprocess.CompletedProcess:
+        return subprocess.run(
             ["apt-get", "download", name], cwd=folder, capture_output=True, text=True, timeout=600
         )
+
+    try:
+        proc = download()
+        if proc.returncode != 0 and os.geteuid() == 0:
+            # No package lists yet (a fresh machine whose image had every package `make
+            # install` wants, so it never ran apt-get update): as root, as make install does.
+            subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600)
+            proc = download()
     except FileNotFoundError:
         _unreachable("apt-get is not on this machine (a Debian package holds the test sound)")
     found = sorted(folder.glob(f"{name}_*.deb"))
