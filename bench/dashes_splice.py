@@ -1,4 +1,5 @@
-"""Quick exchanges spliced from real voices, and the statistics of bench/dashes_exchanges.py.
+"""Quick exchanges spliced from real voices, and the counts and statistics of
+bench/dashes_exchanges.py (cue_stats, wilson).
 
 From a recording's reference turns, `clips` cuts single-speaker stretches (spans where
 one reference speaker talks and no other turn lies within MARGIN_S), split and trimmed at
@@ -15,6 +16,8 @@ import random
 from pathlib import Path
 
 import numpy as np
+
+from subsmith.subtitles.text import ends_sentence
 
 RATE = 16000
 MARGIN_S = 0.1  # no other speaker's turn this close to a stretch
@@ -149,6 +152,33 @@ def splice(
         last = who
     parts.append(np.zeros(int(LEAD_S * RATE), np.float32))
     return np.concatenate(parts), ref
+
+
+def cue_stats(cues: list[dict]) -> dict[str, int]:
+    """Counts over cues: dashed, right (dashed with >= 2 reference speakers), two (cues
+    with >= 2), two_sent (those whose every reference change follows a sentence end),
+    and the dashes among each."""
+    c = dict.fromkeys(("cues", "dashed", "right", "two", "two_dash", "sent", "sent_dash"), 0)
+    for cue in cues:
+        known = [(r, t) for r, t in zip(cue["refs"], cue["texts"], strict=True) if r]
+        two = len({r for r, _ in known}) >= 2
+        between = all(
+            ends_sentence(known[k - 1][1])
+            for k in range(1, len(known))
+            if known[k][0] != known[k - 1][0]
+        )
+        c["cues"] += 1
+        c["dashed"] += cue["dashed"]
+        c["right"] += cue["dashed"] and two
+        c["two"] += two
+        c["two_dash"] += two and cue["dashed"]
+        c["sent"] += two and between
+        c["sent_dash"] += two and between and cue["dashed"]
+    return c
+
+
+def add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b[k] for k in b}
 
 
 def wilson(x: int, n: int, z: float = 1.96) -> tuple[float, float]:
