@@ -38,6 +38,7 @@ from sound_events import LABEL_TAG, RATE, active_rms, load  # noqa: E402
 from subsmith.core import settings  # noqa: E402
 from subsmith.sound import onsets, tags, yamnet  # noqa: E402
 from subsmith.speech.vad import silero  # noqa: E402
+from subsmith.subtitles import hallucination  # noqa: E402
 
 PAD_S = 2.0
 ROOM_DB = -20.0
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         row = {"clip": clip, "tag": tag, "condition": cond, "onset": at, "found": bool(hit)}
         if hit:
             regions = silero.detect_speech(audio, vad)
-            dialogue = onsets.dialogue_spans(regions)
+            dialogue = hallucination.clear_voice_spans(regions)
             shipped = onsets.LOOKBACK_S
             for lookback in LOOKBACKS:
                 onsets.LOOKBACK_S = lookback

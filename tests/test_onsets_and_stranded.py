@@ -9,6 +9,7 @@ import pytest
 
 from subsmith.sound import onsets
 from subsmith.subtitles import stranded
+from subsmith.subtitles.hallucination import clear_voice_spans
 
 RATE = 16000
 
@@ -44,11 +45,11 @@ def test_no_quiet_before_the_sound_keeps_the_patches_start():
 
 def test_a_start_never_moves_across_dialogue():
     x = burst(3.0, 1.5, 8.0, bed=0.001)
-    dialogue = onsets.dialogue_spans([{"start": 2.5, "end": 3.3, "peak": 0.99}])
+    dialogue = clear_voice_spans([{"start": 2.5, "end": 3.3, "peak": 0.99}])
     out = onsets.refine_starts([event(3.6, 4.6)], x, RATE, dialogue)
     assert out[0]["start"] == 3.6
     # a region Silero barely heard (a laugh, peak ~0.6) is not dialogue
-    faint = onsets.dialogue_spans([{"start": 2.5, "end": 3.3, "peak": 0.6}])
+    faint = clear_voice_spans([{"start": 2.5, "end": 3.3, "peak": 0.6}])
     assert abs(onsets.refine_starts([event(3.6, 4.6)], x, RATE, faint)[0]["start"] - 3.0) <= 0.02
 
 

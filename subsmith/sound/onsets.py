@@ -11,9 +11,8 @@ frame below the sound's own level less DROP_DB) followed by the sound, inside a 
 from LOOKBACK_S before the event's start to LOOKAHEAD_S after it (the end of the first
 patch that fired: the sound it heard is inside that patch). And it never moves a start
 across dialogue: a pause between two sentences is also a quiet stretch followed by sound,
-so where Silero hears a voice (a region whose peak reaches DIALOGUE_PEAK, the bar
-hallucination.py uses for a voice Silero clearly heard) between the old start and the new
-one, the start stays where the patches put it. A laugh Silero half-hears (peak ~0.5) does
+so where Silero clearly heard a voice (hallucination.clear_voice_spans, the caller's
+`dialogue`) between the old start and the new one, the start stays where the patches put it. A laugh Silero half-hears (peak ~0.5) does
 not stop it. bench/sound_onsets.md measures all three: alone, over room tone and under
 real speech.
 """
@@ -25,15 +24,12 @@ from typing import Any
 
 import numpy as np
 
-from ..subtitles.hallucination import BARELY_PEAK
-
 FRAME_S = 0.01
 DROP_DB = 15.0  # quiet: this far below the sound's own level (its 75th-percentile frame)
 QUIET_S = 0.3  # a quiet stretch at least this long before the onset
 LOOKBACK_S = 1.6  # how far before the patches' start an onset may be (2.5 hops)
 LOOKAHEAD_S = 0.72  # how far after it: the first firing patch's end (tags.tag_events)
 LEVEL_S = 0.96  # the sound's level: over its first patch's length from the start
-DIALOGUE_PEAK = BARELY_PEAK  # a Silero region peaking at least this is a voice clearly heard
 
 
 def frame_db(samples: np.ndarray, rate: int) -> np.ndarray:
@@ -72,11 +68,6 @@ def onset(samples: Any, rate: int, start: float, end: float) -> float | None:
         if run >= need and i + run <= last:
             return round(lo + (i + run) * FRAME_S, 3)
     return None
-
-
-def dialogue_spans(regions: Sequence[dict[str, float]]) -> list[tuple[float, float]]:
-    """Silero's regions (vad/silero_segments.json "speech") where it clearly heard a voice."""
-    return [(r["start"], r["end"]) for r in regions if r.get("peak", 1.0) >= DIALOGUE_PEAK]
 
 
 def refine_starts(

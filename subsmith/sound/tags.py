@@ -177,7 +177,8 @@ def detect(
     (onsets.py; `speech`: Silero's regions, which no start moves across), the tags and
     thresholds used, the model."""
     from ..media.audio import SAMPLE_RATE, WavSlices, wav_frames
-    from .onsets import dialogue_spans, refine_starts
+    from ..subtitles.hallucination import clear_voice_spans
+    from .onsets import refine_starts
     from .yamnet import frame_scores, model_label
 
     duration = wav_frames(wav) / SAMPLE_RATE
@@ -188,7 +189,7 @@ def detect(
 
     scores = frame_scores(wav, threads=threads, progress=step)
     found = events(scores, opts, duration=duration)
-    found = refine_starts(found, WavSlices(wav), SAMPLE_RATE, dialogue_spans(speech))
+    found = refine_starts(found, WavSlices(wav), SAMPLE_RATE, clear_voice_spans(speech))
     return {
         "status": "success",
         "model": model_label(),

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .text import join_words
@@ -258,6 +258,14 @@ def silero_peak(words: Sequence[dict[str, Any]], regions: Sequence[dict[str, flo
                 total += cover
                 weighted += cover * r.get("peak", 1.0)
     return weighted / total if total else 1.0
+
+
+def clear_voice_spans(regions: Sequence[Mapping[str, float]]) -> list[tuple[float, float]]:
+    """(start, end) of Silero's regions (vad/silero_segments.json "speech") where it clearly
+    heard a voice: peak at least BARELY_PEAK (1.0 where the regions carry no peak). A laugh
+    or an effect Silero half-hears (peak ~0.5) is not one. stranded.py and sound/onsets.py
+    read dialogue from it."""
+    return [(r["start"], r["end"]) for r in regions if r.get("peak", 1.0) >= BARELY_PEAK]
 
 
 def barely_heard(

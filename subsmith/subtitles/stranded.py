@@ -11,7 +11,7 @@ Silero tells the two apart. A word is moved when all of this holds:
 - it does not end a sentence, and the next word of its segment starts at least
   STRANDED_GAP_S after it ends;
 - Silero did not clearly hear a voice under it: less than half of its time lies in a
-  region whose peak reaches BARELY_PEAK (hallucination.py's bar for a voice clearly heard);
+  region Silero clearly heard (hallucination.clear_voice_spans: peak >= BARELY_PEAK);
 - the next word starts inside such a region.
 It then ends where the next word starts and begins where that region begins (its own
 length at most), never before the word before it. The word and its text stay; only its
@@ -24,14 +24,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .hallucination import BARELY_PEAK
+from .hallucination import clear_voice_spans
 
 STRANDED_GAP_S = 1.0  # a gap this long inside a sentence is not the speaker's own pause
 _ENDS_SENTENCE = (".", "?", "!", "…")
-
-
-def _clear(regions: Sequence[Mapping[str, float]]) -> list[tuple[float, float]]:
-    return [(r["start"], r["end"]) for r in regions if r.get("peak", 1.0) >= BARELY_PEAK]
 
 
 def _heard_share(start: float, end: float, clear: Sequence[tuple[float, float]]) -> float:
@@ -44,7 +40,7 @@ def move_stranded_words(
     segments: Sequence[Mapping[str, Any]], regions: Sequence[Mapping[str, float]]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """(the segments with stranded lead words moved to their voice, one log line a move)."""
-    clear = _clear(regions)
+    clear = clear_voice_spans(regions)
     out: list[dict[str, Any]] = []
     moved: list[str] = []
     for seg in segments:
